@@ -1,0 +1,41 @@
+# migguard: PGXS build.
+#
+#   make && make install        build and install the extension
+#   make installcheck           regression tests on a temporary instance that
+#                               preloads migguard (initdb refuses root: run it as
+#                               an ordinary user, or use scripts/test.sh)
+#
+# TESTOUT is where pg_regress writes its results and its temporary instance;
+# scripts/test.sh points it at a directory the test user can write.
+
+EXTENSION = migguard
+MODULE_big = migguard
+OBJS = \
+	src/migguard.o \
+	src/classify.o \
+	src/rules.o \
+	src/policy.o \
+	src/relsize.o \
+	src/report.o \
+	src/sqltext.o
+
+DATA = $(wildcard sql/migguard--*.sql)
+
+PG_CONFIG ?= pg_config
+PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Werror
+PG_CPPFLAGS = -I$(srcdir)/src
+
+TESTOUT ?= $(CURDIR)/test/out
+
+# Regression tests: one file per area, run in this order.
+REGRESS = setup settings create_index
+REGRESS_OPTS = \
+	--inputdir=test \
+	--outputdir=$(TESTOUT) \
+	--temp-instance=$(TESTOUT)/tmp_check \
+	--temp-config=test/migguard.conf
+
+EXTRA_CLEAN = test/out
+
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)

@@ -1,0 +1,1303 @@
+/*-------------------------------------------------------------------------
+ *
+ * classify.c
+ *		Statement -> facts.  Turns a utility parse tree into MigguardOps: what
+ *		the statement does, to which relation, under which lock.  No policy
+ *		here: whether a fact is a problem is for rules.c.
+ *
+ * Relations are looked up without a lock (RangeVarGetRelid with NoLock), the
+ * same way PostgreSQL resolves them a moment later.  A relation the current
+ * user could not alter is left out: PostgreSQL then raises its own
+ * permission error, exactly as without migguard, and the hook never waits
+ * on, locks or even sizes a table the user has no right to change.
+ *
+ * Where core's decision depends on the relation itself (does this ADD
+ * COLUMN rewrite? is this SET NOT NULL proven by a CHECK? does this ATTACH
+ * scan?) we ask the same questions core asks, with core's own exported
+ * functions, so the prediction matches what tablecmds.c will do.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "migguard.h"
+
+#include "access/genam.h"
+#include "access/heapam.h"
+#include "access/relation.h"
+#include "access/tableam.h"
+#include "access/xact.h"
+#include "catalog/catalog.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "catalog/heap.h"
+#include "catalog/index.h"
+#include "catalog/namespace.h"
+#include "catalog/partition.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_constraint.h"
+#include "catalog/pg_index.h"
+#include "catalog/pg_inherits.h"
+#include "catalog/pg_namespace.h"
+#include "catalog/pg_opclass.h"
+#include "catalog/pg_type.h"
+#include "commands/defrem.h"
+#include "commands/tablecmds.h"
+#include "commands/tablespace.h"
+#include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/optimizer.h"
+#include "parser/parse_coerce.h"
+#include "parser/parse_collate.h"
+#include "parser/parse_expr.h"
+#include "parser/parse_node.h"
+#include "parser/parse_type.h"
+#include "parser/parse_utilcmd.h"
+#include "partitioning/partbounds.h"
+#include "storage/lmgr.h"
+#include "tcop/cmdtag.h"
+#include "tcop/utility.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
+#include "utils/partcache.h"
+#include "utils/rel.h"
+#include "utils/syscache.h"
+#include "utils/timestamp.h"
+#include "utils/typcache.h"
+
+static MigguardOp *add_op(MigguardStatement *stmt, MigguardOpKind kind,
+						  LOCKMODE lockmode, MigguardRelation *rel);
+
+/*
+ * The statements that can change a schema in a way some rule judges.
+ * Everything else leaves the hook through this one switch.
+ */
+bool
+migguard_is_checked_statement(Node *parsetree)
+{
+	switch (nodeTag(parsetree))
+	{
+		case T_IndexStmt:
+		case T_DropStmt:
+		case T_ReindexStmt:
+		case T_AlterTableStmt:
+		case T_RenameStmt:
+		case T_AlterObjectSchemaStmt:
+		case T_VacuumStmt:
+		case T_ClusterStmt:
+		case T_RefreshMatViewStmt:
+		case T_TruncateStmt:
+		case T_CreateStmt:
+			return true;
+		default:
+			return false;
+	}
+}
+
+/* ----------------------------------------------------------------
+ * Lookups and permissions
+ * ----------------------------------------------------------------
+ */
+
+/*
+ * Resolve a RangeVar as PostgreSQL will, without a lock.  InvalidOid when it
+ * does not exist (PostgreSQL then reports that itself).
+ */
+static Oid
+lookup_relid(RangeVar *rv)
+{
+	if (rv == NULL)
+		return InvalidOid;
+	return RangeVarGetRelid(rv, NoLock, true);
+}
+
+/* The owner check PostgreSQL applies to ALTER, CREATE INDEX, REINDEX, ... */
+static bool
+user_owns_relation(Oid relid)
+{
+	return mg_class_ownercheck(relid, GetUserId());
+}
+
+/* DROP: the owner of the relation or of its schema. */
+static bool
+user_may_drop_relation(Oid relid)
+{
+	Oid			nspid = get_rel_namespace(relid);
+
+	return mg_class_ownercheck(relid, GetUserId()) ||
+		(OidIsValid(nspid) && mg_namespace_ownercheck(nspid, GetUserId()));
+}
+
+/* VACUUM FULL and CLUSTER: the owner of the table or of the database. */
+static bool
+user_may_vacuum_relation(Oid relid)
+{
+	return mg_class_ownercheck(relid, GetUserId()) ||
+		(mg_database_ownercheck(MyDatabaseId, GetUserId()) &&
+		 !IsSharedRelation(relid));
+}
+
+/* pg_class.relam, the access method of an index. */
+static Oid
+relation_am(Oid relid)
+{
+	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	Oid			amoid = InvalidOid;
+
+	if (HeapTupleIsValid(tup))
+	{
+		amoid = ((Form_pg_class) GETSTRUCT(tup))->relam;
+		ReleaseSysCache(tup);
+	}
+	return amoid;
+}
+
+static MigguardOp *
+add_op(MigguardStatement *stmt, MigguardOpKind kind, LOCKMODE lockmode,
+	   MigguardRelation *rel)
+{
+	MigguardOp *op = palloc0(sizeof(MigguardOp));
+
+	op->kind = kind;
+	op->lockmode = lockmode;
+	op->rel = rel;
+	op->stmt_text = stmt->text;
+	stmt->ops = lappend(stmt->ops, op);
+	return op;
+}
+
+static bool
+defelem_list_has_true(List *options, const char *name)
+{
+	ListCell   *lc;
+
+	foreach(lc, options)
+	{
+		DefElem    *opt = lfirst_node(DefElem, lc);
+
+		if (strcmp(opt->defname, name) == 0)
+			return opt->arg == NULL ? true : defGetBoolean(opt);
+	}
+	return false;
+}
+
+/* ----------------------------------------------------------------
+ * Column facts
+ * ----------------------------------------------------------------
+ */
+
+/*
+ * The validated CHECK constraints of a relation, prepared the way
+ * ConstraintImpliedByRelConstraint (tablecmds.c) prepares them.
+ */
+static List *
+validated_check_constraints(Oid relid)
+{
+	Relation	conrel;
+	SysScanDesc scan;
+	ScanKeyData key;
+	HeapTuple	tup;
+	List	   *result = NIL;
+
+	conrel = table_open(ConstraintRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_constraint_conrelid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(relid));
+	scan = systable_beginscan(conrel, ConstraintRelidTypidNameIndexId, true,
+							  NULL, 1, &key);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_constraint con = (Form_pg_constraint) GETSTRUCT(tup);
+		Datum		bin;
+		bool		isnull;
+		Node	   *expr;
+
+		if (con->contype != CONSTRAINT_CHECK || !con->convalidated)
+			continue;
+		bin = heap_getattr(tup, Anum_pg_constraint_conbin,
+						   RelationGetDescr(conrel), &isnull);
+		if (isnull)
+			continue;
+		expr = stringToNode(TextDatumGetCString(bin));
+		expr = eval_const_expressions(NULL, expr);
+		expr = (Node *) canonicalize_qual((Expr *) expr, true);
+		result = list_concat(result, make_ands_implicit((Expr *) expr));
+	}
+	systable_endscan(scan);
+	table_close(conrel, AccessShareLock);
+	return result;
+}
+
+/*
+ * Whether a valid CHECK constraint proves the column NOT NULL, so that
+ * SET NOT NULL skips its scan (PostgreSQL 12+, NotNullImpliedByRelConstraints).
+ */
+static bool
+not_null_proven_by_check(Oid relid, Form_pg_attribute att)
+{
+	NullTest   *test = makeNode(NullTest);
+
+	test->arg = (Expr *) makeVar(1, att->attnum, att->atttypid,
+								 att->atttypmod, att->attcollation, 0);
+	test->nulltesttype = IS_NOT_NULL;
+	test->argisrow = false;
+	test->location = -1;
+
+	return predicate_implied_by(list_make1(test),
+								validated_check_constraints(relid), true);
+}
+
+static void
+add_set_not_null(MigguardStatement *stmt, MigguardRelation *rel,
+				 LOCKMODE lockmode, const char *colname, bool implied)
+{
+	HeapTuple	tup;
+	Form_pg_attribute att;
+	MigguardOp *op;
+
+	tup = SearchSysCacheAttName(rel->relid, colname);
+	if (!HeapTupleIsValid(tup))
+		return;
+	att = (Form_pg_attribute) GETSTRUCT(tup);
+
+	op = add_op(stmt, MG_OP_SET_NOT_NULL, lockmode, rel);
+	op->object = pstrdup(colname);
+	if (implied)
+		op->flags |= MG_F_IMPLIED;
+	if (att->attnotnull)
+		op->flags |= MG_F_NO_OP;
+	else if (not_null_proven_by_check(rel->relid, att))
+		op->flags |= MG_F_PROVEN;
+	ReleaseSysCache(tup);
+}
+
+/*
+ * Copy of tablecmds.c's ATColumnChangeRequiresRewrite (static there):
+ * whether the planned conversion expression needs the table rewritten.
+ */
+static bool
+column_change_requires_rewrite(Node *expr, AttrNumber varattno)
+{
+	for (;;)
+	{
+		if (IsA(expr, Var) && ((Var *) expr)->varattno == varattno)
+			return false;
+		else if (IsA(expr, RelabelType))
+			expr = (Node *) ((RelabelType *) expr)->arg;
+		else if (IsA(expr, CoerceToDomain))
+		{
+			CoerceToDomain *d = (CoerceToDomain *) expr;
+
+			if (DomainHasConstraints(d->resulttype))
+				return true;
+			expr = (Node *) d->arg;
+		}
+		else if (IsA(expr, FuncExpr))
+		{
+			FuncExpr   *f = (FuncExpr *) expr;
+
+			switch (f->funcid)
+			{
+				case F_TIMESTAMPTZ_TIMESTAMP:
+				case F_TIMESTAMP_TIMESTAMPTZ:
+					if (TimestampTimestampTzRequiresRewrite())
+						return true;
+					expr = linitial(f->args);
+					break;
+				default:
+					return true;
+			}
+		}
+		else
+			return true;
+	}
+}
+
+/*
+ * Whether an index on the column survives a type change without a rebuild:
+ * PostgreSQL reuses it only when the new type's default operator class and
+ * the collation stay the same, and never for expression or partial indexes
+ * (CheckIndexCompatible).
+ */
+static bool
+type_change_rebuilds_indexes(Oid relid, AttrNumber attnum, Oid newtype,
+							 Oid oldcoll, Oid newcoll)
+{
+	Relation	indrel;
+	SysScanDesc scan;
+	ScanKeyData key;
+	HeapTuple	tup;
+	bool		rebuild = false;
+
+	indrel = table_open(IndexRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_index_indrelid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(relid));
+	scan = systable_beginscan(indrel, IndexIndrelidIndexId, true, NULL, 1, &key);
+	while (!rebuild && HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_index index = (Form_pg_index) GETSTRUCT(tup);
+		bool		isnull;
+		Datum		classes;
+		oidvector  *indclass;
+		Oid			amoid = relation_am(index->indexrelid);
+		bool		has_exprs;
+
+		has_exprs = !heap_attisnull(tup, Anum_pg_index_indexprs, NULL) ||
+			!heap_attisnull(tup, Anum_pg_index_indpred, NULL);
+		classes = heap_getattr(tup, Anum_pg_index_indclass,
+							   RelationGetDescr(indrel), &isnull);
+		indclass = (oidvector *) DatumGetPointer(classes);
+
+		for (int i = 0; i < index->indnatts; i++)
+		{
+			if (index->indkey.values[i] != attnum)
+				continue;
+			if (has_exprs || oldcoll != newcoll ||
+				(i < index->indnkeyatts &&
+				 GetDefaultOpClass(newtype, amoid) != indclass->values[i]))
+				rebuild = true;
+		}
+		/* An expression index that mentions the column is rebuilt too. */
+		if (!rebuild && has_exprs)
+		{
+			Datum		exprs = heap_getattr(tup, Anum_pg_index_indexprs,
+											 RelationGetDescr(indrel), &isnull);
+			Bitmapset  *attrs = NULL;
+
+			if (!isnull)
+				pull_varattnos(stringToNode(TextDatumGetCString(exprs)), 1, &attrs);
+			if (bms_is_member(attnum - FirstLowInvalidHeapAttributeNumber, attrs))
+				rebuild = true;
+		}
+	}
+	systable_endscan(scan);
+	table_close(indrel, AccessShareLock);
+	return rebuild;
+}
+
+static void
+classify_alter_column_type(MigguardStatement *stmt, MigguardRelation *rel,
+						   LOCKMODE lockmode, AlterTableCmd *cmd)
+{
+	ColumnDef  *def = (ColumnDef *) cmd->def;
+	HeapTuple	atttup;
+	Form_pg_attribute att;
+	Type		typtup;
+	int32		targettypmod;
+	Oid			targettype;
+	Oid			targetcoll;
+	MigguardOp *op;
+
+	atttup = SearchSysCacheAttName(rel->relid, cmd->name);
+	if (!HeapTupleIsValid(atttup))
+		return;
+	att = (Form_pg_attribute) GETSTRUCT(atttup);
+
+	typtup = LookupTypeName(NULL, def->typeName, &targettypmod, true);
+	if (typtup == NULL)
+	{
+		ReleaseSysCache(atttup);
+		return;					/* PostgreSQL reports the unknown type */
+	}
+	targettype = typeTypeId(typtup);
+	ReleaseSysCache(typtup);
+	targetcoll = def->collClause ?
+		get_collation_oid(def->collClause->collname, true) :
+		get_typcollation(targettype);
+
+	op = add_op(stmt, MG_OP_ALTER_COLUMN_TYPE, lockmode, rel);
+	op->object = pstrdup(cmd->name);
+	op->detail = format_type_with_typemod(targettype, targettypmod);
+
+	if (def->raw_default != NULL)
+	{
+		/* A USING expression is judged a rewrite; core rarely avoids one. */
+		op->flags |= MG_F_REWRITES;
+	}
+	else
+	{
+		ParseState *pstate = make_parsestate(NULL);
+		Node	   *transform;
+
+		transform = (Node *) makeVar(1, att->attnum, att->atttypid,
+									 att->atttypmod, att->attcollation, 0);
+		transform = coerce_to_target_type(pstate, transform,
+										  exprType(transform),
+										  targettype, targettypmod,
+										  COERCION_ASSIGNMENT,
+										  COERCE_IMPLICIT_CAST, -1);
+		if (transform == NULL)
+		{
+			/* No cast: PostgreSQL raises its own error. */
+			stmt->ops = list_delete_last(stmt->ops);
+			ReleaseSysCache(atttup);
+			return;
+		}
+		assign_expr_collations(pstate, transform);
+		transform = (Node *) expression_planner((Expr *) transform);
+		if (column_change_requires_rewrite(transform, att->attnum))
+			op->flags |= MG_F_REWRITES;
+		else if (type_change_rebuilds_indexes(rel->relid, att->attnum,
+											  targettype, att->attcollation,
+											  targetcoll))
+			op->flags |= MG_F_REBUILDS_INDEXES;
+		free_parsestate(pstate);
+	}
+	ReleaseSysCache(atttup);
+}
+
+static bool
+type_name_is_serial(TypeName *typeName)
+{
+	const char *name;
+
+	if (list_length(typeName->names) != 1 || typeName->pct_type)
+		return false;
+	name = strVal(linitial(typeName->names));
+	return strcmp(name, "smallserial") == 0 || strcmp(name, "serial2") == 0 ||
+		strcmp(name, "serial") == 0 || strcmp(name, "serial4") == 0 ||
+		strcmp(name, "bigserial") == 0 || strcmp(name, "serial8") == 0;
+}
+
+/*
+ * Whether a raw DEFAULT expression, cooked the way ATExecAddColumn cooks it,
+ * is volatile (and so defeats the PostgreSQL 11 fast default).
+ */
+static bool
+default_is_volatile(Node *raw, Oid typoid, int32 typmod)
+{
+	ParseState *pstate = make_parsestate(NULL);
+	Node	   *expr;
+	bool		result;
+
+	expr = transformExpr(pstate, copyObject(raw), EXPR_KIND_COLUMN_DEFAULT);
+	expr = coerce_to_target_type(pstate, expr, exprType(expr), typoid, typmod,
+								 COERCION_ASSIGNMENT, COERCE_IMPLICIT_CAST, -1);
+	result = expr != NULL && contain_volatile_functions(expr);
+	free_parsestate(pstate);
+	return result;
+}
+
+static void add_constraint(MigguardStatement *stmt, MigguardRelation *rel,
+						   LOCKMODE lockmode, Constraint *con,
+						   const char *column);
+
+static void
+classify_add_column(MigguardStatement *stmt, MigguardRelation *rel,
+					LOCKMODE lockmode, ColumnDef *def)
+{
+	MigguardOp *op = add_op(stmt, MG_OP_ADD_COLUMN, lockmode, rel);
+	Node	   *raw_default = def->raw_default;
+	ListCell   *lc;
+	Type		typtup;
+	int32		typmod = -1;
+	Oid			typoid = InvalidOid;
+
+	op->object = pstrdup(def->colname);
+
+	if (def->is_not_null)
+		op->flags |= MG_F_NOT_NULL;
+	if (def->identity)
+		op->flags |= MG_F_IDENTITY | MG_F_HAS_DEFAULT;
+
+	foreach(lc, def->constraints)
+	{
+		Constraint *con = lfirst_node(Constraint, lc);
+
+		switch (con->contype)
+		{
+			case CONSTR_NOTNULL:
+				op->flags |= MG_F_NOT_NULL;
+				break;
+			case CONSTR_DEFAULT:
+				raw_default = con->raw_expr;
+				break;
+			case CONSTR_IDENTITY:
+				op->flags |= MG_F_IDENTITY | MG_F_HAS_DEFAULT;
+				break;
+			case CONSTR_GENERATED:
+				op->flags |= MG_F_HAS_DEFAULT;
+				if (MG_GENERATED_IS_STORED(con))
+					op->flags |= MG_F_STORED_GENERATED;
+				break;
+			case CONSTR_PRIMARY:
+				op->flags |= MG_F_NOT_NULL;
+				add_constraint(stmt, rel, lockmode, con, def->colname);
+				break;
+			case CONSTR_UNIQUE:
+			case CONSTR_CHECK:
+			case CONSTR_FOREIGN:
+			case CONSTR_EXCLUSION:
+				add_constraint(stmt, rel, lockmode, con, def->colname);
+				break;
+			default:
+				break;
+		}
+	}
+
+	if (type_name_is_serial(def->typeName))
+	{
+		op->flags |= MG_F_SERIAL | MG_F_HAS_DEFAULT | MG_F_NOT_NULL;
+		return;
+	}
+
+	typtup = LookupTypeName(NULL, def->typeName, &typmod, true);
+	if (typtup != NULL)
+	{
+		typoid = typeTypeId(typtup);
+		ReleaseSysCache(typtup);
+		if (get_typtype(typoid) == TYPTYPE_DOMAIN && DomainHasConstraints(typoid))
+			op->flags |= MG_F_DOMAIN_CONSTRAINTS;
+	}
+
+	if (raw_default != NULL)
+	{
+		op->flags |= MG_F_HAS_DEFAULT;
+		if (OidIsValid(typoid) && default_is_volatile(raw_default, typoid, typmod))
+			op->flags |= MG_F_VOLATILE_DEFAULT;
+	}
+}
+
+/* ----------------------------------------------------------------
+ * Constraints
+ * ----------------------------------------------------------------
+ */
+
+/* The columns of an existing index, for PRIMARY KEY ... USING INDEX. */
+static List *
+index_column_names(Oid tableid, const char *indexname)
+{
+	Oid			indexid = get_relname_relid(indexname, get_rel_namespace(tableid));
+	HeapTuple	tup;
+	List	   *names = NIL;
+
+	if (!OidIsValid(indexid))
+		return NIL;
+	tup = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(indexid));
+	if (!HeapTupleIsValid(tup))
+		return NIL;
+	for (int i = 0; i < ((Form_pg_index) GETSTRUCT(tup))->indnkeyatts; i++)
+	{
+		AttrNumber	attnum = ((Form_pg_index) GETSTRUCT(tup))->indkey.values[i];
+
+		if (attnum > 0)
+			names = lappend(names, makeString(get_attname(tableid, attnum, false)));
+	}
+	ReleaseSysCache(tup);
+	return names;
+}
+
+static void
+add_constraint(MigguardStatement *stmt, MigguardRelation *rel,
+			   LOCKMODE lockmode, Constraint *con, const char *column)
+{
+	MigguardOp *op = add_op(stmt, MG_OP_ADD_CONSTRAINT, lockmode, rel);
+	ListCell   *lc;
+	List	   *keys;
+
+	op->object = con->conname ? pstrdup(con->conname) : NULL;
+	if (con->skip_validation)
+		op->flags |= MG_F_NOT_VALID;
+	if (con->indexname)
+		op->flags |= MG_F_USING_INDEX;
+
+	switch (con->contype)
+	{
+		case CONSTR_CHECK:
+			op->detail = "CHECK";
+			break;
+		case CONSTR_FOREIGN:
+			{
+				Oid			refid = lookup_relid(con->pktable);
+
+				op->detail = "FOREIGN KEY";
+				if (OidIsValid(refid))
+					op->index = migguard_describe_relation(refid);
+				break;
+			}
+		case CONSTR_UNIQUE:
+			op->detail = "UNIQUE";
+			break;
+		case CONSTR_PRIMARY:
+			op->detail = "PRIMARY KEY";
+			break;
+		case CONSTR_EXCLUSION:
+			op->detail = "EXCLUDE";
+			break;
+		default:
+			stmt->ops = list_delete_last(stmt->ops);
+			return;
+	}
+
+	/* A primary key makes its columns NOT NULL: a scan unless proven. */
+	if (con->contype == CONSTR_PRIMARY && column == NULL)
+	{
+		keys = con->indexname ? index_column_names(rel->relid, con->indexname)
+			: con->keys;
+		foreach(lc, keys)
+			add_set_not_null(stmt, rel, lockmode, strVal(lfirst(lc)), true);
+	}
+}
+
+/* ----------------------------------------------------------------
+ * Partitions
+ * ----------------------------------------------------------------
+ */
+
+/*
+ * The partition constraint an ATTACH or CREATE ... PARTITION OF implies,
+ * built as ATExecAttachPartition builds it.  The caller holds locks.
+ */
+static List *
+partition_bound_qual(Relation parent, PartitionBoundSpec *bound)
+{
+	ParseState *pstate = make_parsestate(NULL);
+	PartitionBoundSpec *spec;
+
+	spec = transformPartitionBound(pstate, parent, copyObject(bound));
+	free_parsestate(pstate);
+	return get_qual_from_partbound(parent, spec);
+}
+
+static bool
+constraint_implied(Relation scanrel, Relation parent, List *qual)
+{
+	if (qual == NIL)
+		return true;
+	qual = (List *) eval_const_expressions(NULL, (Node *) qual);
+	qual = list_make1(make_ands_explicit(qual));
+	qual = map_partition_varattnos(qual, 1, scanrel, parent);
+	return PartConstraintImpliedByRelConstraint(scanrel, qual);
+}
+
+/*
+ * ATTACH PARTITION and CREATE TABLE ... PARTITION OF scan the new partition
+ * (ATTACH only) and the default partition under ACCESS EXCLUSIVE unless
+ * their valid constraints already imply the bound.  Proving that needs the
+ * relations open, so we take the very locks PostgreSQL takes next, in its
+ * order, and only if they are free right now; when they are not, the scan
+ * is assumed (the conservative answer) and no one waits on us.
+ */
+static void
+classify_partition_bound(MigguardStatement *stmt, MigguardRelation *parent,
+						 LOCKMODE parent_lock, Oid partid,
+						 PartitionBoundSpec *bound)
+{
+	Oid			defaultid = get_default_partition_oid(parent->relid);
+	bool		part_scans = OidIsValid(partid);
+	bool		default_scans = OidIsValid(defaultid) && !bound->is_default;
+	MigguardOp *op;
+
+	if (ConditionalLockRelationOid(parent->relid, parent_lock) &&
+		(!OidIsValid(partid) ||
+		 ConditionalLockRelationOid(partid, AccessExclusiveLock)))
+	{
+		Relation	prel = relation_open(parent->relid, NoLock);
+		List	   *qual = partition_bound_qual(prel, bound);
+
+		if (OidIsValid(partid))
+		{
+			Relation	arel = relation_open(partid, NoLock);
+
+			part_scans = !constraint_implied(arel, prel,
+											 list_concat(list_copy(qual),
+														 RelationGetPartitionQual(prel)));
+			relation_close(arel, NoLock);
+		}
+		if (default_scans &&
+			ConditionalLockRelationOid(defaultid, AccessExclusiveLock))
+		{
+			Relation	drel = relation_open(defaultid, NoLock);
+
+			default_scans = !constraint_implied(drel, prel,
+												get_proposed_default_constraint(qual));
+			relation_close(drel, NoLock);
+		}
+		relation_close(prel, NoLock);
+	}
+
+	if (OidIsValid(partid))
+	{
+		op = add_op(stmt, MG_OP_ATTACH_PARTITION, AccessExclusiveLock,
+					migguard_describe_relation(partid));
+		op->index = parent;
+		if (part_scans)
+			op->flags |= MG_F_SCANS;
+	}
+	if (default_scans)
+	{
+		op = add_op(stmt, MG_OP_ATTACH_PARTITION, AccessExclusiveLock,
+					migguard_describe_relation(defaultid));
+		op->index = parent;
+		op->flags |= MG_F_SCANS | MG_F_DEFAULT_PARTITION;
+	}
+}
+
+/* ----------------------------------------------------------------
+ * Statements
+ * ----------------------------------------------------------------
+ */
+
+static void
+classify_index_stmt(MigguardStatement *stmt, IndexStmt *index)
+{
+	Oid			relid = lookup_relid(index->relation);
+	MigguardRelation *rel;
+	MigguardOp *op;
+
+	if (!OidIsValid(relid) || !user_owns_relation(relid))
+		return;
+	rel = migguard_describe_relation(relid);
+	op = add_op(stmt, MG_OP_CREATE_INDEX,
+				index->concurrent ? ShareUpdateExclusiveLock : ShareLock, rel);
+	op->object = index->idxname ? pstrdup(index->idxname) : NULL;
+	if (index->concurrent)
+		op->flags |= MG_F_CONCURRENTLY;
+	if (rel->relkind == RELKIND_PARTITIONED_TABLE && !index->relation->inh)
+		op->flags |= MG_F_NO_BUILD;
+
+	if (index->idxname && index->if_not_exists)
+	{
+		Oid			existing = get_relname_relid(index->idxname,
+												 get_rel_namespace(relid));
+		HeapTuple	tup;
+
+		if (OidIsValid(existing) &&
+			HeapTupleIsValid(tup = SearchSysCache1(INDEXRELID,
+												   ObjectIdGetDatum(existing))))
+		{
+			if (!((Form_pg_index) GETSTRUCT(tup))->indisvalid)
+			{
+				op->flags |= MG_F_INVALID_INDEX_EXISTS;
+				op->index = migguard_describe_relation(existing);
+			}
+			ReleaseSysCache(tup);
+		}
+	}
+}
+
+static void
+classify_drop_relations(MigguardStatement *stmt, DropStmt *drop)
+{
+	ListCell   *lc;
+
+	foreach(lc, drop->objects)
+	{
+		RangeVar   *rv = makeRangeVarFromNameList((List *) lfirst(lc));
+		Oid			relid = lookup_relid(rv);
+		char		relkind;
+
+		if (!OidIsValid(relid) || !user_may_drop_relation(relid))
+			continue;
+		relkind = get_rel_relkind(relid);
+
+		if (drop->removeType == OBJECT_INDEX &&
+			(relkind == RELKIND_INDEX || relkind == RELKIND_PARTITIONED_INDEX))
+		{
+			Oid			tableid = IndexGetRelation(relid, true);
+			MigguardOp *op;
+
+			if (!OidIsValid(tableid))
+				continue;
+			op = add_op(stmt, MG_OP_DROP_INDEX,
+						drop->concurrent ? ShareUpdateExclusiveLock : AccessExclusiveLock,
+						migguard_describe_relation(tableid));
+			op->index = migguard_describe_relation(relid);
+			if (drop->concurrent)
+				op->flags |= MG_F_CONCURRENTLY;
+		}
+		else if (drop->removeType == OBJECT_TABLE &&
+				 (relkind == RELKIND_RELATION ||
+				  relkind == RELKIND_PARTITIONED_TABLE))
+		{
+			add_op(stmt, MG_OP_DROP_TABLE, AccessExclusiveLock,
+				   migguard_describe_relation(relid));
+		}
+	}
+}
+
+/* DROP SCHEMA ... CASCADE drops every table in it. */
+static void
+classify_drop_schemas(MigguardStatement *stmt, DropStmt *drop)
+{
+	ListCell   *lc;
+
+	if (drop->behavior != DROP_CASCADE)
+		return;
+
+	foreach(lc, drop->objects)
+	{
+		Oid			nspid = get_namespace_oid(strVal(lfirst(lc)), true);
+		Relation	classrel;
+		TableScanDesc scan;
+		HeapTuple	tup;
+		ScanKeyData key;
+
+		if (!OidIsValid(nspid) || !mg_namespace_ownercheck(nspid, GetUserId()))
+			continue;
+
+		classrel = table_open(RelationRelationId, AccessShareLock);
+		ScanKeyInit(&key, Anum_pg_class_relnamespace, BTEqualStrategyNumber,
+					F_OIDEQ, ObjectIdGetDatum(nspid));
+		scan = table_beginscan_catalog(classrel, 1, &key);
+		while (HeapTupleIsValid(tup = heap_getnext(scan, ForwardScanDirection)))
+		{
+			Form_pg_class cls = (Form_pg_class) GETSTRUCT(tup);
+
+			if (cls->relkind == RELKIND_RELATION && !cls->relispartition)
+				add_op(stmt, MG_OP_DROP_TABLE, AccessExclusiveLock,
+					   migguard_describe_relation(cls->oid));
+			else if (cls->relkind == RELKIND_PARTITIONED_TABLE &&
+					 !cls->relispartition)
+				add_op(stmt, MG_OP_DROP_TABLE, AccessExclusiveLock,
+					   migguard_describe_relation(cls->oid));
+		}
+		table_endscan(scan);
+		table_close(classrel, AccessShareLock);
+	}
+}
+
+static void
+classify_reindex(MigguardStatement *stmt, ReindexStmt *reindex)
+{
+	bool		concurrently;
+	Oid			relid;
+	Oid			tableid;
+	MigguardOp *op;
+
+	if (reindex->kind != REINDEX_OBJECT_INDEX &&
+		reindex->kind != REINDEX_OBJECT_TABLE)
+		return;
+	relid = lookup_relid(reindex->relation);
+	if (!OidIsValid(relid))
+		return;
+	tableid = reindex->kind == REINDEX_OBJECT_INDEX ?
+		IndexGetRelation(relid, true) : relid;
+	if (!OidIsValid(tableid) || !user_owns_relation(tableid))
+		return;
+
+	concurrently = MG_REINDEX_LEGACY_CONCURRENT(reindex) ||
+		defelem_list_has_true(MG_REINDEX_OPTIONS(reindex), "concurrently");
+	op = add_op(stmt, MG_OP_REINDEX,
+				concurrently ? ShareUpdateExclusiveLock : ShareLock,
+				migguard_describe_relation(tableid));
+	if (reindex->kind == REINDEX_OBJECT_INDEX)
+		op->index = migguard_describe_relation(relid);
+	if (concurrently)
+		op->flags |= MG_F_CONCURRENTLY;
+}
+
+static void
+classify_alter_table(MigguardStatement *stmt, AlterTableStmt *alter)
+{
+	Oid			relid = lookup_relid(alter->relation);
+	LOCKMODE	lockmode;
+	MigguardRelation *rel;
+	MigguardRelation *index = NULL;
+	ListCell   *lc;
+
+	if (!OidIsValid(relid) || !user_owns_relation(relid))
+		return;
+	lockmode = AlterTableGetLockLevel(alter->cmds);
+
+	if (alter->objtype == OBJECT_INDEX)
+	{
+		Oid			tableid = IndexGetRelation(relid, true);
+
+		if (!OidIsValid(tableid))
+			return;
+		index = migguard_describe_relation(relid);
+		rel = migguard_describe_relation(tableid);
+	}
+	else
+		rel = migguard_describe_relation(relid);
+
+	foreach(lc, alter->cmds)
+	{
+		AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
+		MigguardOp *op;
+
+		if (MG_IS_ADD_COLUMN(cmd->subtype))
+			classify_add_column(stmt, rel, lockmode, (ColumnDef *) cmd->def);
+		else if (MG_IS_ADD_CONSTRAINT(cmd->subtype))
+			add_constraint(stmt, rel, lockmode, (Constraint *) cmd->def, NULL);
+		else if (MG_IS_DROP_COLUMN(cmd->subtype))
+		{
+			HeapTuple	tup = SearchSysCacheAttName(relid, cmd->name);
+
+			if (!HeapTupleIsValid(tup))
+				continue;
+			op = add_op(stmt, MG_OP_DROP_COLUMN, lockmode, rel);
+			op->object = pstrdup(cmd->name);
+			if (((Form_pg_attribute) GETSTRUCT(tup))->attnotnull)
+				op->flags |= MG_F_NOT_NULL;
+			if (((Form_pg_attribute) GETSTRUCT(tup))->atthasdef)
+				op->flags |= MG_F_HAS_DEFAULT;
+			ReleaseSysCache(tup);
+		}
+		else
+		{
+			switch (cmd->subtype)
+			{
+				case AT_AlterColumnType:
+					classify_alter_column_type(stmt, rel, lockmode, cmd);
+					break;
+				case AT_SetNotNull:
+					add_set_not_null(stmt, rel, lockmode, cmd->name, false);
+					break;
+				case AT_SetTableSpace:
+					{
+						Oid			spcid = get_tablespace_oid(cmd->name, true);
+						Oid			current = get_rel_tablespace(index ? index->relid : relid);
+
+						if (!OidIsValid(spcid))
+							break;
+						op = add_op(stmt, MG_OP_SET_TABLESPACE, lockmode, rel);
+						op->index = index;
+						op->detail = pstrdup(cmd->name);
+						if (spcid == MyDatabaseTableSpace)
+							spcid = InvalidOid;
+						if (spcid == current)
+							op->flags |= MG_F_NO_OP;
+						break;
+					}
+				case AT_AttachPartition:
+					{
+						PartitionCmd *pc = (PartitionCmd *) cmd->def;
+						Oid			partid = lookup_relid(pc->name);
+
+						if (rel->relkind != RELKIND_PARTITIONED_TABLE ||
+							!OidIsValid(partid) || !user_owns_relation(partid))
+							break;
+						classify_partition_bound(stmt, rel, lockmode, partid,
+												 pc->bound);
+						break;
+					}
+				case AT_DetachPartition:
+					{
+						PartitionCmd *pc = (PartitionCmd *) cmd->def;
+
+						op = add_op(stmt, MG_OP_DETACH_PARTITION, lockmode, rel);
+						op->object = pstrdup(pc->name->relname);
+						if (MG_PARTCMD_CONCURRENT(pc))
+							op->flags |= MG_F_CONCURRENTLY;
+						if (OidIsValid(get_default_partition_oid(relid)))
+							op->flags |= MG_F_HAS_DEFAULT_PARTITION;
+						break;
+					}
+				default:
+					break;
+			}
+		}
+	}
+}
+
+static bool
+relkind_is_renamable(char relkind)
+{
+	return relkind == RELKIND_RELATION || relkind == RELKIND_PARTITIONED_TABLE ||
+		relkind == RELKIND_VIEW || relkind == RELKIND_MATVIEW ||
+		relkind == RELKIND_SEQUENCE || relkind == RELKIND_FOREIGN_TABLE;
+}
+
+static void
+classify_rename(MigguardStatement *stmt, RenameStmt *rename)
+{
+	Oid			relid;
+	MigguardOp *op;
+
+	switch (rename->renameType)
+	{
+		case OBJECT_COLUMN:
+		case OBJECT_TABLE:
+		case OBJECT_VIEW:
+		case OBJECT_MATVIEW:
+		case OBJECT_SEQUENCE:
+		case OBJECT_FOREIGN_TABLE:
+			relid = lookup_relid(rename->relation);
+			if (!OidIsValid(relid) || !user_owns_relation(relid) ||
+				!relkind_is_renamable(get_rel_relkind(relid)))
+				return;
+			if (rename->renameType == OBJECT_COLUMN)
+			{
+				op = add_op(stmt, MG_OP_RENAME_COLUMN, AccessExclusiveLock,
+							migguard_describe_relation(relid));
+				op->object = pstrdup(rename->subname);
+			}
+			else
+				op = add_op(stmt, MG_OP_RENAME_RELATION, AccessExclusiveLock,
+							migguard_describe_relation(relid));
+			op->detail = pstrdup(rename->newname);
+			break;
+		case OBJECT_SCHEMA:
+			{
+				Oid			nspid = get_namespace_oid(rename->subname, true);
+				MigguardRelation *schema;
+				HeapTuple	tup;
+
+				if (!OidIsValid(nspid) ||
+					!mg_namespace_ownercheck(nspid, GetUserId()))
+					return;
+				tup = SearchSysCache1(NAMESPACEOID, ObjectIdGetDatum(nspid));
+				if (!HeapTupleIsValid(tup))
+					return;
+				schema = palloc0(sizeof(MigguardRelation));
+				schema->relid = InvalidOid;
+				schema->name = pstrdup(rename->subname);
+				schema->is_new = TransactionIdIsCurrentTransactionId(
+																	 HeapTupleHeaderGetXmin(tup->t_data));
+				ReleaseSysCache(tup);
+				op = add_op(stmt, MG_OP_RENAME_RELATION, NoLock, schema);
+				op->flags |= MG_F_SCHEMA;
+				op->detail = pstrdup(rename->newname);
+				break;
+			}
+		default:
+			break;
+	}
+}
+
+static void
+classify_set_schema(MigguardStatement *stmt, AlterObjectSchemaStmt *alter)
+{
+	Oid			relid;
+	MigguardOp *op;
+
+	switch (alter->objectType)
+	{
+		case OBJECT_TABLE:
+		case OBJECT_VIEW:
+		case OBJECT_MATVIEW:
+		case OBJECT_SEQUENCE:
+		case OBJECT_FOREIGN_TABLE:
+			relid = lookup_relid(alter->relation);
+			if (!OidIsValid(relid) || !user_owns_relation(relid))
+				return;
+			op = add_op(stmt, MG_OP_RENAME_RELATION, AccessExclusiveLock,
+						migguard_describe_relation(relid));
+			op->flags |= MG_F_SET_SCHEMA;
+			op->detail = pstrdup(alter->newschema);
+			break;
+		default:
+			break;
+	}
+}
+
+static void
+add_rewrite_maintenance(MigguardStatement *stmt, Oid relid, bool cluster)
+{
+	MigguardOp *op;
+
+	if (!user_may_vacuum_relation(relid))
+		return;
+	op = add_op(stmt, MG_OP_REWRITE_MAINTENANCE, AccessExclusiveLock,
+				migguard_describe_relation(relid));
+	if (cluster)
+		op->flags |= MG_F_CLUSTER;
+}
+
+/* VACUUM FULL or CLUSTER without a table list: every table it would touch. */
+static void
+add_rewrite_maintenance_all(MigguardStatement *stmt, bool cluster)
+{
+	Relation	classrel = table_open(RelationRelationId, AccessShareLock);
+	TableScanDesc scan = table_beginscan_catalog(classrel, 0, NULL);
+	HeapTuple	tup;
+
+	while (HeapTupleIsValid(tup = heap_getnext(scan, ForwardScanDirection)))
+	{
+		Form_pg_class cls = (Form_pg_class) GETSTRUCT(tup);
+
+		if ((cls->relkind != RELKIND_RELATION && cls->relkind != RELKIND_MATVIEW) ||
+			cls->relpersistence == RELPERSISTENCE_TEMP ||
+			IsCatalogRelationOid(cls->oid))
+			continue;
+		add_rewrite_maintenance(stmt, cls->oid, cluster);
+	}
+	table_endscan(scan);
+	table_close(classrel, AccessShareLock);
+}
+
+static void
+classify_vacuum(MigguardStatement *stmt, VacuumStmt *vacuum)
+{
+	ListCell   *lc;
+
+	if (!vacuum->is_vacuumcmd || !defelem_list_has_true(vacuum->options, "full"))
+		return;
+	if (vacuum->rels == NIL)
+	{
+		add_rewrite_maintenance_all(stmt, false);
+		return;
+	}
+	foreach(lc, vacuum->rels)
+	{
+		VacuumRelation *vrel = lfirst_node(VacuumRelation, lc);
+		Oid			relid = lookup_relid(vrel->relation);
+
+		if (OidIsValid(relid))
+			add_rewrite_maintenance(stmt, relid, false);
+	}
+}
+
+static void
+classify_cluster(MigguardStatement *stmt, ClusterStmt *cluster)
+{
+	Oid			relid;
+
+	if (cluster->relation == NULL)
+	{
+		/* CLUSTER alone reclusters every table that has a clustered index. */
+		Relation	indrel = table_open(IndexRelationId, AccessShareLock);
+		TableScanDesc scan = table_beginscan_catalog(indrel, 0, NULL);
+		HeapTuple	tup;
+
+		while (HeapTupleIsValid(tup = heap_getnext(scan, ForwardScanDirection)))
+		{
+			Form_pg_index index = (Form_pg_index) GETSTRUCT(tup);
+
+			if (index->indisclustered && !IsCatalogRelationOid(index->indrelid))
+				add_rewrite_maintenance(stmt, index->indrelid, true);
+		}
+		table_endscan(scan);
+		table_close(indrel, AccessShareLock);
+		return;
+	}
+	relid = lookup_relid(cluster->relation);
+	if (OidIsValid(relid))
+		add_rewrite_maintenance(stmt, relid, true);
+}
+
+static void
+classify_refresh(MigguardStatement *stmt, RefreshMatViewStmt *refresh)
+{
+	Oid			relid = lookup_relid(refresh->relation);
+	MigguardOp *op;
+
+	if (!OidIsValid(relid) || !user_owns_relation(relid))
+		return;
+	op = add_op(stmt, MG_OP_REFRESH_MATVIEW,
+				refresh->concurrent ? ExclusiveLock : AccessExclusiveLock,
+				migguard_describe_relation(relid));
+	if (refresh->concurrent)
+		op->flags |= MG_F_CONCURRENTLY;
+	if (refresh->skipData)
+		op->flags |= MG_F_NO_OP;
+}
+
+/*
+ * TRUNCATE empties the named tables, their inheritance children and
+ * partitions, and with CASCADE every table that references them.
+ */
+static void
+classify_truncate(MigguardStatement *stmt, TruncateStmt *truncate)
+{
+	List	   *relids = NIL;
+	ListCell   *lc;
+
+	foreach(lc, truncate->relations)
+	{
+		RangeVar   *rv = lfirst_node(RangeVar, lc);
+		Oid			relid = lookup_relid(rv);
+
+		if (!OidIsValid(relid) ||
+			mg_class_aclcheck(relid, GetUserId(), ACL_TRUNCATE) != ACLCHECK_OK)
+			continue;
+		relids = list_append_unique_oid(relids, relid);
+		if (rv->inh && get_rel_relkind(relid) == RELKIND_RELATION)
+			relids = list_concat_unique_oid(relids,
+											find_all_inheritors(relid, NoLock, NULL));
+	}
+
+	if (truncate->behavior == DROP_CASCADE)
+	{
+		List	   *more = relids;
+
+		while (more != NIL)
+		{
+			List	   *referencing = heap_truncate_find_FKs(more);
+
+			more = list_difference_oid(referencing, relids);
+			relids = list_concat_unique_oid(relids, more);
+		}
+	}
+
+	foreach(lc, relids)
+		add_op(stmt, MG_OP_TRUNCATE, AccessExclusiveLock,
+			   migguard_describe_relation(lfirst_oid(lc)));
+}
+
+static void
+classify_create_partition(MigguardStatement *stmt, CreateStmt *create)
+{
+	Oid			parentid;
+
+	if (create->partbound == NULL || create->inhRelations == NIL)
+		return;
+	parentid = lookup_relid(linitial_node(RangeVar, create->inhRelations));
+	if (!OidIsValid(parentid) || !user_owns_relation(parentid) ||
+		get_rel_relkind(parentid) != RELKIND_PARTITIONED_TABLE)
+		return;
+	classify_partition_bound(stmt, migguard_describe_relation(parentid),
+							 AccessExclusiveLock, InvalidOid, create->partbound);
+}
+
+/*
+ * Statement -> facts.  The result lists one op per effect; an empty list
+ * means nothing in the statement concerns any rule.
+ */
+MigguardStatement *
+migguard_classify(Node *parsetree, const char *stmt_text)
+{
+	MigguardStatement *stmt = palloc0(sizeof(MigguardStatement));
+
+	stmt->text = stmt_text;
+	stmt->command_tag = GetCommandTagName(CreateCommandTag(parsetree));
+
+	switch (nodeTag(parsetree))
+	{
+		case T_IndexStmt:
+			classify_index_stmt(stmt, (IndexStmt *) parsetree);
+			break;
+		case T_DropStmt:
+			{
+				DropStmt   *drop = (DropStmt *) parsetree;
+
+				if (drop->removeType == OBJECT_SCHEMA)
+					classify_drop_schemas(stmt, drop);
+				else
+					classify_drop_relations(stmt, drop);
+				break;
+			}
+		case T_ReindexStmt:
+			classify_reindex(stmt, (ReindexStmt *) parsetree);
+			break;
+		case T_AlterTableStmt:
+			classify_alter_table(stmt, (AlterTableStmt *) parsetree);
+			break;
+		case T_RenameStmt:
+			classify_rename(stmt, (RenameStmt *) parsetree);
+			break;
+		case T_AlterObjectSchemaStmt:
+			classify_set_schema(stmt, (AlterObjectSchemaStmt *) parsetree);
+			break;
+		case T_VacuumStmt:
+			classify_vacuum(stmt, (VacuumStmt *) parsetree);
+			break;
+		case T_ClusterStmt:
+			classify_cluster(stmt, (ClusterStmt *) parsetree);
+			break;
+		case T_RefreshMatViewStmt:
+			classify_refresh(stmt, (RefreshMatViewStmt *) parsetree);
+			break;
+		case T_TruncateStmt:
+			classify_truncate(stmt, (TruncateStmt *) parsetree);
+			break;
+		case T_CreateStmt:
+			classify_create_partition(stmt, (CreateStmt *) parsetree);
+			break;
+		default:
+			break;
+	}
+	return stmt;
+}

@@ -1,0 +1,155 @@
+/*-------------------------------------------------------------------------
+ *
+ * compat.h
+ *		The only file in migguard that tests PG_VERSION_NUM.
+ *
+ * PostgreSQL 15 is the tested target; these shims keep the sources
+ * compiling against 13 through 18.  Every other file includes this header
+ * instead of spelling a version number.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef MIGGUARD_COMPAT_H
+#define MIGGUARD_COMPAT_H
+
+#include "postgres.h"
+
+#if PG_VERSION_NUM < 130000
+#error "migguard needs PostgreSQL 13 or later"
+#endif
+
+/*
+ * ProcessUtility hook signature: PostgreSQL 14 added readOnlyTree.
+ */
+#if PG_VERSION_NUM >= 140000
+#define MG_PROCESS_UTILITY_PARAMS \
+	PlannedStmt *pstmt, const char *queryString, bool readOnlyTree, \
+	ProcessUtilityContext context, ParamListInfo params, \
+	QueryEnvironment *queryEnv, DestReceiver *dest, QueryCompletion *qc
+#define MG_PROCESS_UTILITY_ARGS \
+	pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc
+#define MG_READ_ONLY_TREE readOnlyTree
+#else
+#define MG_PROCESS_UTILITY_PARAMS \
+	PlannedStmt *pstmt, const char *queryString, \
+	ProcessUtilityContext context, ParamListInfo params, \
+	QueryEnvironment *queryEnv, DestReceiver *dest, QueryCompletion *qc
+#define MG_PROCESS_UTILITY_ARGS \
+	pstmt, queryString, context, params, queryEnv, dest, qc
+#define MG_READ_ONLY_TREE true
+#endif
+
+/* MarkGUCPrefixReserved replaced EmitWarningsOnPlaceholders in 15. */
+#if PG_VERSION_NUM < 150000
+#define MarkGUCPrefixReserved(prefix) EmitWarningsOnPlaceholders(prefix)
+#endif
+
+/* Ownership checks became object_ownercheck() in 16. */
+#if PG_VERSION_NUM >= 160000
+#define mg_class_ownercheck(relid, roleid) \
+	object_ownercheck(RelationRelationId, (relid), (roleid))
+#define mg_namespace_ownercheck(nspid, roleid) \
+	object_ownercheck(NamespaceRelationId, (nspid), (roleid))
+#define mg_database_ownercheck(dbid, roleid) \
+	object_ownercheck(DatabaseRelationId, (dbid), (roleid))
+#define mg_class_aclcheck(relid, roleid, mode) \
+	pg_class_aclcheck((relid), (roleid), (mode))
+#else
+#define mg_class_ownercheck(relid, roleid) pg_class_ownercheck((relid), (roleid))
+#define mg_namespace_ownercheck(nspid, roleid) \
+	pg_namespace_ownercheck((nspid), (roleid))
+#define mg_database_ownercheck(dbid, roleid) \
+	pg_database_ownercheck((dbid), (roleid))
+#define mg_class_aclcheck(relid, roleid, mode) \
+	pg_class_aclcheck((relid), (roleid), (mode))
+#endif
+
+/* RelFileNode became RelFileLocator in 16. */
+#if PG_VERSION_NUM >= 160000
+#include "storage/relfilelocator.h"
+typedef RelFileLocator MgRelFile;
+#define MG_RELFILE_SET(rf, spc, db, rel) \
+	((rf).spcOid = (spc), (rf).dbOid = (db), (rf).relNumber = (rel))
+#define mg_relpath(rf, backend, fork) relpathbackend((rf), (backend), (fork))
+#else
+#include "storage/relfilenode.h"
+typedef RelFileNode MgRelFile;
+#define MG_RELFILE_SET(rf, spc, db, rel) \
+	((rf).spcNode = (spc), (rf).dbNode = (db), (rf).relNode = (rel))
+#define mg_relpath(rf, backend, fork) relpathbackend((rf), (backend), (fork))
+#endif
+
+/* The *Recurse ALTER TABLE subcommands disappeared in 16. */
+#if PG_VERSION_NUM >= 160000
+#define MG_IS_ADD_COLUMN(t)		((t) == AT_AddColumn)
+#define MG_IS_ADD_CONSTRAINT(t) ((t) == AT_AddConstraint)
+#define MG_IS_DROP_COLUMN(t)	((t) == AT_DropColumn)
+#else
+#define MG_IS_ADD_COLUMN(t)		((t) == AT_AddColumn || (t) == AT_AddColumnRecurse)
+#define MG_IS_ADD_CONSTRAINT(t) \
+	((t) == AT_AddConstraint || (t) == AT_AddConstraintRecurse)
+#define MG_IS_DROP_COLUMN(t) \
+	((t) == AT_DropColumn || (t) == AT_DropColumnRecurse)
+#endif
+
+/*
+ * Generated columns: 18 made VIRTUAL the default kind, which needs no
+ * rewrite.  Before 18 every generated column is STORED.
+ */
+#if PG_VERSION_NUM >= 180000
+#define MG_GENERATED_IS_STORED(constraint) \
+	((constraint)->generated_kind == ATTRIBUTE_GENERATED_STORED)
+#else
+#define MG_GENERATED_IS_STORED(constraint) true
+#endif
+
+/* 18 can add NOT NULL ... NOT VALID, the two-step path for set_not_null. */
+#if PG_VERSION_NUM >= 180000
+#define MG_HAS_NOT_NULL_NOT_VALID true
+#else
+#define MG_HAS_NOT_NULL_NOT_VALID false
+#endif
+
+/* DETACH PARTITION ... CONCURRENTLY exists from 14 on. */
+#if PG_VERSION_NUM >= 140000
+#define MG_HAS_DETACH_CONCURRENTLY true
+#define MG_PARTCMD_CONCURRENT(pc) ((pc)->concurrent)
+#else
+#define MG_HAS_DETACH_CONCURRENTLY false
+#define MG_PARTCMD_CONCURRENT(pc) false
+#endif
+
+/* REINDEX options moved into a DefElem list in 14. */
+#if PG_VERSION_NUM >= 140000
+#define MG_REINDEX_OPTIONS(stmt) ((stmt)->params)
+#define MG_REINDEX_LEGACY_CONCURRENT(stmt) false
+#else
+#define MG_REINDEX_OPTIONS(stmt) NIL
+#define MG_REINDEX_LEGACY_CONCURRENT(stmt) ((stmt)->concurrent)
+#endif
+
+/* CLUSTER options: a DefElem list from 14, a bit mask before. */
+#if PG_VERSION_NUM >= 140000
+#define MG_CLUSTER_OPTIONS(stmt) ((stmt)->params)
+#else
+#define MG_CLUSTER_OPTIONS(stmt) NIL
+#endif
+
+/*
+ * GUC "extra" memory: guc_malloc is exported from 16; before that guc.c
+ * frees extra with free(), so plain malloc is the matching allocator.
+ */
+#if PG_VERSION_NUM >= 160000
+#define mg_guc_malloc(size) guc_malloc(LOG, (size))
+#else
+#define mg_guc_malloc(size) malloc(size)
+#endif
+
+/* PG_MODULE_MAGIC_EXT appeared in 18. */
+#if PG_VERSION_NUM >= 180000
+#define MG_MODULE_MAGIC PG_MODULE_MAGIC_EXT(.name = "migguard", .version = "1.0")
+#else
+#define MG_MODULE_MAGIC PG_MODULE_MAGIC
+#endif
+
+#endif							/* MIGGUARD_COMPAT_H */

@@ -1,0 +1,280 @@
+/*-------------------------------------------------------------------------
+ *
+ * migguard.c
+ *		The map of the extension: settings, the ProcessUtility hook, and the
+ *		order in which every DDL statement is looked at.
+ *
+ * migguard must be loaded through shared_preload_libraries.  Every utility
+ * statement reaches migguard_ProcessUtility.  Statements that cannot change
+ * a schema (BEGIN, SET, SHOW, FETCH, ...) leave after one node-tag test:
+ * no allocation, no catalog access, no lock.  DDL goes through
+ *
+ *		classify -> rules -> policy -> act -> the next hook
+ *
+ * Locking rules the hook keeps (see relsize.c and classify.c for the
+ * details):
+ *	- it looks relations up without locking them, and only judges
+ *	  relations the current user could alter; for everyone else the
+ *	  statement goes straight to PostgreSQL, which raises its own
+ *	  permission error exactly as without migguard;
+ *	- the only locks it takes are the ones the statement itself is about
+ *	  to take, in the same mode, and only conditionally (never waiting), so
+ *	  it can neither queue behind a long transaction nor create a
+ *	  lock-upgrade deadlock.
+ *
+ * Nothing is checked in parallel workers, during binary upgrade or
+ * recovery, or while an extension script runs.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "migguard.h"
+
+#include <limits.h>
+
+#include "access/parallel.h"
+#include "access/xact.h"
+#include "access/xlog.h"
+#include "commands/extension.h"
+#include "miscadmin.h"
+#include "tcop/utility.h"
+#include "utils/guc.h"
+#include "utils/memutils.h"
+
+MG_MODULE_MAGIC;
+
+void		_PG_init(void);
+
+/* ----------------------------------------------------------------
+ * Settings.  Names, types, defaults and privilege levels are the user
+ * interface fixed by SPEC.md.
+ * ----------------------------------------------------------------
+ */
+
+/* What migguard does with findings: off, audit, warn or enforce. */
+int			migguard_mode = MG_MODE_ENFORCE;
+
+/* Tables at or above this size (kB, heap + TOAST) are large. */
+int			migguard_large_table_size_kb = 10 * 1024;
+
+/* Per-rule level overrides, "rule=level, ..." (parsed in policy.c). */
+char	   *migguard_rules_setting = NULL;
+
+/* Rules the session accepts, "rule, ..." (parsed in policy.c). */
+char	   *migguard_allow_setting = NULL;
+
+/* When set, only members of this role may use migguard.allow. */
+char	   *migguard_override_role = NULL;
+
+/* Lock-queue protection: timeout, retries, first back-off delay. */
+int			migguard_lock_timeout_ms = 5000;
+int			migguard_lock_retries = 3;
+int			migguard_lock_retry_delay_ms = 500;
+
+/* Free label recorded with each audit row. */
+char	   *migguard_tag = NULL;
+
+/* Record schema changes in migguard.change_log. */
+bool		migguard_audit_enabled = true;
+
+static const struct config_enum_entry mode_options[] = {
+	{"off", MG_MODE_OFF, false},
+	{"audit", MG_MODE_AUDIT, false},
+	{"warn", MG_MODE_WARN, false},
+	{"enforce", MG_MODE_ENFORCE, false},
+	{NULL, 0, false}
+};
+
+static ProcessUtility_hook_type prev_ProcessUtility = NULL;
+
+static void migguard_ProcessUtility(MG_PROCESS_UTILITY_PARAMS);
+static bool migguard_may_check(ProcessUtilityContext context);
+static void define_settings(void);
+
+void
+_PG_init(void)
+{
+	if (!process_shared_preload_libraries_in_progress)
+	{
+		/*
+		 * Loaded by LOAD or on first use of a function: the hook would only
+		 * see this session, which is worse than nothing because it looks
+		 * like protection.
+		 */
+		ereport(WARNING,
+				(errmsg("migguard is not active: it must be loaded through shared_preload_libraries"),
+				 errhint("Add migguard to shared_preload_libraries in postgresql.conf and restart the server.")));
+		return;
+	}
+
+	define_settings();
+
+	prev_ProcessUtility = ProcessUtility_hook;
+	ProcessUtility_hook = migguard_ProcessUtility;
+}
+
+static void
+define_settings(void)
+{
+	DefineCustomEnumVariable("migguard.mode",
+							 "What migguard does with unsafe DDL.",
+							 "enforce blocks error findings and warns on the others; "
+							 "warn only warns; audit only records; off does nothing.",
+							 &migguard_mode,
+							 MG_MODE_ENFORCE,
+							 mode_options,
+							 PGC_SUSET,
+							 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomIntVariable("migguard.large_table_size",
+							"Tables at or above this size are large.",
+							"Size is heap plus TOAST, summed over partitions. "
+							"Lock and rewrite rules fire only on large tables.",
+							&migguard_large_table_size_kb,
+							10 * 1024,
+							0, INT_MAX,
+							PGC_SUSET,
+							GUC_UNIT_KB,
+							NULL, NULL, NULL);
+
+	DefineCustomStringVariable("migguard.rules",
+							   "Per-rule levels, as rule=level pairs (error, warning or off).",
+							   NULL,
+							   &migguard_rules_setting,
+							   "",
+							   PGC_SUSET,
+							   GUC_LIST_INPUT,
+							   check_migguard_rules, assign_migguard_rules, NULL);
+
+	DefineCustomStringVariable("migguard.allow",
+							   "Rules whose findings this session accepts.",
+							   "Use SET LOCAL to accept them for one transaction.",
+							   &migguard_allow_setting,
+							   "",
+							   PGC_USERSET,
+							   GUC_LIST_INPUT,
+							   check_migguard_allow, assign_migguard_allow, NULL);
+
+	DefineCustomStringVariable("migguard.override_role",
+							   "If set, only members of this role may use migguard.allow.",
+							   NULL,
+							   &migguard_override_role,
+							   "",
+							   PGC_SUSET,
+							   0,
+							   NULL, NULL, NULL);
+
+	DefineCustomIntVariable("migguard.lock_timeout",
+							"Lock timeout applied to DDL that blocks reads or writes of an existing table.",
+							"Used when the session's own lock_timeout is 0 or larger. 0 disables.",
+							&migguard_lock_timeout_ms,
+							5000,
+							0, INT_MAX,
+							PGC_USERSET,
+							GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("migguard.lock_retries",
+							"How many more times a statement that hit the lock timeout is retried.",
+							NULL,
+							&migguard_lock_retries,
+							3,
+							0, 100,
+							PGC_USERSET,
+							0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("migguard.lock_retry_delay",
+							"First back-off delay between lock retries.",
+							"Later delays double, with jitter.",
+							&migguard_lock_retry_delay_ms,
+							500,
+							0, 3600 * 1000,
+							PGC_USERSET,
+							GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomStringVariable("migguard.tag",
+							   "Free label recorded with each audit row, such as a migration id.",
+							   NULL,
+							   &migguard_tag,
+							   "",
+							   PGC_USERSET,
+							   0,
+							   NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("migguard.audit",
+							 "Record schema changes in migguard.change_log.",
+							 NULL,
+							 &migguard_audit_enabled,
+							 true,
+							 PGC_SUSET,
+							 0,
+							 NULL, NULL, NULL);
+
+	MarkGUCPrefixReserved("migguard");
+}
+
+/*
+ * Whether this backend, in this state, judges DDL at all.
+ */
+static bool
+migguard_may_check(ProcessUtilityContext context)
+{
+	if (IsParallelWorker() || IsBinaryUpgrade || RecoveryInProgress())
+		return false;
+
+	/* Extension scripts (ours and everyone else's) are trusted. */
+	if (creating_extension)
+		return false;
+
+	/* No catalog access outside a healthy transaction. */
+	if (!IsTransactionState() || IsAbortedTransactionBlockState())
+		return false;
+
+	return true;
+}
+
+static void
+migguard_ProcessUtility(MG_PROCESS_UTILITY_PARAMS)
+{
+	Node	   *parsetree = pstmt->utilityStmt;
+
+	/* Fast path: one integer compare and one node-tag switch. */
+	if (migguard_mode != MG_MODE_OFF &&
+		migguard_is_checked_statement(parsetree) &&
+		migguard_may_check(context))
+	{
+		MemoryContext analysis;
+		MemoryContext oldcontext;
+		MigguardStatement *stmt;
+		List	   *findings;
+		MigguardVerdict verdict;
+		char	   *text;
+
+		/*
+		 * Everything the analysis allocates dies with this context, so DDL
+		 * in a PL/pgSQL loop does not grow the caller's memory.  On ERROR
+		 * the parent context's reset frees it.
+		 */
+		analysis = AllocSetContextCreate(CurrentMemoryContext,
+										 "migguard analysis",
+										 ALLOCSET_DEFAULT_SIZES);
+		oldcontext = MemoryContextSwitchTo(analysis);
+
+		text = migguard_statement_text(queryString, pstmt->stmt_location,
+									   pstmt->stmt_len);
+		stmt = migguard_classify(parsetree, text);
+		findings = migguard_evaluate(stmt);
+		verdict = migguard_decide(findings);
+		migguard_act(stmt, findings, verdict);
+
+		MemoryContextSwitchTo(oldcontext);
+		MemoryContextDelete(analysis);
+	}
+
+	if (prev_ProcessUtility)
+		prev_ProcessUtility(MG_PROCESS_UTILITY_ARGS);
+	else
+		standard_ProcessUtility(MG_PROCESS_UTILITY_ARGS);
+}

@@ -1,0 +1,263 @@
+/*-------------------------------------------------------------------------
+ *
+ * migguard.h
+ *		The types that flow through migguard's one pipeline:
+ *
+ *		statement -> classify (facts) -> rules (findings)
+ *				  -> policy (verdict) -> act (error / warning / run)
+ *
+ * classify.c turns a parse tree into MigguardOps (plain facts about what
+ * the statement does to which relation).  rules.c turns ops into
+ * MigguardFindings using the single rule catalog.  policy.c applies the
+ * settings and yields a verdict; report.c is the only place that raises or
+ * warns.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef MIGGUARD_H
+#define MIGGUARD_H
+
+#include "compat.h"
+
+#include "lib/stringinfo.h"
+#include "nodes/pg_list.h"
+#include "storage/lockdefs.h"
+#include "utils/guc.h"
+
+/* SQLSTATE of a statement migguard blocks (implementation-defined class MG). */
+#define ERRCODE_MIGGUARD_BLOCKED MAKE_SQLSTATE('M','G','0','0','1')
+
+/* ----------------------------------------------------------------
+ * Settings (registered in migguard.c, parsed in policy.c)
+ * ----------------------------------------------------------------
+ */
+typedef enum MigguardMode
+{
+	MG_MODE_OFF,
+	MG_MODE_AUDIT,
+	MG_MODE_WARN,
+	MG_MODE_ENFORCE
+} MigguardMode;
+
+extern int	migguard_mode;
+extern int	migguard_large_table_size_kb;
+extern char *migguard_rules_setting;
+extern char *migguard_allow_setting;
+extern char *migguard_override_role;
+extern int	migguard_lock_timeout_ms;
+extern int	migguard_lock_retries;
+extern int	migguard_lock_retry_delay_ms;
+extern char *migguard_tag;
+extern bool migguard_audit_enabled;
+
+/* ----------------------------------------------------------------
+ * Rule catalog identifiers (names and texts live only in rules.c)
+ * ----------------------------------------------------------------
+ */
+typedef enum MigguardRuleId
+{
+	MG_RULE_CREATE_INDEX,
+	MG_RULE_DROP_INDEX,
+	MG_RULE_REINDEX,
+	MG_RULE_ADD_COLUMN_REWRITE,
+	MG_RULE_ALTER_COLUMN_TYPE,
+	MG_RULE_TABLE_REWRITE,
+	MG_RULE_SET_NOT_NULL,
+	MG_RULE_ADD_CONSTRAINT_SCAN,
+	MG_RULE_ADD_UNIQUE_CONSTRAINT,
+	MG_RULE_VACUUM_FULL,
+	MG_RULE_REFRESH_MATVIEW,
+	MG_RULE_SET_TABLESPACE,
+	MG_RULE_ATTACH_PARTITION_SCAN,
+	MG_RULE_DETACH_PARTITION,
+	MG_RULE_DROP_TABLE,
+	MG_RULE_TRUNCATE,
+	MG_RULE_DROP_COLUMN,
+	MG_RULE_RENAME_COLUMN,
+	MG_RULE_RENAME_TABLE,
+	MG_RULE_ADD_COLUMN_NOT_NULL,
+	MG_RULE_LOCK_TIMEOUT,
+	MG_RULE_STRONG_LOCK_HELD,
+	MG_RULE_INVALID_INDEX,
+	MG_NUM_RULES
+} MigguardRuleId;
+
+typedef enum MigguardLevel
+{
+	MG_LEVEL_OFF,
+	MG_LEVEL_WARNING,
+	MG_LEVEL_ERROR
+} MigguardLevel;
+
+/* ----------------------------------------------------------------
+ * Facts (classify.c, relsize.c)
+ * ----------------------------------------------------------------
+ */
+
+/* Whether a relation holds at least one live row (destructive rules). */
+typedef enum MigguardEmptiness
+{
+	MG_EMPTINESS_UNKNOWN,
+	MG_EMPTINESS_EMPTY,
+	MG_EMPTINESS_NONEMPTY
+} MigguardEmptiness;
+
+/* A relation a statement touches, as the rules see it. */
+typedef struct MigguardRelation
+{
+	Oid			relid;
+	char		relkind;
+	char		relpersistence;
+	char	   *schema;
+	char	   *name;
+	bool		is_new;			/* created in the current transaction */
+	int64		size;			/* bytes: heap + TOAST, over all partitions */
+	MigguardEmptiness emptiness;	/* filled only for destructive ops */
+} MigguardRelation;
+
+/* What a statement does, one entry per effect on one relation. */
+typedef enum MigguardOpKind
+{
+	MG_OP_CREATE_INDEX,
+	MG_OP_DROP_INDEX,
+	MG_OP_REINDEX,
+	MG_OP_ADD_COLUMN,
+	MG_OP_ALTER_COLUMN_TYPE,
+	MG_OP_SET_NOT_NULL,
+	MG_OP_ADD_CONSTRAINT,
+	MG_OP_REWRITE_MAINTENANCE,	/* VACUUM FULL, CLUSTER */
+	MG_OP_REFRESH_MATVIEW,
+	MG_OP_SET_TABLESPACE,
+	MG_OP_ATTACH_PARTITION,
+	MG_OP_DETACH_PARTITION,
+	MG_OP_DROP_TABLE,
+	MG_OP_TRUNCATE,
+	MG_OP_DROP_COLUMN,
+	MG_OP_RENAME_COLUMN,
+	MG_OP_RENAME_RELATION,
+	MG_OP_OTHER_LOCK			/* any other table lock (lock-queue rules) */
+} MigguardOpKind;
+
+/* Facts carried in MigguardOp.flags; which ones apply depends on kind. */
+#define MG_F_CONCURRENTLY			0x0001	/* CONCURRENTLY form */
+#define MG_F_NO_BUILD				0x0002	/* CREATE INDEX ON ONLY a parent */
+#define MG_F_INVALID_INDEX_EXISTS	0x0004	/* IF NOT EXISTS names an INVALID index */
+#define MG_F_VOLATILE_DEFAULT		0x0008	/* ADD COLUMN rewrite reasons ... */
+#define MG_F_IDENTITY				0x0010
+#define MG_F_SERIAL					0x0020
+#define MG_F_STORED_GENERATED		0x0040
+#define MG_F_DOMAIN_CONSTRAINTS		0x0080
+#define MG_F_NOT_NULL				0x0100	/* column is (or is declared) NOT NULL */
+#define MG_F_HAS_DEFAULT			0x0200	/* column has (or is given) a default */
+#define MG_F_REWRITES				0x0400	/* ALTER COLUMN TYPE rewrites the table */
+#define MG_F_REBUILDS_INDEXES		0x0800	/* ... or rebuilds indexes */
+#define MG_F_PROVEN					0x1000	/* SET NOT NULL proven by a CHECK */
+#define MG_F_NOT_VALID				0x2000	/* constraint added NOT VALID */
+#define MG_F_USING_INDEX			0x4000	/* constraint added USING INDEX */
+#define MG_F_NO_OP					0x8000	/* PostgreSQL will do nothing */
+#define MG_F_SCANS					0x10000 /* ATTACH: the partition is scanned */
+#define MG_F_DEFAULT_PARTITION		0x20000 /* ATTACH: rel is the default partition */
+#define MG_F_IMPLIED				0x40000 /* SET NOT NULL implied by PRIMARY KEY */
+#define MG_F_CLUSTER				0x80000 /* REWRITE_MAINTENANCE is CLUSTER */
+#define MG_F_SCHEMA					0x100000	/* RENAME_RELATION renames a schema */
+#define MG_F_SET_SCHEMA				0x200000	/* RENAME_RELATION is SET SCHEMA */
+#define MG_F_HAS_DEFAULT_PARTITION	0x400000	/* DETACH: the parent has one */
+
+typedef struct MigguardOp
+{
+	MigguardOpKind kind;
+	LOCKMODE	lockmode;		/* lock taken on rel */
+	MigguardRelation *rel;		/* relation judged by size / newness */
+	MigguardRelation *index;	/* index involved, if any */
+	char	   *object;			/* column, index, constraint, new name, ... */
+	char	   *detail;			/* constraint kind, new type, tablespace, ... */
+	uint32		flags;			/* MG_F_* facts */
+	const char *stmt_text;		/* this statement alone */
+} MigguardOp;
+
+typedef struct MigguardStatement
+{
+	const char *text;			/* this statement alone */
+	const char *command_tag;
+	List	   *ops;			/* MigguardOp * */
+} MigguardStatement;
+
+/* ----------------------------------------------------------------
+ * Findings and verdicts (rules.c, policy.c)
+ * ----------------------------------------------------------------
+ */
+typedef enum MigguardAction
+{
+	MG_ACTION_SILENT,			/* audit mode: recorded only */
+	MG_ACTION_WARN,
+	MG_ACTION_OVERRIDE,			/* accepted through migguard.allow */
+	MG_ACTION_BLOCK
+} MigguardAction;
+
+typedef enum MigguardVerdict
+{
+	MG_VERDICT_ALLOWED,
+	MG_VERDICT_WARNED,
+	MG_VERDICT_OVERRIDDEN,
+	MG_VERDICT_BLOCKED
+} MigguardVerdict;
+
+typedef struct MigguardFinding
+{
+	MigguardRuleId rule;
+	MigguardLevel level;		/* after migguard.rules */
+	const MigguardOp *op;
+	char	   *message;
+	char	   *reason;			/* lock mode and what it blocks, or why */
+	char	   *hint;			/* the safe sequence */
+	MigguardAction action;		/* set by policy */
+	bool		override_denied;	/* allowed, but not a member of override_role */
+} MigguardFinding;
+
+/* classify.c */
+extern bool migguard_is_checked_statement(Node *parsetree);
+extern MigguardStatement *migguard_classify(Node *parsetree, const char *stmt_text);
+
+/* relsize.c */
+extern MigguardRelation *migguard_describe_relation(Oid relid);
+extern MigguardEmptiness migguard_probe_emptiness(MigguardRelation *rel,
+												  LOCKMODE lockmode);
+extern int64 migguard_relation_size(Oid relid);
+extern bool migguard_relation_is_new(Oid relid);
+
+/* rules.c */
+extern const char *migguard_rule_name(MigguardRuleId rule);
+extern int	migguard_rule_lookup(const char *name);
+extern const char *migguard_rule_names_list(void);
+extern List *migguard_evaluate(MigguardStatement *stmt);
+extern bool migguard_relation_is_large(const MigguardRelation *rel);
+
+/* policy.c */
+extern MigguardLevel migguard_rule_level(MigguardRuleId rule, MigguardLevel dflt);
+extern MigguardVerdict migguard_decide(List *findings);
+extern const char *migguard_verdict_name(MigguardVerdict verdict);
+extern const char *migguard_level_name(MigguardLevel level);
+extern bool check_migguard_rules(char **newval, void **extra, GucSource source);
+extern void assign_migguard_rules(const char *newval, void *extra);
+extern bool check_migguard_allow(char **newval, void **extra, GucSource source);
+extern void assign_migguard_allow(const char *newval, void *extra);
+
+/* report.c */
+extern void migguard_act(MigguardStatement *stmt, List *findings,
+						 MigguardVerdict verdict);
+
+/* sqltext.c */
+extern char *migguard_statement_text(const char *queryString, int location,
+									 int len);
+extern char *migguard_insert_keyword(const char *stmt, const char *after_keyword,
+									 const char *insert);
+extern char *migguard_text_after_keyword(const char *stmt, const char *keyword,
+										int ch);
+extern char *migguard_append_before_semicolon(const char *stmt, const char *suffix);
+extern char *migguard_pretty_size(int64 bytes);
+extern char *migguard_display_name(const MigguardRelation *rel);
+extern char *migguard_sql_name(const MigguardRelation *rel);
+extern const char *migguard_lock_mode_sql(LOCKMODE mode);
+extern const char *migguard_lock_blocks(LOCKMODE mode);
+
+#endif							/* MIGGUARD_H */

@@ -1,0 +1,107 @@
+/*-------------------------------------------------------------------------
+ *
+ * report.c
+ *		Act on a verdict: the only place that raises or warns.
+ *
+ * Non-blocking findings become WARNINGs (an overridden one says so).  When
+ * the statement is blocked, the first blocking finding becomes the ERROR
+ * (SQLSTATE MG001); its detail lists every finding of the statement and its
+ * hint gives the safe sequence and the override.  A blocked statement is
+ * always also written to the server log.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "migguard.h"
+
+#include "utils/elog.h"
+
+static char *
+override_sentence(const MigguardFinding *f)
+{
+	return psprintf("To accept the risk, run SET LOCAL migguard.allow = '%s' in the same transaction.",
+					migguard_rule_name(f->rule));
+}
+
+/* "Rule create_index: <reason>" for one finding. */
+static void
+append_reason(StringInfo buf, const MigguardFinding *f, bool with_level)
+{
+	if (buf->len > 0)
+		appendStringInfoChar(buf, '\n');
+	if (with_level)
+		appendStringInfo(buf, "Rule %s (%s): %s", migguard_rule_name(f->rule),
+						 migguard_level_name(f->level), f->reason);
+	else
+		appendStringInfo(buf, "Rule %s: %s", migguard_rule_name(f->rule),
+						 f->reason);
+}
+
+static void
+warn(const MigguardFinding *f)
+{
+	StringInfoData detail;
+
+	initStringInfo(&detail);
+	append_reason(&detail, f, false);
+	if (f->action == MG_ACTION_OVERRIDE)
+		appendStringInfo(&detail, "\nOverridden through migguard.allow.");
+
+	ereport(WARNING,
+			(errmsg("%s", f->message),
+			 errdetail_internal("%s", detail.data),
+			 errhint("%s", f->hint)));
+	pfree(detail.data);
+}
+
+void
+migguard_act(MigguardStatement *stmt, List *findings, MigguardVerdict verdict)
+{
+	MigguardFinding *blocking = NULL;
+	ListCell   *lc;
+
+	foreach(lc, findings)
+	{
+		MigguardFinding *f = (MigguardFinding *) lfirst(lc);
+
+		if (f->action == MG_ACTION_WARN || f->action == MG_ACTION_OVERRIDE)
+			warn(f);
+		else if (f->action == MG_ACTION_BLOCK && blocking == NULL)
+			blocking = f;
+	}
+
+	if (verdict == MG_VERDICT_BLOCKED && blocking != NULL)
+	{
+		StringInfoData detail;
+		StringInfoData hint;
+
+		initStringInfo(&detail);
+		foreach(lc, findings)
+			append_reason(&detail, (MigguardFinding *) lfirst(lc),
+						  list_length(findings) > 1);
+		if (blocking->override_denied)
+			appendStringInfo(&detail,
+							 "\nmigguard.allow lists %s, but only members of role \"%s\" may override migguard.",
+							 migguard_rule_name(blocking->rule),
+							 migguard_override_role);
+
+		initStringInfo(&hint);
+		appendStringInfo(&hint, "%s\n%s", blocking->hint,
+						 blocking->override_denied ?
+						 psprintf("Ask a member of role \"%s\" to run the statement.",
+								  migguard_override_role) :
+						 override_sentence(blocking));
+
+		/* The attempt must survive the rollback: the server log keeps it. */
+		ereport(LOG_SERVER_ONLY,
+				(errmsg("migguard: blocked %s: %s", stmt->command_tag,
+						blocking->message),
+				 errdetail_internal("%s", detail.data),
+				 errhidecontext(true)));
+
+		ereport(ERROR,
+				(errcode(ERRCODE_MIGGUARD_BLOCKED),
+				 errmsg("%s", blocking->message),
+				 errdetail_internal("%s", detail.data),
+				 errhint("%s", hint.data)));
+	}
+}

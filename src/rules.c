@@ -1,0 +1,798 @@
+/*-------------------------------------------------------------------------
+ *
+ * rules.c
+ *		Facts -> findings.  The rule catalog is the one array below: name,
+ *		category, default level, description, and the functions that decide
+ *		whether the rule fires on an op and what it says.  migguard.rules(),
+ *		the validation of migguard.rules and migguard.allow, and the README's
+ *		rule table all derive from it; nothing else spells a rule name.
+ *
+ * Every finding has three texts: the message (what the statement would
+ * do, naming the relation and its size), the reason (the rule, the lock
+ * mode and what that lock blocks) and the hint (the safe sequence, with
+ * the user's real identifiers).  report.c adds the override sentence.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "migguard.h"
+
+#include "catalog/pg_class.h"
+#include "catalog/pg_inherits.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+
+typedef struct RuleDef
+{
+	const char *name;
+	const char *category;
+	MigguardLevel default_level;
+	bool		size_gated;
+	MigguardOpKind op;
+	const char *description;
+	/* whether the rule fires on an op that passed exemption and size gate */
+	bool		(*fires) (const MigguardOp *op);
+	/* the level before migguard.rules, when it depends on the op */
+	MigguardLevel (*default_for) (const MigguardOp *op);
+	/* message, reason and hint */
+	void		(*describe) (const MigguardOp *op, MigguardFinding *finding);
+} RuleDef;
+
+/* ----------------------------------------------------------------
+ * Text helpers
+ * ----------------------------------------------------------------
+ */
+
+/* '"public.accounts" (1.2 GB)' */
+static char *
+rel_with_size(const MigguardRelation *rel)
+{
+	return psprintf("%s (%s)", migguard_display_name(rel),
+					migguard_pretty_size(rel->size));
+}
+
+/* 'CREATE INDEX takes a SHARE lock on "public.accounts", which blocks ...' */
+static char *
+lock_sentence(const char *what, LOCKMODE mode, const MigguardRelation *rel,
+			  const char *how_long)
+{
+	const char *name = migguard_lock_mode_sql(mode);
+
+	return psprintf("%s takes %s %s lock on %s, which %s%s%s.",
+					what, (name[0] == 'A' || name[0] == 'E') ? "an" : "a", name,
+					migguard_display_name(rel), migguard_lock_blocks(mode),
+					how_long ? " " : "", how_long ? how_long : "");
+}
+
+static const char *
+q(const char *ident)
+{
+	return quote_identifier(ident);
+}
+
+/* ----------------------------------------------------------------
+ * Predicates
+ * ----------------------------------------------------------------
+ */
+
+static bool
+not_concurrent(const MigguardOp *op)
+{
+	return (op->flags & MG_F_CONCURRENTLY) == 0;
+}
+
+static bool
+builds_index_blocking(const MigguardOp *op)
+{
+	return (op->flags & (MG_F_CONCURRENTLY | MG_F_NO_BUILD)) == 0;
+}
+
+static bool
+add_column_rewrites(const MigguardOp *op)
+{
+	return (op->flags & (MG_F_VOLATILE_DEFAULT | MG_F_IDENTITY | MG_F_SERIAL |
+						 MG_F_STORED_GENERATED | MG_F_DOMAIN_CONSTRAINTS)) != 0;
+}
+
+static bool
+add_column_not_null_without_default(const MigguardOp *op)
+{
+	return (op->flags & MG_F_NOT_NULL) && !(op->flags & MG_F_HAS_DEFAULT);
+}
+
+static bool
+type_change_rewrites(const MigguardOp *op)
+{
+	return (op->flags & (MG_F_REWRITES | MG_F_REBUILDS_INDEXES)) != 0;
+}
+
+static bool
+set_not_null_scans(const MigguardOp *op)
+{
+	return (op->flags & (MG_F_NO_OP | MG_F_PROVEN)) == 0;
+}
+
+static bool
+constraint_scans(const MigguardOp *op)
+{
+	return (strcmp(op->detail, "CHECK") == 0 ||
+			strcmp(op->detail, "FOREIGN KEY") == 0) &&
+		!(op->flags & MG_F_NOT_VALID);
+}
+
+static bool
+constraint_builds_index(const MigguardOp *op)
+{
+	return (strcmp(op->detail, "UNIQUE") == 0 ||
+			strcmp(op->detail, "PRIMARY KEY") == 0 ||
+			strcmp(op->detail, "EXCLUDE") == 0) &&
+		!(op->flags & MG_F_USING_INDEX);
+}
+
+static bool
+always(const MigguardOp *op)
+{
+	return true;
+}
+
+static bool
+not_a_no_op(const MigguardOp *op)
+{
+	return (op->flags & MG_F_NO_OP) == 0;
+}
+
+static bool
+refresh_blocks_reads(const MigguardOp *op)
+{
+	return (op->flags & (MG_F_CONCURRENTLY | MG_F_NO_OP)) == 0;
+}
+
+static bool
+partition_is_scanned(const MigguardOp *op)
+{
+	return (op->flags & MG_F_SCANS) != 0;
+}
+
+/* Only where CONCURRENTLY is possible: PostgreSQL 14+, no default partition. */
+static bool
+detach_could_be_concurrent(const MigguardOp *op)
+{
+	return MG_HAS_DETACH_CONCURRENTLY &&
+		(op->flags & (MG_F_CONCURRENTLY | MG_F_HAS_DEFAULT_PARTITION)) == 0;
+}
+
+static bool
+holds_rows(const MigguardOp *op)
+{
+	return migguard_probe_emptiness(op->rel, op->lockmode) == MG_EMPTINESS_NONEMPTY;
+}
+
+static bool
+index_exists_invalid(const MigguardOp *op)
+{
+	return (op->flags & MG_F_INVALID_INDEX_EXISTS) != 0;
+}
+
+/* drop_column: an error only when deployed inserts would start failing. */
+static MigguardLevel
+drop_column_level(const MigguardOp *op)
+{
+	return ((op->flags & MG_F_NOT_NULL) && !(op->flags & MG_F_HAS_DEFAULT)) ?
+		MG_LEVEL_ERROR : MG_LEVEL_WARNING;
+}
+
+/* ----------------------------------------------------------------
+ * Message builders, one per rule
+ * ----------------------------------------------------------------
+ */
+
+static void
+describe_create_index(const MigguardOp *op, MigguardFinding *f)
+{
+	const MigguardRelation *rel = op->rel;
+
+	f->message = psprintf("CREATE INDEX on %s would block writes for the whole index build",
+						  rel_with_size(rel));
+	f->reason = lock_sentence("CREATE INDEX", op->lockmode, rel,
+							  "until the build finishes");
+
+	if (rel->relkind == RELKIND_PARTITIONED_TABLE)
+	{
+		List	   *parts = find_inheritance_children(rel->relid, NoLock);
+		const char *idx = op->object ? op->object : "new_index";
+		char	   *part = parts ? get_rel_name(linitial_oid(parts)) : "partition";
+		char	   *columns = migguard_text_after_keyword(op->stmt_text, "on", '(');
+
+		f->hint = psprintf("CREATE INDEX CONCURRENTLY cannot build an index on a partitioned table. "
+						   "Create the index on the parent only, build it concurrently on each partition, "
+						   "then attach each partition's index:\n"
+						   "%s\n"
+						   "CREATE INDEX CONCURRENTLY %s ON %s %s;  -- for each partition\n"
+						   "ALTER INDEX %s ATTACH PARTITION %s;",
+						   migguard_insert_keyword(op->stmt_text, "on", "ONLY"),
+						   q(psprintf("%s_%s", part, idx)),
+						   quote_qualified_identifier(rel->schema, part),
+						   columns ? columns : "(...)",
+						   quote_qualified_identifier(rel->schema, idx),
+						   quote_qualified_identifier(rel->schema,
+													  psprintf("%s_%s", part, idx)));
+	}
+	else
+		f->hint = psprintf("Build the index without blocking writes, outside a transaction block:\n%s",
+						   migguard_insert_keyword(op->stmt_text, "index", "CONCURRENTLY"));
+}
+
+static void
+describe_drop_index(const MigguardOp *op, MigguardFinding *f)
+{
+	f->message = psprintf("DROP INDEX %s on %s would block reads and writes while it waits for its lock",
+						  migguard_display_name(op->index), rel_with_size(op->rel));
+	f->reason = lock_sentence("DROP INDEX", op->lockmode, op->rel, NULL);
+	f->hint = psprintf("Drop the index without blocking queries, outside a transaction block:\n%s",
+					   migguard_insert_keyword(op->stmt_text, "index", "CONCURRENTLY"));
+}
+
+static void
+describe_reindex(const MigguardOp *op, MigguardFinding *f)
+{
+	f->message = psprintf("REINDEX on %s would block writes, and reads that use the index, for the whole rebuild",
+						  rel_with_size(op->rel));
+	f->reason = psprintf("%s The rebuilt index is locked ACCESS EXCLUSIVE, so queries planned to use it wait too.",
+						 lock_sentence("REINDEX", op->lockmode, op->rel,
+									   "until the rebuild finishes"));
+	f->hint = psprintf("Rebuild without blocking queries, outside a transaction block:\n%s",
+					   migguard_insert_keyword(op->stmt_text,
+											   op->index ? "index" : "table",
+											   "CONCURRENTLY"));
+}
+
+static void
+describe_add_column_rewrite(const MigguardOp *op, MigguardFinding *f)
+{
+	const char *why;
+	char	   *table = migguard_sql_name(op->rel);
+	const char *col = q(op->object);
+
+	if (op->flags & MG_F_SERIAL)
+		why = "a serial column fills every existing row from a sequence";
+	else if (op->flags & MG_F_IDENTITY)
+		why = "an identity column fills every existing row from a sequence";
+	else if (op->flags & MG_F_STORED_GENERATED)
+		why = "a stored generated column is computed for every existing row";
+	else if (op->flags & MG_F_DOMAIN_CONSTRAINTS)
+		why = "the column's domain has constraints that every existing row must be checked against";
+	else
+		why = "a volatile default is evaluated separately for every existing row";
+
+	f->message = psprintf("ADD COLUMN %s would rewrite %s under an ACCESS EXCLUSIVE lock",
+						  col, rel_with_size(op->rel));
+	f->reason = psprintf("%s The table is rewritten because %s.",
+						 lock_sentence("ALTER TABLE", op->lockmode, op->rel,
+									   "until the rewrite finishes"),
+						 why);
+	if (op->flags & (MG_F_SERIAL | MG_F_IDENTITY))
+		f->hint = psprintf("Add a nullable column, give it a sequence default for new rows, and backfill existing rows in batches:\n"
+						   "ALTER TABLE %s ADD COLUMN %s bigint;\n"
+						   "CREATE SEQUENCE %s;\n"
+						   "ALTER TABLE %s ALTER COLUMN %s SET DEFAULT nextval('%s');\n"
+						   "UPDATE %s SET %s = nextval('%s') WHERE %s IS NULL;  -- in batches",
+						   table, col,
+						   quote_qualified_identifier(op->rel->schema,
+													  psprintf("%s_%s_seq", op->rel->name, op->object)),
+						   table, col,
+						   quote_qualified_identifier(op->rel->schema,
+													  psprintf("%s_%s_seq", op->rel->name, op->object)),
+						   table, col,
+						   quote_qualified_identifier(op->rel->schema,
+													  psprintf("%s_%s_seq", op->rel->name, op->object)),
+						   col);
+	else if (op->flags & MG_F_STORED_GENERATED)
+		f->hint = psprintf("Add a plain nullable column, keep it current with a trigger, and backfill existing rows in batches:\n"
+						   "ALTER TABLE %s ADD COLUMN %s <type>;",
+						   table, col);
+	else if (op->flags & MG_F_DOMAIN_CONSTRAINTS)
+		f->hint = psprintf("Add the column with the domain's base type, backfill it in batches, then add the domain's check as a CHECK constraint NOT VALID and VALIDATE it:\n"
+						   "ALTER TABLE %s ADD COLUMN %s <base type>;",
+						   table, col);
+	else
+		f->hint = psprintf("Add the column without a default, set the default for new rows, then backfill existing rows in batches:\n"
+						   "ALTER TABLE %s ADD COLUMN %s <type>;\n"
+						   "ALTER TABLE %s ALTER COLUMN %s SET DEFAULT <expression>;\n"
+						   "UPDATE %s SET %s = <expression> WHERE %s IS NULL;  -- in batches",
+						   table, col, table, col, table, col, col);
+}
+
+static void
+describe_alter_column_type(const MigguardOp *op, MigguardFinding *f)
+{
+	char	   *table = migguard_sql_name(op->rel);
+	const char *col = q(op->object);
+	const char *newcol = q(psprintf("%s_new", op->object));
+
+	if (op->flags & MG_F_REWRITES)
+		f->message = psprintf("ALTER COLUMN %s TYPE %s would rewrite %s under an ACCESS EXCLUSIVE lock",
+							  col, op->detail, rel_with_size(op->rel));
+	else
+		f->message = psprintf("ALTER COLUMN %s TYPE %s would rebuild the indexes of %s under an ACCESS EXCLUSIVE lock",
+							  col, op->detail, rel_with_size(op->rel));
+	f->reason = lock_sentence("ALTER COLUMN TYPE", op->lockmode, op->rel,
+							  (op->flags & MG_F_REWRITES) ?
+							  "until every row is rewritten and every index rebuilt" :
+							  "until every index on the column is rebuilt");
+	f->hint = psprintf("Add a new column, keep it in sync with a trigger, backfill it in batches, switch the application over, then drop the old column:\n"
+					   "ALTER TABLE %s ADD COLUMN %s %s;\n"
+					   "UPDATE %s SET %s = %s WHERE %s IS NULL;  -- in batches",
+					   table, newcol, op->detail, table, newcol, col, newcol);
+}
+
+static void
+describe_set_not_null(const MigguardOp *op, MigguardFinding *f)
+{
+	char	   *table = migguard_sql_name(op->rel);
+	const char *col = q(op->object);
+	const char *con = q(psprintf("%s_%s_not_null", op->rel->name, op->object));
+
+	f->message = psprintf("SET NOT NULL on column %s would scan %s under an ACCESS EXCLUSIVE lock",
+						  col, rel_with_size(op->rel));
+	f->reason = psprintf("%s%s",
+						 lock_sentence((op->flags & MG_F_IMPLIED) ?
+									   "ADD PRIMARY KEY makes the column NOT NULL, which" :
+									   "SET NOT NULL",
+									   op->lockmode, op->rel,
+									   "while every row is checked"),
+						 " No valid CHECK constraint proves the column is not null.");
+	f->hint = psprintf("Prove the column is not null with a constraint validated under a weaker lock, then set NOT NULL without a scan:\n"
+					   "ALTER TABLE %s ADD CONSTRAINT %s CHECK (%s IS NOT NULL) NOT VALID;\n"
+					   "ALTER TABLE %s VALIDATE CONSTRAINT %s;\n"
+					   "ALTER TABLE %s ALTER COLUMN %s SET NOT NULL;\n"
+					   "ALTER TABLE %s DROP CONSTRAINT %s;",
+					   table, con, col, table, con, table, col, table, con);
+}
+
+static void
+describe_add_constraint_scan(const MigguardOp *op, MigguardFinding *f)
+{
+	char	   *table = migguard_sql_name(op->rel);
+	const char *con = op->object ? q(op->object) : "<constraint>";
+	bool		fk = strcmp(op->detail, "FOREIGN KEY") == 0;
+
+	f->message = psprintf("ADD %s would scan %s under a %s lock",
+						  op->detail, rel_with_size(op->rel),
+						  migguard_lock_mode_sql(op->lockmode));
+	if (fk && op->index)
+		f->reason = psprintf("%s The referenced table %s is locked in the same mode.",
+							 lock_sentence("ADD FOREIGN KEY", op->lockmode, op->rel,
+										   "while every row is checked"),
+							 migguard_display_name(op->index));
+	else
+		f->reason = lock_sentence(psprintf("ADD %s", op->detail), op->lockmode,
+								  op->rel, "while every row is checked");
+	f->hint = psprintf("Add the constraint NOT VALID, which is instant, then validate it under a SHARE UPDATE EXCLUSIVE lock that lets reads and writes go on:\n"
+					   "ALTER TABLE %s ADD CONSTRAINT %s %s ... NOT VALID;\n"
+					   "ALTER TABLE %s VALIDATE CONSTRAINT %s;",
+					   table, con, op->detail, table, con);
+}
+
+static void
+describe_add_unique_constraint(const MigguardOp *op, MigguardFinding *f)
+{
+	char	   *table = migguard_sql_name(op->rel);
+	const char *con = op->object ? q(op->object) :
+		q(psprintf("%s_key", op->rel->name));
+
+	f->message = psprintf("ADD %s would build an index on %s under an ACCESS EXCLUSIVE lock",
+						  op->detail, rel_with_size(op->rel));
+	f->reason = lock_sentence(psprintf("ADD %s", op->detail), op->lockmode,
+							  op->rel, "until the index is built");
+	if (strcmp(op->detail, "EXCLUDE") == 0)
+		f->hint = pstrdup("Exclusion constraints cannot be attached from an existing index. "
+						  "Add the constraint in a maintenance window, or to a new table that replaces this one.");
+	else
+		f->hint = psprintf("Build a unique index concurrently, outside a transaction block, then attach it:\n"
+						   "CREATE UNIQUE INDEX CONCURRENTLY %s ON %s (...);\n"
+						   "ALTER TABLE %s ADD CONSTRAINT %s %s USING INDEX %s;",
+						   con, table, table, con, op->detail, con);
+}
+
+static void
+describe_vacuum_full(const MigguardOp *op, MigguardFinding *f)
+{
+	const char *what = (op->flags & MG_F_CLUSTER) ? "CLUSTER" : "VACUUM FULL";
+
+	f->message = psprintf("%s would rewrite %s under an ACCESS EXCLUSIVE lock",
+						  what, rel_with_size(op->rel));
+	f->reason = lock_sentence(what, op->lockmode, op->rel,
+							  "until the rewrite finishes");
+	f->hint = pstrdup("Rewrite the table online with pg_repack or pg_squeeze, "
+					  "or run plain VACUUM, which does not block reads or writes.");
+}
+
+static void
+describe_refresh_matview(const MigguardOp *op, MigguardFinding *f)
+{
+	f->message = psprintf("REFRESH MATERIALIZED VIEW would block reads of %s for the whole refresh",
+						  rel_with_size(op->rel));
+	f->reason = lock_sentence("REFRESH MATERIALIZED VIEW", op->lockmode,
+							  op->rel, "until the refresh finishes");
+	f->hint = psprintf("Refresh without blocking reads (the view needs a unique index):\n%s",
+					   migguard_insert_keyword(op->stmt_text, "view", "CONCURRENTLY"));
+}
+
+static void
+describe_set_tablespace(const MigguardOp *op, MigguardFinding *f)
+{
+	f->message = psprintf("SET TABLESPACE would copy %s%s%s under an ACCESS EXCLUSIVE lock",
+						  op->index ? migguard_display_name(op->index) : "",
+						  op->index ? " of " : "",
+						  rel_with_size(op->rel));
+	f->reason = lock_sentence("SET TABLESPACE", AccessExclusiveLock, op->rel,
+							  "until every file is copied");
+	f->hint = psprintf("Move the data online with pg_repack --tablespace=%s, "
+					   "or build a copy in the new tablespace and switch over.",
+					   op->detail);
+}
+
+static void
+describe_attach_partition_scan(const MigguardOp *op, MigguardFinding *f)
+{
+	char	   *part = migguard_sql_name(op->rel);
+	const char *con = q(psprintf("%s_bound", op->rel->name));
+
+	if (op->flags & MG_F_DEFAULT_PARTITION)
+	{
+		f->message = psprintf("the new partition of %s would scan its default partition %s under an ACCESS EXCLUSIVE lock",
+							  migguard_display_name(op->index), rel_with_size(op->rel));
+		f->reason = psprintf("%s No valid CHECK constraint on the default partition excludes the new bound.",
+							 lock_sentence("Adding a partition", op->lockmode, op->rel,
+										   "while every row is checked"));
+		f->hint = psprintf("Add a CHECK constraint NOT VALID to the default partition that excludes the new bound, validate it, then add the partition:\n"
+						   "ALTER TABLE %s ADD CONSTRAINT %s CHECK (NOT (<new bound>)) NOT VALID;\n"
+						   "ALTER TABLE %s VALIDATE CONSTRAINT %s;",
+						   part, con, part, con);
+	}
+	else
+	{
+		f->message = psprintf("ATTACH PARTITION would scan %s under an ACCESS EXCLUSIVE lock",
+							  rel_with_size(op->rel));
+		f->reason = psprintf("%s No valid CHECK constraint on it implies the partition bound.",
+							 lock_sentence("ATTACH PARTITION", op->lockmode, op->rel,
+										   "while every row is checked"));
+		f->hint = psprintf("Add a CHECK constraint matching the bound NOT VALID, validate it, attach, then drop it:\n"
+						   "ALTER TABLE %s ADD CONSTRAINT %s CHECK (<bound>) NOT VALID;\n"
+						   "ALTER TABLE %s VALIDATE CONSTRAINT %s;\n"
+						   "%s\n"
+						   "ALTER TABLE %s DROP CONSTRAINT %s;",
+						   part, con, part, con, op->stmt_text, part, con);
+	}
+}
+
+static void
+describe_detach_partition(const MigguardOp *op, MigguardFinding *f)
+{
+	f->message = psprintf("DETACH PARTITION would block reads and writes of %s while it waits for its lock",
+						  rel_with_size(op->rel));
+	f->reason = lock_sentence("DETACH PARTITION", op->lockmode, op->rel, NULL);
+	f->hint = psprintf("Detach without blocking queries, outside a transaction block:\n%s",
+					   migguard_append_before_semicolon(op->stmt_text, " CONCURRENTLY"));
+}
+
+static void
+describe_drop_table(const MigguardOp *op, MigguardFinding *f)
+{
+	f->message = psprintf("DROP TABLE would delete %s, which is not empty",
+						  rel_with_size(op->rel));
+	f->reason = psprintf("The table holds rows; deployed code that still reads or writes %s breaks at once, and the data cannot be recovered without a backup.",
+						 migguard_display_name(op->rel));
+	f->hint = psprintf("Make sure no deployed code uses the table, keep a copy if the data matters, then drop it on purpose with the override below, or rename it first and drop it in a later release:\n"
+					   "ALTER TABLE %s RENAME TO %s;",
+					   migguard_sql_name(op->rel),
+					   q(psprintf("%s_to_drop", op->rel->name)));
+}
+
+static void
+describe_truncate(const MigguardOp *op, MigguardFinding *f)
+{
+	f->message = psprintf("TRUNCATE would delete every row of %s",
+						  rel_with_size(op->rel));
+	f->reason = psprintf("The table holds rows, and TRUNCATE removes them all at once under an ACCESS EXCLUSIVE lock on %s.",
+						 migguard_display_name(op->rel));
+	f->hint = psprintf("If the rows really must go, delete them in batches, or truncate on purpose with the override below:\n"
+					   "DELETE FROM %s WHERE ctid IN (SELECT ctid FROM %s LIMIT 10000);  -- repeat",
+					   migguard_sql_name(op->rel), migguard_sql_name(op->rel));
+}
+
+static void
+describe_drop_column(const MigguardOp *op, MigguardFinding *f)
+{
+	char	   *table = migguard_sql_name(op->rel);
+	const char *col = q(op->object);
+
+	f->message = psprintf("DROP COLUMN %s would break deployed code that still uses %s.%s",
+						  col, migguard_display_name(op->rel), col);
+	if (drop_column_level(op) == MG_LEVEL_ERROR)
+	{
+		f->reason = pstrdup("The column is NOT NULL without a default: deployed code still inserts it, and queries or ORM column lists that name it fail once it is gone.");
+		f->hint = psprintf("Make the column nullable, deploy code that no longer uses it, then drop it:\n"
+						   "ALTER TABLE %s ALTER COLUMN %s DROP NOT NULL;\n"
+						   "ALTER TABLE %s DROP COLUMN %s;  -- after the deploy",
+						   table, col, table, col);
+	}
+	else
+	{
+		f->reason = pstrdup("Queries or ORM column lists that still name the column fail once it is gone.");
+		f->hint = psprintf("Deploy code that no longer reads or writes the column first, then drop it:\n"
+						   "ALTER TABLE %s DROP COLUMN %s;",
+						   table, col);
+	}
+}
+
+static void
+describe_rename_column(const MigguardOp *op, MigguardFinding *f)
+{
+	char	   *table = migguard_sql_name(op->rel);
+
+	f->message = psprintf("RENAME COLUMN %s of %s would break deployed code that still uses the old name",
+						  q(op->object), migguard_display_name(op->rel));
+	f->reason = pstrdup("Application code already deployed refers to the column by its old name; it fails from the moment the rename commits.");
+	f->hint = psprintf("Add the new column, write to both, backfill, move readers over, then drop the old one:\n"
+					   "ALTER TABLE %s ADD COLUMN %s <type>;",
+					   table, q(op->detail));
+}
+
+static void
+describe_rename_table(const MigguardOp *op, MigguardFinding *f)
+{
+	if (op->flags & MG_F_SCHEMA)
+	{
+		f->message = psprintf("RENAME of schema %s would break deployed code that still uses the old name",
+							  q(op->rel->name));
+		f->reason = pstrdup("Application code already deployed refers to the schema by its old name.");
+		f->hint = pstrdup("Create the new schema, move objects one by one behind views or synonyms in the old schema, then drop the old schema when nothing uses it.");
+		return;
+	}
+	f->message = psprintf("%s of %s would break deployed code that still uses the old name",
+						  (op->flags & MG_F_SET_SCHEMA) ? "SET SCHEMA" : "RENAME",
+						  migguard_display_name(op->rel));
+	f->reason = pstrdup("Application code already deployed refers to the relation by its old name; it fails from the moment the change commits.");
+	if (op->flags & MG_F_SET_SCHEMA)
+		f->hint = psprintf("Move the table and leave a view under the old name in the same transaction, then drop the view once nothing uses it:\n"
+						   "ALTER TABLE %s SET SCHEMA %s;\n"
+						   "CREATE VIEW %s AS SELECT * FROM %s;",
+						   migguard_sql_name(op->rel), q(op->detail),
+						   migguard_sql_name(op->rel),
+						   quote_qualified_identifier(op->detail, op->rel->name));
+	else
+		f->hint = psprintf("Rename and leave a view under the old name in the same transaction, then drop the view once nothing uses it:\n"
+						   "ALTER TABLE %s RENAME TO %s;\n"
+						   "CREATE VIEW %s AS SELECT * FROM %s;",
+						   migguard_sql_name(op->rel), q(op->detail),
+						   migguard_sql_name(op->rel),
+						   quote_qualified_identifier(op->rel->schema, op->detail));
+}
+
+static void
+describe_add_column_not_null(const MigguardOp *op, MigguardFinding *f)
+{
+	char	   *table = migguard_sql_name(op->rel);
+	const char *col = q(op->object);
+
+	f->message = psprintf("ADD COLUMN %s NOT NULL without a default would make inserts from deployed code fail",
+						  col);
+	f->reason = psprintf("Deployed code does not know the column and inserts rows without it; on a non-empty table such as %s the statement itself fails too.",
+						 migguard_display_name(op->rel));
+	f->hint = psprintf("Give the column a default, which is instant since PostgreSQL 11, or add it nullable and backfill before setting NOT NULL:\n"
+					   "ALTER TABLE %s ADD COLUMN %s <type> NOT NULL DEFAULT <value>;",
+					   table, col);
+}
+
+static void
+describe_invalid_index(const MigguardOp *op, MigguardFinding *f)
+{
+	f->message = psprintf("CREATE INDEX IF NOT EXISTS would skip %s, which exists but is INVALID",
+						  migguard_display_name(op->index));
+	f->reason = pstrdup("An earlier CREATE INDEX CONCURRENTLY failed and left an invalid index behind; IF NOT EXISTS succeeds without building it, and queries never use it.");
+	f->hint = psprintf("Drop the invalid index concurrently and build it again:\n"
+					   "DROP INDEX CONCURRENTLY %s;\n%s",
+					   migguard_sql_name(op->index),
+					   migguard_insert_keyword(op->stmt_text, "index", "CONCURRENTLY"));
+}
+
+/* ----------------------------------------------------------------
+ * The catalog
+ * ----------------------------------------------------------------
+ */
+static const RuleDef rule_catalog[MG_NUM_RULES] = {
+	[MG_RULE_CREATE_INDEX] = {"create_index", "locking", MG_LEVEL_ERROR, true, MG_OP_CREATE_INDEX,
+		"CREATE [UNIQUE] INDEX without CONCURRENTLY: a SHARE lock blocks writes for the whole build.",
+	builds_index_blocking, NULL, describe_create_index},
+	[MG_RULE_DROP_INDEX] = {"drop_index", "locking", MG_LEVEL_WARNING, true, MG_OP_DROP_INDEX,
+		"DROP INDEX without CONCURRENTLY takes an ACCESS EXCLUSIVE lock on the table.",
+	not_concurrent, NULL, describe_drop_index},
+	[MG_RULE_REINDEX] = {"reindex", "locking", MG_LEVEL_ERROR, true, MG_OP_REINDEX,
+		"REINDEX TABLE/INDEX without CONCURRENTLY blocks writes and reads that use the index.",
+	not_concurrent, NULL, describe_reindex},
+	[MG_RULE_ADD_COLUMN_REWRITE] = {"add_column_rewrite", "rewrite", MG_LEVEL_ERROR, true, MG_OP_ADD_COLUMN,
+		"ADD COLUMN that rewrites the table: volatile default, identity, serial, stored generated column, domain with constraints.",
+	add_column_rewrites, NULL, describe_add_column_rewrite},
+	[MG_RULE_ALTER_COLUMN_TYPE] = {"alter_column_type", "rewrite", MG_LEVEL_ERROR, true, MG_OP_ALTER_COLUMN_TYPE,
+		"ALTER COLUMN ... TYPE that rewrites the table or rebuilds its indexes.",
+	type_change_rewrites, NULL, describe_alter_column_type},
+	[MG_RULE_TABLE_REWRITE] = {"table_rewrite", "rewrite", MG_LEVEL_ERROR, true, MG_OP_OTHER_LOCK,
+		"Any other rewrite of a large table reported by the table_rewrite event (SET LOGGED/UNLOGGED, SET ACCESS METHOD, type changes through domains).",
+	NULL, NULL, NULL},
+	[MG_RULE_SET_NOT_NULL] = {"set_not_null", "locking", MG_LEVEL_ERROR, true, MG_OP_SET_NOT_NULL,
+		"SET NOT NULL (also implied by ADD PRIMARY KEY) without a valid CHECK proving it: full scan under ACCESS EXCLUSIVE.",
+	set_not_null_scans, NULL, describe_set_not_null},
+	[MG_RULE_ADD_CONSTRAINT_SCAN] = {"add_constraint_scan", "locking", MG_LEVEL_ERROR, true, MG_OP_ADD_CONSTRAINT,
+		"ADD CHECK or ADD FOREIGN KEY without NOT VALID: scan under lock (a foreign key locks both tables).",
+	constraint_scans, NULL, describe_add_constraint_scan},
+	[MG_RULE_ADD_UNIQUE_CONSTRAINT] = {"add_unique_constraint", "locking", MG_LEVEL_ERROR, true, MG_OP_ADD_CONSTRAINT,
+		"ADD UNIQUE / PRIMARY KEY / EXCLUDE without USING INDEX: index build under ACCESS EXCLUSIVE.",
+	constraint_builds_index, NULL, describe_add_unique_constraint},
+	[MG_RULE_VACUUM_FULL] = {"vacuum_full", "rewrite", MG_LEVEL_ERROR, true, MG_OP_REWRITE_MAINTENANCE,
+		"VACUUM FULL or CLUSTER: rewrite under ACCESS EXCLUSIVE.",
+	always, NULL, describe_vacuum_full},
+	[MG_RULE_REFRESH_MATVIEW] = {"refresh_matview", "locking", MG_LEVEL_ERROR, true, MG_OP_REFRESH_MATVIEW,
+		"REFRESH MATERIALIZED VIEW without CONCURRENTLY blocks reads.",
+	refresh_blocks_reads, NULL, describe_refresh_matview},
+	[MG_RULE_SET_TABLESPACE] = {"set_tablespace", "rewrite", MG_LEVEL_ERROR, true, MG_OP_SET_TABLESPACE,
+		"ALTER TABLE/INDEX ... SET TABLESPACE copies every file under ACCESS EXCLUSIVE.",
+	not_a_no_op, NULL, describe_set_tablespace},
+	[MG_RULE_ATTACH_PARTITION_SCAN] = {"attach_partition_scan", "locking", MG_LEVEL_WARNING, true, MG_OP_ATTACH_PARTITION,
+		"ATTACH PARTITION (or CREATE TABLE ... PARTITION OF) that scans the partition or the default partition under lock.",
+	partition_is_scanned, NULL, describe_attach_partition_scan},
+	[MG_RULE_DETACH_PARTITION] = {"detach_partition", "locking", MG_LEVEL_WARNING, true, MG_OP_DETACH_PARTITION,
+		"DETACH PARTITION without CONCURRENTLY (PostgreSQL 14+).",
+	detach_could_be_concurrent, NULL, describe_detach_partition},
+	[MG_RULE_DROP_TABLE] = {"drop_table", "destructive", MG_LEVEL_ERROR, false, MG_OP_DROP_TABLE,
+		"DROP TABLE (also through DROP SCHEMA ... CASCADE) of a non-empty table.",
+	holds_rows, NULL, describe_drop_table},
+	[MG_RULE_TRUNCATE] = {"truncate", "destructive", MG_LEVEL_ERROR, false, MG_OP_TRUNCATE,
+		"TRUNCATE of a non-empty table (with CASCADE, of every table it empties).",
+	holds_rows, NULL, describe_truncate},
+	[MG_RULE_DROP_COLUMN] = {"drop_column", "destructive", MG_LEVEL_ERROR, false, MG_OP_DROP_COLUMN,
+		"DROP COLUMN: an error if the column is NOT NULL without default, else a warning.",
+	always, drop_column_level, describe_drop_column},
+	[MG_RULE_RENAME_COLUMN] = {"rename_column", "compatibility", MG_LEVEL_ERROR, false, MG_OP_RENAME_COLUMN,
+		"RENAME COLUMN on an existing table breaks deployed code.",
+	always, NULL, describe_rename_column},
+	[MG_RULE_RENAME_TABLE] = {"rename_table", "compatibility", MG_LEVEL_ERROR, false, MG_OP_RENAME_RELATION,
+		"RENAME or SET SCHEMA of a table, view, materialized view or sequence, or ALTER SCHEMA ... RENAME.",
+	always, NULL, describe_rename_table},
+	[MG_RULE_ADD_COLUMN_NOT_NULL] = {"add_column_not_null", "compatibility", MG_LEVEL_ERROR, false, MG_OP_ADD_COLUMN,
+		"ADD COLUMN ... NOT NULL without a default: deployed inserts fail.",
+	add_column_not_null_without_default, NULL, describe_add_column_not_null},
+	[MG_RULE_LOCK_TIMEOUT] = {"lock_timeout", "queue", MG_LEVEL_WARNING, false, MG_OP_OTHER_LOCK,
+		"A lock that blocks reads or writes of an existing table is taken with no lock timeout in effect.",
+	NULL, NULL, NULL},
+	[MG_RULE_STRONG_LOCK_HELD] = {"strong_lock_held", "queue", MG_LEVEL_WARNING, false, MG_OP_OTHER_LOCK,
+		"A later statement runs while this transaction holds ACCESS EXCLUSIVE on a large table.",
+	NULL, NULL, NULL},
+	[MG_RULE_INVALID_INDEX] = {"invalid_index", "hygiene", MG_LEVEL_WARNING, false, MG_OP_CREATE_INDEX,
+		"CREATE INDEX [CONCURRENTLY] IF NOT EXISTS names an existing INVALID index.",
+	index_exists_invalid, NULL, describe_invalid_index},
+};
+
+const char *
+migguard_rule_name(MigguardRuleId rule)
+{
+	return rule_catalog[rule].name;
+}
+
+/* Rule id by name, or -1. */
+int
+migguard_rule_lookup(const char *name)
+{
+	for (int i = 0; i < MG_NUM_RULES; i++)
+		if (pg_strcasecmp(rule_catalog[i].name, name) == 0)
+			return i;
+	return -1;
+}
+
+/* "create_index, drop_index, ..." for error messages. */
+const char *
+migguard_rule_names_list(void)
+{
+	static char *list = NULL;
+
+	if (list == NULL)
+	{
+		StringInfoData buf;
+
+		initStringInfo(&buf);
+		for (int i = 0; i < MG_NUM_RULES; i++)
+			appendStringInfo(&buf, "%s%s", i ? ", " : "", rule_catalog[i].name);
+		list = MemoryContextStrdup(TopMemoryContext, buf.data);
+		pfree(buf.data);
+	}
+	return list;
+}
+
+bool
+migguard_relation_is_large(const MigguardRelation *rel)
+{
+	return rel->size >= (int64) migguard_large_table_size_kb * 1024;
+}
+
+/* Nobody else can see a table created in this transaction, or a temp table. */
+static bool
+relation_is_exempt(const MigguardRelation *rel)
+{
+	return rel == NULL || rel->is_new || rel->relpersistence == RELPERSISTENCE_TEMP;
+}
+
+/*
+ * Facts -> findings, in statement order and catalog order.  The levels are
+ * the ones in effect (migguard.rules applied); rules at level off are left
+ * out.
+ */
+List *
+migguard_evaluate(MigguardStatement *stmt)
+{
+	List	   *findings = NIL;
+	ListCell   *lc;
+
+	foreach(lc, stmt->ops)
+	{
+		MigguardOp *op = (MigguardOp *) lfirst(lc);
+
+		if (relation_is_exempt(op->rel))
+			continue;
+
+		for (int i = 0; i < MG_NUM_RULES; i++)
+		{
+			const RuleDef *rule = &rule_catalog[i];
+			MigguardFinding *finding;
+			MigguardLevel level;
+
+			if (rule->op != op->kind || rule->fires == NULL)
+				continue;
+			if (rule->size_gated && !migguard_relation_is_large(op->rel))
+				continue;
+			level = migguard_rule_level((MigguardRuleId) i,
+										rule->default_for ?
+										rule->default_for(op) :
+										rule->default_level);
+			if (level == MG_LEVEL_OFF || !rule->fires(op))
+				continue;
+
+			finding = palloc0(sizeof(MigguardFinding));
+			finding->rule = (MigguardRuleId) i;
+			finding->level = level;
+			finding->op = op;
+			rule->describe(op, finding);
+			findings = lappend(findings, finding);
+		}
+	}
+	return findings;
+}
+
+/*
+ * migguard.rules(): the catalog and the levels in effect for this session.
+ */
+PG_FUNCTION_INFO_V1(migguard_rules);
+
+Datum
+migguard_rules(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+
+	InitMaterializedSRF(fcinfo, 0);
+	for (int i = 0; i < MG_NUM_RULES; i++)
+	{
+		const RuleDef *rule = &rule_catalog[i];
+		Datum		values[5];
+		bool		nulls[5] = {false, false, false, false, false};
+		MigguardLevel level = migguard_rule_level((MigguardRuleId) i,
+												  rule->default_level);
+
+		values[0] = CStringGetTextDatum(rule->name);
+		values[1] = CStringGetTextDatum(rule->category);
+		values[2] = CStringGetTextDatum(migguard_level_name(rule->default_level));
+		values[3] = CStringGetTextDatum(migguard_level_name(level));
+		values[4] = CStringGetTextDatum(rule->description);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}
