@@ -17,7 +17,8 @@ OBJS = \
 	src/policy.o \
 	src/relsize.o \
 	src/report.o \
-	src/sqltext.o
+	src/sqltext.o \
+	src/check.o
 
 DATA = $(wildcard sql/migguard--*.sql)
 
@@ -28,7 +29,7 @@ PG_CPPFLAGS = -I$(srcdir)/src
 TESTOUT ?= $(CURDIR)/test/out
 
 # Regression tests: one file per area, run in this order.
-REGRESS = setup settings create_index
+REGRESS = setup
 REGRESS_OPTS = \
 	--inputdir=test \
 	--outputdir=$(TESTOUT) \

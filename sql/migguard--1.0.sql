@@ -20,3 +20,26 @@ COMMENT ON FUNCTION migguard.rules() IS
 
 GRANT USAGE ON SCHEMA migguard TO PUBLIC;
 GRANT EXECUTE ON FUNCTION migguard.rules() TO PUBLIC;
+
+-- Lint a migration against the live catalog without executing it.
+CREATE FUNCTION migguard.check(
+    sql text,
+    OUT statement_no int,
+    OUT statement text,
+    OUT rule text,
+    OUT level text,
+    OUT lock_mode text,
+    OUT relation text,
+    OUT table_size bigint,
+    OUT message text,
+    OUT hint text,
+    OUT line int,
+    OUT col int)
+RETURNS SETOF record
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+AS 'MODULE_PATHNAME', 'migguard_check';
+
+COMMENT ON FUNCTION migguard.check(text) IS
+'findings of the guard''s rules for every statement of a migration, against the live catalog, without executing anything';
+
+GRANT EXECUTE ON FUNCTION migguard.check(text) TO PUBLIC;

@@ -66,8 +66,45 @@
 #include "utils/timestamp.h"
 #include "utils/typcache.h"
 
+/*
+ * Dry run (migguard.check()): nothing will execute, so the analysis may
+ * take no lock stronger than ACCESS SHARE, and tables created earlier in
+ * the script count as new.
+ */
+bool		migguard_dry_run = false;
+List	   *migguard_script_relations = NIL;	/* RangeVar * created so far */
+
 static MigguardOp *add_op(MigguardStatement *stmt, MigguardOpKind kind,
 						  LOCKMODE lockmode, MigguardRelation *rel);
+
+/*
+ * The lock to take, conditionally, when the analysis must open a relation:
+ * the statement's own mode in the hook (so it is never upgraded later), a
+ * mere ACCESS SHARE in a dry run (nothing else will follow).
+ */
+LOCKMODE
+migguard_probe_lock(LOCKMODE statement_lock)
+{
+	return migguard_dry_run ? AccessShareLock : statement_lock;
+}
+
+/* Was a relation of this name created earlier in the checked script? */
+static bool
+created_earlier_in_script(RangeVar *rv)
+{
+	ListCell   *lc;
+
+	foreach(lc, migguard_script_relations)
+	{
+		RangeVar   *created = (RangeVar *) lfirst(lc);
+
+		if (strcmp(created->relname, rv->relname) == 0 &&
+			(created->schemaname == NULL || rv->schemaname == NULL ||
+			 strcmp(created->schemaname, rv->schemaname) == 0))
+			return true;
+	}
+	return false;
+}
 
 /*
  * The statements that can change a schema in a way some rule judges.
@@ -108,6 +145,9 @@ static Oid
 lookup_relid(RangeVar *rv)
 {
 	if (rv == NULL)
+		return InvalidOid;
+	/* New in the script: as invisible to rules as a table new in the xact. */
+	if (migguard_dry_run && created_earlier_in_script(rv))
 		return InvalidOid;
 	return RangeVarGetRelid(rv, NoLock, true);
 }
@@ -688,9 +728,10 @@ classify_partition_bound(MigguardStatement *stmt, MigguardRelation *parent,
 	bool		default_scans = OidIsValid(defaultid) && !bound->is_default;
 	MigguardOp *op;
 
-	if (ConditionalLockRelationOid(parent->relid, parent_lock) &&
+	if (ConditionalLockRelationOid(parent->relid, migguard_probe_lock(parent_lock)) &&
 		(!OidIsValid(partid) ||
-		 ConditionalLockRelationOid(partid, AccessExclusiveLock)))
+		 ConditionalLockRelationOid(partid,
+									migguard_probe_lock(AccessExclusiveLock))))
 	{
 		Relation	prel = relation_open(parent->relid, NoLock);
 		List	   *qual = partition_bound_qual(prel, bound);
@@ -705,7 +746,8 @@ classify_partition_bound(MigguardStatement *stmt, MigguardRelation *parent,
 			relation_close(arel, NoLock);
 		}
 		if (default_scans &&
-			ConditionalLockRelationOid(defaultid, AccessExclusiveLock))
+			ConditionalLockRelationOid(defaultid,
+									   migguard_probe_lock(AccessExclusiveLock)))
 		{
 			Relation	drel = relation_open(defaultid, NoLock);
 
@@ -780,6 +822,10 @@ static void
 classify_drop_relations(MigguardStatement *stmt, DropStmt *drop)
 {
 	ListCell   *lc;
+
+	/* Only these carry relation names; other objects are not our business. */
+	if (drop->removeType != OBJECT_INDEX && drop->removeType != OBJECT_TABLE)
+		return;
 
 	foreach(lc, drop->objects)
 	{

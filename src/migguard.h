@@ -215,6 +215,9 @@ typedef struct MigguardFinding
 } MigguardFinding;
 
 /* classify.c */
+extern bool migguard_dry_run;
+extern List *migguard_script_relations;
+extern LOCKMODE migguard_probe_lock(LOCKMODE statement_lock);
 extern bool migguard_is_checked_statement(Node *parsetree);
 extern MigguardStatement *migguard_classify(Node *parsetree, const char *stmt_text);
 
@@ -249,6 +252,8 @@ extern void migguard_act(MigguardStatement *stmt, List *findings,
 /* sqltext.c */
 extern char *migguard_statement_text(const char *queryString, int location,
 									 int len);
+extern int	migguard_statement_offset(const char *queryString, int location,
+									  int len);
 extern char *migguard_insert_keyword(const char *stmt, const char *after_keyword,
 									 const char *insert);
 extern char *migguard_text_after_keyword(const char *stmt, const char *keyword,

@@ -240,7 +240,7 @@ probe_one(Oid relid, LOCKMODE lockmode)
 
 	if (table_bytes(relid) == 0)
 		return MG_EMPTINESS_EMPTY;
-	if (!ConditionalLockRelationOid(relid, lockmode))
+	if (!ConditionalLockRelationOid(relid, migguard_probe_lock(lockmode)))
 		return MG_EMPTINESS_NONEMPTY;
 
 	rel = table_open(relid, NoLock);

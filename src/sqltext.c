@@ -48,6 +48,21 @@ skip_space_and_comments(const char *p, const char *end)
 }
 
 /*
+ * Offset in queryString of the first real character of the statement at
+ * location/len: the raw parser's locations include the white space and
+ * comments that precede a statement.
+ */
+int
+migguard_statement_offset(const char *queryString, int location, int len)
+{
+	const char *start = queryString + (location < 0 ? 0 : location);
+	const char *end = (location >= 0 && len > 0) ? start + len :
+		start + strlen(start);
+
+	return skip_space_and_comments(start, end) - queryString;
+}
+
+/*
  * The text of one statement of a (possibly multi-statement) query string,
  * without leading white space and comments and without the trailing
  * semicolon.  location/len are PlannedStmt's stmt_location/stmt_len.
@@ -67,7 +82,7 @@ migguard_statement_text(const char *queryString, int location, int len)
 	}
 	start = queryString + location;
 	end = len > 0 ? start + len : start + strlen(start);
-	start = skip_space_and_comments(start, end);
+	start = queryString + migguard_statement_offset(queryString, location, len);
 	while (end > start && (end[-1] == ';' || end[-1] == ' ' || end[-1] == '\n' ||
 						   end[-1] == '\t' || end[-1] == '\r'))
 		end--;
