@@ -40,3 +40,4 @@ EXTRA_CLEAN = test/out
 
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+include client/client.mk
