@@ -113,7 +113,7 @@ find_semicolons(void *arg)
 }
 
 static void
-add_parsed(List **statements, List *raw, int base)
+add_parsed(List **statements, List *raw, int base, int piece_len)
 {
 	ListCell   *lc;
 
@@ -124,6 +124,9 @@ add_parsed(List **statements, List *raw, int base)
 
 		s->offset = base + rs->stmt_location;
 		s->len = rs->stmt_len;
+		/* The last statement of a piece ends with the piece, not the script. */
+		if (s->len == 0 && piece_len > 0)
+			s->len = piece_len - rs->stmt_location;
 		s->parsetree = rs->stmt;
 		*statements = lappend(*statements, s);
 	}
@@ -146,7 +149,7 @@ parse_script(const char *sql)
 
 	if (run_guarded(parse_text, &args) == NULL)
 	{
-		add_parsed(&statements, args.result, 0);
+		add_parsed(&statements, args.result, 0, 0);
 		return statements;
 	}
 
@@ -162,7 +165,7 @@ parse_script(const char *sql)
 		char	   *error = run_guarded(parse_text, &piece);
 
 		if (error == NULL)
-			add_parsed(&statements, piece.result, start);
+			add_parsed(&statements, piece.result, start, end - start);
 		else
 		{
 			ScriptStatement *s = palloc0(sizeof(ScriptStatement));
