@@ -1012,7 +1012,9 @@ classify_alter_table(MigguardStatement *stmt, AlterTableStmt *alter)
 						PartitionCmd *pc = (PartitionCmd *) cmd->def;
 						Oid			partid = lookup_relid(pc->name);
 
-						if (rel->relkind != RELKIND_PARTITIONED_TABLE ||
+						/* ALTER INDEX ... ATTACH PARTITION has no bound and no scan. */
+						if (alter->objtype == OBJECT_INDEX || pc->bound == NULL ||
+							rel->relkind != RELKIND_PARTITIONED_TABLE ||
 							!OidIsValid(partid) || !user_owns_relation(partid))
 							break;
 						classify_partition_bound(stmt, rel, lockmode, partid,

@@ -595,6 +595,8 @@ describe_invalid_index(const MigguardOp *op, MigguardFinding *f)
 	f->hint = psprintf("Drop the invalid index concurrently and build it again:\n"
 					   "DROP INDEX CONCURRENTLY %s;\n%s",
 					   migguard_sql_name(op->index),
+					   (op->flags & MG_F_CONCURRENTLY) ?
+					   psprintf("%s;", op->stmt_text) :
 					   migguard_insert_keyword(op->stmt_text, "index", "CONCURRENTLY"));
 }
 

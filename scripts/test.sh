@@ -1,0 +1,357 @@
+#!/usr/bin/env bash
+#
+# scripts/test.sh -- build, install and run every migguard test suite.
+#
+# Installs missing Debian packages (as root; otherwise prints the sudo line),
+# builds and installs migguard, then runs each suite below and ends with a
+# per-suite summary and the line
+#
+#     N passed, N failed
+#
+# Exit status: 0 only if every test passed and at least one test ran.
+#
+# The tests run as the cluster user (postgres when run as root, since initdb
+# refuses root) in a copy of the checkout that user owns: .scratch/test/tree
+# in the checkout, or /tmp/migguard-test-USER when that user cannot reach the
+# checkout. Results stay there after the run (regression.diffs, logs).
+#
+# Suites, one function each (add a function and list it in SUITES):
+#   suite_installcheck  `make installcheck`: the pg_regress tests (REGRESS) on
+#                       a temporary instance preloading migguard, then the
+#                       isolation specs (ISOLATION) when the Makefile sets it
+#   suite_tap           Perl TAP tests test/t/*.pl, run by prove with
+#                       PostgreSQL::Test::Cluster on the path
+#   suite_pgtap         pgTAP files test/pgtap/*.sql, run by pg_prove in a
+#                       database migguard_pgtap (extensions pgtap and migguard
+#                       created) of a scratch cluster this script starts;
+#                       write each file inside BEGIN ... ROLLBACK
+#   suite_client        TAP scripts test/client/*_test.sh, given the path of
+#                       the built client/migguard-check, run by prove against
+#                       database migguard_client (extension created) of that
+#                       scratch cluster, through PGHOST/PGPORT/PGUSER/PGDATABASE
+# A suite whose directory holds no test file is skipped, with a note.
+
+set -euo pipefail
+
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+SUITES=(suite_installcheck suite_tap suite_pgtap suite_client)
+SCRATCH_PORT=54340
+DIFF_BYTES=20000
+
+SUITE_NAMES=()
+SUITE_PASSED=()
+SUITE_FAILED=()
+SUITE_NOTES=()
+SCRATCH_DIR=""
+
+# record NAME PASSED FAILED [NOTE]: one line of the final summary.
+record() {
+	SUITE_NAMES+=("$1")
+	SUITE_PASSED+=("$2")
+	SUITE_FAILED+=("$3")
+	SUITE_NOTES+=("${4:-}")
+}
+
+# show_file FILE: the head of FILE, for CI logs.
+show_file() {
+	if [[ -s "$1" ]]; then
+		printf '\n===== %s =====\n' "$1"
+		head -c "$DIFF_BYTES" "$1"
+		if [[ $(wc -c <"$1") -gt $DIFF_BYTES ]]; then
+			printf '\n[... cut at %s bytes ...]\n' "$DIFF_BYTES"
+		fi
+		printf '\n'
+	fi
+}
+
+# show_crashes DIR: server log lines under DIR that tell of a crashed
+# backend (signal, assertion, PANIC) with the statement it was running.
+show_crashes() {
+	local crashes
+	crashes="$(find "$1" -path '*/log/*' -name '*.log' -exec grep -h -A1 \
+		-E 'terminated by signal|TRAP:|PANIC:' {} + 2>/dev/null || true)"
+	if [[ -n "$crashes" ]]; then
+		printf '\n===== server crashes, from the server logs under %s =====\n' "$1"
+		head -c "$DIFF_BYTES" <<<"$crashes"
+		printf '\n'
+	fi
+}
+
+# count_tap LOG: "PASSED FAILED" from TAP lines at the start of a line
+# (prove -v / pg_prove -v output); "# TODO" failures do not count.
+count_tap() {
+	awk '
+		/^ok [0-9]+/ { pass++; next }
+		/^not ok [0-9]+/ { if ($0 ~ /# *TODO/) pass++; else fail++ }
+		END { printf "%d %d\n", pass, fail }
+	' "$1"
+}
+
+# --------------------------------------------------------------------------
+# pg_regress and isolation: make installcheck
+# --------------------------------------------------------------------------
+
+suite_installcheck() {
+	local log="$WORK/installcheck.log" testout="$TREE/test/out" rc=0 counts
+	say "suite: make installcheck (pg_regress, isolation)"
+	run_in_dir_as_cluster_user "$TREE" make -s PG_CONFIG="$PG_CONFIG" TESTOUT="$testout" \
+		installcheck 2>&1 | tee "$log" || rc=$?
+
+	# pg_regress prints, per test (PG15):
+	#   test setup                        ... ok           12 ms
+	#        setup                        ... FAILED       12 ms   (parallel group)
+	# and PG16+ prints TAP: "ok 1  - setup  12 ms", "not ok 2  + setup".
+	# "make installcheck" announces each runner with "+++ regress ..." and
+	# "+++ isolation ...".
+	counts="$(awk '
+		/^\+\+\+ regress/   { suite = "pg_regress"; seen[suite] = 1; next }
+		/^\+\+\+ isolation/ { suite = "isolation";  seen[suite] = 1; next }
+		suite == "" { next }
+		/^(test +|[ \t]+)[^ \t]+[ \t]+\.\.\. +ok/            { pass[suite]++; next }
+		/^(test +|[ \t]+)[^ \t]+[ \t]+\.\.\. +failed \(ignored\)/ { ign[suite]++; next }
+		/^(test +|[ \t]+)[^ \t]+[ \t]+\.\.\. +FAILED/        { fail[suite]++; next }
+		# pg_regress gave up on the test (missing file, diff error): a failure.
+		/^(test +|[ \t]+)[^ \t]+[ \t]+\.\.\. /               { fail[suite]++; next }
+		/^ok [0-9]+ +[-+] /     { pass[suite]++; next }
+		/^not ok [0-9]+ +[-+] / { if ($0 ~ /# \(ignored\)|# *TODO/) ign[suite]++; else fail[suite]++; next }
+		END {
+			n = split("pg_regress isolation", order, " ")
+			for (i = 1; i <= n; i++)
+				if (order[i] in seen)
+					printf "%s %d %d %d\n", order[i], pass[order[i]], fail[order[i]], ign[order[i]]
+		}
+	' "$log")"
+
+	local name passed failed ignored any=0 note
+	while read -r name passed failed ignored; do
+		[[ -n "$name" ]] || continue
+		any=1
+		note=""
+		if [[ $ignored -gt 0 ]]; then
+			note="$ignored failed but ignored (counted as passed)"
+			passed=$((passed + ignored))
+		fi
+		record "$name" "$passed" "$failed" "$note"
+	done <<<"$counts"
+
+	if [[ $any -eq 0 ]]; then
+		record "installcheck" 0 1 "no test ran (make exited $rc)"
+	elif [[ $rc -ne 0 && -z "$(awk '$3 > 0' <<<"$counts")" ]]; then
+		# make failed although no test line failed: the runner itself broke.
+		record "installcheck" 0 1 "make installcheck exited $rc"
+	fi
+
+	if [[ $rc -ne 0 ]]; then
+		# regression.diffs of pg_regress (TESTOUT) and of the isolation tester
+		# (output_iso, or wherever ISOLATION_OPTS sends it); the logs of the
+		# temporary instances when there is no diff (initdb or startup failed).
+		local f diffs
+		show_crashes "$TREE"
+		diffs="$(find "$TREE" -name regression.diffs -size +0 2>/dev/null | sort)"
+		if [[ -n "$diffs" ]]; then
+			while read -r f; do
+				show_file "$f"
+			done <<<"$diffs"
+		else
+			# No diff: the temporary instance did not come up or went away.
+			while read -r f; do
+				if [[ -z "$f" ]]; then
+					continue
+				fi
+				if [[ "$f" == */initdb.log ]] && ! grep -q 'initdb failed' "$log"; then
+					continue
+				fi
+				show_file "$f"
+			done <<<"$(find "$TREE" -path '*/log/*.log' 2>/dev/null | sort)"
+		fi
+	fi
+}
+
+# --------------------------------------------------------------------------
+# Perl TAP: test/t/*.pl
+# --------------------------------------------------------------------------
+
+suite_tap() {
+	local files=("$TREE"/test/t/*.pl)
+	if [[ ! -e "${files[0]}" ]]; then
+		record "tap" 0 0 "skipped: no test/t/*.pl"
+		return 0
+	fi
+	local log="$WORK/tap.log" rc=0 passed failed pgxs
+	pgxs="$(dirname "$("$PG_CONFIG" --pgxs)")/../.."
+	say "suite: Perl TAP tests (prove test/t/*.pl)"
+	# The environment "make installcheck" gives TAP tests under PGXS.
+	run_in_dir_as_cluster_user "$TREE/test" env \
+		TESTDIR="$TREE/test" \
+		PATH="$PG_BINDIR:$PATH" \
+		PG_REGRESS="$pgxs/src/test/regress/pg_regress" \
+		prove -v -I "$pgxs/src/test/perl" -I "$TREE/test" "${files[@]#"$TREE/test/"}" 2>&1 | tee "$log" || rc=$?
+	read -r passed failed < <(count_tap "$log")
+	if [[ $rc -ne 0 && $failed -eq 0 ]]; then
+		failed=1
+		record "tap" "$passed" "$failed" "prove exited $rc (bad plan or a script died)"
+	else
+		record "tap" "$passed" "$failed"
+	fi
+	if [[ $rc -ne 0 ]]; then
+		local f
+		show_crashes "$TREE/test/tmp_check"
+		for f in "$TREE"/test/tmp_check/log/regress_log_*; do
+			if [[ -f "$f" ]]; then
+				show_file "$f"
+			fi
+		done
+	fi
+}
+
+# --------------------------------------------------------------------------
+# The scratch cluster shared by the suites that need a running server
+# --------------------------------------------------------------------------
+
+# use_scratch_cluster: start it on first use (migguard preloaded, settings
+# of test/migguard.conf); sets CLUSTER_PORT and CLUSTER_SOCKDIR.
+use_scratch_cluster() {
+	if [[ -z "$SCRATCH_DIR" ]]; then
+		SCRATCH_DIR="$WORK/cluster"
+		start_scratch_cluster "$SCRATCH_DIR" "$SCRATCH_PORT" "$TREE/test/migguard.conf"
+	fi
+}
+
+stop_scratch_cluster_at_exit() {
+	if [[ -n "$SCRATCH_DIR" ]]; then
+		stop_scratch_cluster "$SCRATCH_DIR" || true
+		SCRATCH_DIR=""
+	fi
+}
+
+# --------------------------------------------------------------------------
+# pgTAP: test/pgtap/*.sql
+# --------------------------------------------------------------------------
+
+suite_pgtap() {
+	local files=("$TREE"/test/pgtap/*.sql)
+	if [[ ! -e "${files[0]}" ]]; then
+		record "pgtap" 0 0 "skipped: no test/pgtap/*.sql"
+		return 0
+	fi
+	local log="$WORK/pgtap.log" rc=0 passed failed
+	say "suite: pgTAP (pg_prove test/pgtap/*.sql)"
+	use_scratch_cluster
+	cluster_psql "$SCRATCH_DIR" -d postgres -q -v ON_ERROR_STOP=1 \
+		-c "CREATE DATABASE migguard_pgtap"
+	cluster_psql "$SCRATCH_DIR" -d migguard_pgtap -q -v ON_ERROR_STOP=1 \
+		-c "CREATE EXTENSION pgtap" -c "CREATE EXTENSION migguard"
+	run_in_dir_as_cluster_user "$TREE" pg_prove -v --ext .sql \
+		-h "$CLUSTER_SOCKDIR" -p "$CLUSTER_PORT" -U "$(cluster_user)" -d migguard_pgtap \
+		"${files[@]#"$TREE/"}" 2>&1 | tee "$log" || rc=$?
+	read -r passed failed < <(count_tap "$log")
+	if [[ $rc -ne 0 && $failed -eq 0 ]]; then
+		failed=1
+		record "pgtap" "$passed" "$failed" "pg_prove exited $rc (bad plan or an SQL error)"
+	else
+		record "pgtap" "$passed" "$failed"
+	fi
+	if [[ $rc -ne 0 ]]; then
+		show_crashes "$SCRATCH_DIR"
+	fi
+}
+
+# --------------------------------------------------------------------------
+# Client: test/client/*_test.sh, TAP scripts that take the path of the
+# migguard-check binary and reach the server through PGHOST/PGPORT/...
+# --------------------------------------------------------------------------
+
+suite_client() {
+	local files=("$TREE"/test/client/*_test.sh)
+	if [[ ! -e "${files[0]}" ]]; then
+		record "client" 0 0 "skipped: no test/client/*_test.sh"
+		return 0
+	fi
+	if [[ ! -x "$TREE/client/migguard-check" ]]; then
+		record "client" 0 0 "skipped: client/migguard-check was not built"
+		return 0
+	fi
+	local log="$WORK/client.log" rc=0 passed failed
+	say "suite: client (prove test/client/*_test.sh)"
+	use_scratch_cluster
+	cluster_psql "$SCRATCH_DIR" -d postgres -q -v ON_ERROR_STOP=1 \
+		-c "CREATE DATABASE migguard_client"
+	cluster_psql "$SCRATCH_DIR" -d migguard_client -q -v ON_ERROR_STOP=1 \
+		-c "CREATE EXTENSION migguard"
+	run_in_dir_as_cluster_user "$TREE" env \
+		PGHOST="$CLUSTER_SOCKDIR" PGPORT="$CLUSTER_PORT" \
+		PGUSER="$(cluster_user)" PGDATABASE=migguard_client \
+		PATH="$PG_BINDIR:$PATH" \
+		prove -v --exec bash "${files[@]#"$TREE/"}" :: "$TREE/client/migguard-check" \
+		2>&1 | tee "$log" || rc=$?
+	read -r passed failed < <(count_tap "$log")
+	if [[ $rc -ne 0 && $failed -eq 0 ]]; then
+		failed=1
+		record "client" "$passed" "$failed" "prove exited $rc (bad plan or a script died)"
+	else
+		record "client" "$passed" "$failed"
+	fi
+	if [[ $rc -ne 0 ]]; then
+		show_crashes "$SCRATCH_DIR"
+	fi
+}
+
+# --------------------------------------------------------------------------
+
+summarize() {
+	local i total_passed=0 total_failed=0 line
+	printf '\n%sSummary%s\n' "$_MG_BOLD" "$_MG_RESET"
+	for i in "${!SUITE_NAMES[@]}"; do
+		line="$(printf '  %-12s %4d passed, %4d failed' "${SUITE_NAMES[$i]}" \
+			"${SUITE_PASSED[$i]}" "${SUITE_FAILED[$i]}")"
+		if [[ -n "${SUITE_NOTES[$i]}" ]]; then
+			line+="  (${SUITE_NOTES[$i]})"
+		fi
+		printf '%s\n' "$line"
+		total_passed=$((total_passed + SUITE_PASSED[i]))
+		total_failed=$((total_failed + SUITE_FAILED[i]))
+	done
+	printf '  results in %s\n\n' "$WORK"
+	printf '%d passed, %d failed\n' "$total_passed" "$total_failed"
+	if [[ $total_failed -ne 0 ]]; then
+		return 1
+	fi
+	if [[ $total_passed -eq 0 ]]; then
+		printf 'error: no test ran\n' >&2
+		return 1
+	fi
+	return 0
+}
+
+main() {
+	ensure_packages
+	if ! build_and_install; then
+		printf '\nbuild or install failed\n0 passed, 1 failed\n'
+		exit 1
+	fi
+
+	if cluster_user_can_reach "$REPO_ROOT"; then
+		WORK="$REPO_ROOT/.scratch/test"
+		mkdir -p "$REPO_ROOT/.scratch"
+	else
+		WORK="/tmp/migguard-test-$(cluster_user)"
+		say "user $(cluster_user) cannot read $REPO_ROOT; testing a copy in $WORK"
+	fi
+	TREE="$WORK/tree"
+	if [[ -d "$WORK/cluster/data" ]]; then
+		stop_scratch_cluster "$WORK/cluster" || true
+	fi
+	make_cluster_user_dir "$WORK"
+	copy_tree_for_cluster_user "$TREE"
+	trap stop_scratch_cluster_at_exit EXIT
+
+	local suite
+	for suite in "${SUITES[@]}"; do
+		"$suite"
+	done
+	summarize
+}
+
+main "$@"
