@@ -18,7 +18,8 @@ OBJS = \
 	src/relsize.o \
 	src/report.o \
 	src/sqltext.o \
-	src/check.o
+	src/check.o \
+	src/lockguard.o
 
 DATA = $(wildcard sql/migguard--*.sql)
 
@@ -29,11 +30,20 @@ PG_CPPFLAGS = -I$(srcdir)/src
 TESTOUT ?= $(CURDIR)/test/out
 
 # Regression tests: one file per area, run in this order.
-REGRESS = setup
+REGRESS = setup settings create_index indexes_maintenance columns constraints partitions destructive modes nesting check lock_queue api
 REGRESS_OPTS = \
 	--inputdir=test \
 	--outputdir=$(TESTOUT) \
 	--temp-instance=$(TESTOUT)/tmp_check \
+	--temp-config=test/migguard.conf
+
+# Isolation tests (test/specs): sessions that block each other.  PGXS puts
+# its own --inputdir and --outputdir first; these override them.
+ISOLATION = lock_retry
+ISOLATION_OPTS = \
+	--inputdir=test \
+	--outputdir=$(TESTOUT)/iso \
+	--temp-instance=$(TESTOUT)/tmp_check_iso \
 	--temp-config=test/migguard.conf
 
 EXTRA_CLEAN = test/out

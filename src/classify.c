@@ -19,6 +19,7 @@
  *-------------------------------------------------------------------------
  */
 #include "migguard.h"
+#include "lockguard.h"
 
 #include "access/genam.h"
 #include "access/heapam.h"
@@ -50,6 +51,7 @@
 #include "parser/parse_collate.h"
 #include "parser/parse_expr.h"
 #include "parser/parse_node.h"
+#include "parser/parse_relation.h"
 #include "parser/parse_type.h"
 #include "parser/parse_utilcmd.h"
 #include "partitioning/partbounds.h"
@@ -76,6 +78,8 @@ List	   *migguard_script_relations = NIL;	/* RangeVar * created so far */
 
 static MigguardOp *add_op(MigguardStatement *stmt, MigguardOpKind kind,
 						  LOCKMODE lockmode, MigguardRelation *rel);
+static void add_lock(MigguardStatement *stmt, MigguardRelation *rel,
+					 LOCKMODE lockmode);
 
 /*
  * The lock to take, conditionally, when the analysis must open a relation:
@@ -126,6 +130,7 @@ migguard_is_checked_statement(Node *parsetree)
 		case T_RefreshMatViewStmt:
 		case T_TruncateStmt:
 		case T_CreateStmt:
+		case T_LockStmt:
 			return true;
 		default:
 			return false;
@@ -205,6 +210,30 @@ add_op(MigguardStatement *stmt, MigguardOpKind kind, LOCKMODE lockmode,
 	op->stmt_text = stmt->text;
 	stmt->ops = lappend(stmt->ops, op);
 	return op;
+}
+
+/*
+ * A lock fact (MG_OP_OTHER_LOCK): the statement locks rel in lockmode.  One
+ * op per relation, with the strongest mode the statement takes there.
+ */
+static void
+add_lock(MigguardStatement *stmt, MigguardRelation *rel, LOCKMODE lockmode)
+{
+	ListCell   *lc;
+
+	if (rel == NULL || !OidIsValid(rel->relid) || lockmode == NoLock)
+		return;
+	foreach(lc, stmt->ops)
+	{
+		MigguardOp *op = (MigguardOp *) lfirst(lc);
+
+		if (op->kind == MG_OP_OTHER_LOCK && op->rel->relid == rel->relid)
+		{
+			op->lockmode = Max(op->lockmode, lockmode);
+			return;
+		}
+	}
+	add_op(stmt, MG_OP_OTHER_LOCK, lockmode, rel);
 }
 
 static bool
@@ -449,18 +478,40 @@ classify_alter_column_type(MigguardStatement *stmt, MigguardRelation *rel,
 	op->object = pstrdup(cmd->name);
 	op->detail = format_type_with_typemod(targettype, targettypmod);
 
-	if (def->raw_default != NULL)
-	{
-		/* A USING expression is judged a rewrite; core rarely avoids one. */
-		op->flags |= MG_F_REWRITES;
-	}
-	else
 	{
 		ParseState *pstate = make_parsestate(NULL);
 		Node	   *transform;
+		Relation	relation = NULL;
 
-		transform = (Node *) makeVar(1, att->attnum, att->atttypid,
-									 att->atttypmod, att->attcollation, 0);
+		if (def->raw_default != NULL)
+		{
+			ParseNamespaceItem *nsitem;
+
+			/*
+			 * A USING expression may name any column, so it is transformed
+			 * against the relation as ATPrepAlterColumnType does, which needs
+			 * the relation open: take the statement's own lock, only if it is
+			 * free now.  When it is not, assume the rewrite.
+			 */
+			if (!ConditionalLockRelationOid(rel->relid, migguard_probe_lock(lockmode)))
+			{
+				op->flags |= MG_F_REWRITES;
+				free_parsestate(pstate);
+				ReleaseSysCache(atttup);
+				return;
+			}
+			relation = relation_open(rel->relid, NoLock);
+			nsitem = addRangeTableEntryForRelation(pstate, relation,
+												   AccessShareLock, NULL,
+												   false, true);
+			addNSItemToQuery(pstate, nsitem, false, true, true);
+			transform = transformExpr(pstate, copyObject(def->raw_default),
+									  EXPR_KIND_ALTER_COL_TRANSFORM);
+		}
+		else
+			transform = (Node *) makeVar(1, att->attnum, att->atttypid,
+										 att->atttypmod, att->attcollation, 0);
+
 		transform = coerce_to_target_type(pstate, transform,
 										  exprType(transform),
 										  targettype, targettypmod,
@@ -470,6 +521,8 @@ classify_alter_column_type(MigguardStatement *stmt, MigguardRelation *rel,
 		{
 			/* No cast: PostgreSQL raises its own error. */
 			stmt->ops = list_delete_last(stmt->ops);
+			if (relation)
+				relation_close(relation, NoLock);
 			ReleaseSysCache(atttup);
 			return;
 		}
@@ -482,6 +535,8 @@ classify_alter_column_type(MigguardStatement *stmt, MigguardRelation *rel,
 											  targetcoll))
 			op->flags |= MG_F_REBUILDS_INDEXES;
 		free_parsestate(pstate);
+		if (relation)
+			relation_close(relation, NoLock);
 	}
 	ReleaseSysCache(atttup);
 }
@@ -858,6 +913,23 @@ classify_drop_relations(MigguardStatement *stmt, DropStmt *drop)
 		{
 			add_op(stmt, MG_OP_DROP_TABLE, AccessExclusiveLock,
 				   migguard_describe_relation(relid));
+
+			/* CASCADE also drops plain inheritance children. */
+			if (drop->behavior == DROP_CASCADE && relkind == RELKIND_RELATION)
+			{
+				List	   *children = find_all_inheritors(relid, NoLock, NULL);
+				ListCell   *cl;
+
+				foreach(cl, children)
+				{
+					Oid			child = lfirst_oid(cl);
+
+					if (child != relid &&
+						get_rel_relkind(child) == RELKIND_RELATION)
+						add_op(stmt, MG_OP_DROP_TABLE, AccessExclusiveLock,
+							   migguard_describe_relation(child));
+				}
+			}
 		}
 	}
 }
@@ -1038,6 +1110,7 @@ classify_alter_table(MigguardStatement *stmt, AlterTableStmt *alter)
 			}
 		}
 	}
+	add_lock(stmt, index ? index : rel, lockmode);
 }
 
 static bool
@@ -1290,6 +1363,102 @@ classify_create_partition(MigguardStatement *stmt, CreateStmt *create)
 							 AccessExclusiveLock, InvalidOid, create->partbound);
 }
 
+/* LOCK TABLE: each named relation, in the requested mode. */
+static void
+classify_lock(MigguardStatement *stmt, LockStmt *lock)
+{
+	ListCell   *lc;
+
+	/* NOWAIT never queues, so there is nothing to protect. */
+	if (lock->nowait)
+		return;
+	foreach(lc, lock->relations)
+	{
+		Oid			relid = lookup_relid(lfirst_node(RangeVar, lc));
+
+		if (!OidIsValid(relid) ||
+			mg_class_aclcheck(relid, GetUserId(),
+							  ACL_UPDATE | ACL_DELETE | ACL_TRUNCATE) != ACLCHECK_OK)
+			continue;
+		add_lock(stmt, migguard_describe_relation(relid), lock->mode);
+	}
+}
+
+/*
+ * CREATE TABLE ... REFERENCES locks each referenced table SHARE ROW
+ * EXCLUSIVE (writes blocked) to add its triggers, before any permission
+ * check, so the lock is taken whoever runs the statement.
+ */
+static void
+classify_create_references(MigguardStatement *stmt, CreateStmt *create)
+{
+	ListCell   *lc;
+
+	foreach(lc, create->tableElts)
+	{
+		Node	   *elt = (Node *) lfirst(lc);
+		List	   *constraints;
+		ListCell   *lc2;
+
+		if (IsA(elt, ColumnDef))
+			constraints = ((ColumnDef *) elt)->constraints;
+		else if (IsA(elt, Constraint))
+			constraints = list_make1(elt);
+		else
+			continue;
+		foreach(lc2, constraints)
+		{
+			Constraint *con = lfirst_node(Constraint, lc2);
+			Oid			refid;
+
+			if (con->contype != CONSTR_FOREIGN)
+				continue;
+			refid = lookup_relid(con->pktable);
+			if (OidIsValid(refid))
+				add_lock(stmt, migguard_describe_relation(refid),
+						 ShareRowExclusiveLock);
+		}
+	}
+}
+
+/*
+ * Lock facts for the lock-queue rules and lockguard.c: one
+ * MG_OP_OTHER_LOCK op per relation the statement locks, in the strongest
+ * mode it takes there.  The ops above name most of them; a foreign key
+ * also locks its referenced table.  Then the ACCESS EXCLUSIVE locks this
+ * transaction took in earlier statements (strong_lock_held), which a dry
+ * run does not have.
+ */
+static void
+add_lock_facts(MigguardStatement *stmt)
+{
+	List	   *ops = list_copy(stmt->ops);
+	ListCell   *lc;
+
+	foreach(lc, ops)
+	{
+		MigguardOp *op = (MigguardOp *) lfirst(lc);
+
+		if (op->kind == MG_OP_OTHER_LOCK)
+			continue;
+		add_lock(stmt, op->rel, op->lockmode);
+		if (op->kind == MG_OP_ADD_CONSTRAINT && op->detail != NULL &&
+			strcmp(op->detail, "FOREIGN KEY") == 0)
+			add_lock(stmt, op->index, ShareRowExclusiveLock);
+	}
+	list_free(ops);
+
+	if (migguard_dry_run)
+		return;
+	foreach(lc, migguard_strong_locks_held())
+	{
+		MigguardOp *op = add_op(stmt, MG_OP_OTHER_LOCK, AccessExclusiveLock,
+								migguard_describe_relation(lfirst_oid(lc)));
+
+		op->flags |= MG_F_HELD_EARLIER;
+	}
+}
+
 /*
  * Statement -> facts.  The result lists one op per effect; an empty list
  * means nothing in the statement concerns any rule.
@@ -1343,9 +1512,14 @@ migguard_classify(Node *parsetree, const char *stmt_text)
 			break;
 		case T_CreateStmt:
 			classify_create_partition(stmt, (CreateStmt *) parsetree);
+			classify_create_references(stmt, (CreateStmt *) parsetree);
+			break;
+		case T_LockStmt:
+			classify_lock(stmt, (LockStmt *) parsetree);
 			break;
 		default:
 			break;
 	}
+	add_lock_facts(stmt);
 	return stmt;
 }

@@ -28,6 +28,7 @@
  *-------------------------------------------------------------------------
  */
 #include "migguard.h"
+#include "lockguard.h"
 
 #include <limits.h>
 
@@ -107,6 +108,7 @@ _PG_init(void)
 	}
 
 	define_settings();
+	migguard_lockguard_init();
 
 	prev_ProcessUtility = ProcessUtility_hook;
 	ProcessUtility_hook = migguard_ProcessUtility;
@@ -239,6 +241,7 @@ static void
 migguard_ProcessUtility(MG_PROCESS_UTILITY_PARAMS)
 {
 	Node	   *parsetree = pstmt->utilityStmt;
+	MigguardLockGuard *guard = NULL;
 
 	/* Fast path: one integer compare and one node-tag switch. */
 	if (migguard_mode != MG_MODE_OFF &&
@@ -268,12 +271,19 @@ migguard_ProcessUtility(MG_PROCESS_UTILITY_PARAMS)
 		findings = migguard_evaluate(stmt);
 		verdict = migguard_decide(findings);
 		migguard_act(stmt, findings, verdict);
+		/* What the execution needs outlives the analysis. */
+		guard = migguard_lock_guard(stmt, parsetree, oldcontext);
 
 		MemoryContextSwitchTo(oldcontext);
 		MemoryContextDelete(analysis);
 	}
 
-	if (prev_ProcessUtility)
+	/* Lock timeout, retries and the record of strong locks: lockguard.c */
+	if (guard != NULL)
+		migguard_run_guarded(guard,
+							 prev_ProcessUtility ? prev_ProcessUtility : standard_ProcessUtility,
+							 MG_PROCESS_UTILITY_ARGS);
+	else if (prev_ProcessUtility)
 		prev_ProcessUtility(MG_PROCESS_UTILITY_ARGS);
 	else
 		standard_ProcessUtility(MG_PROCESS_UTILITY_ARGS);

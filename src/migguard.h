@@ -162,6 +162,8 @@ typedef enum MigguardOpKind
 #define MG_F_SCHEMA					0x100000	/* RENAME_RELATION renames a schema */
 #define MG_F_SET_SCHEMA				0x200000	/* RENAME_RELATION is SET SCHEMA */
 #define MG_F_HAS_DEFAULT_PARTITION	0x400000	/* DETACH: the parent has one */
+#define MG_F_HELD_EARLIER			0x800000	/* OTHER_LOCK: ACCESS EXCLUSIVE held
+													 * since an earlier statement */
 
 typedef struct MigguardOp
 {

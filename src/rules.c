@@ -15,6 +15,7 @@
  *-------------------------------------------------------------------------
  */
 #include "migguard.h"
+#include "lockguard.h"
 
 #include "catalog/pg_class.h"
 #include "catalog/pg_inherits.h"
@@ -63,6 +64,15 @@ lock_sentence(const char *what, LOCKMODE mode, const MigguardRelation *rel,
 					what, (name[0] == 'A' || name[0] == 'E') ? "an" : "a", name,
 					migguard_display_name(rel), migguard_lock_blocks(mode),
 					how_long ? " " : "", how_long ? how_long : "");
+}
+
+/* "a SHARE" / "an ACCESS EXCLUSIVE" */
+static char *
+lock_with_article(LOCKMODE mode)
+{
+	const char *name = migguard_lock_mode_sql(mode);
+
+	return psprintf("%s %s", (name[0] == 'A' || name[0] == 'E') ? "an" : "a", name);
 }
 
 static const char *
@@ -174,6 +184,20 @@ index_exists_invalid(const MigguardOp *op)
 	return (op->flags & MG_F_INVALID_INDEX_EXISTS) != 0;
 }
 
+/* lock_timeout: the statement could queue with nothing to end the wait. */
+static bool
+queues_without_timeout(const MigguardOp *op)
+{
+	return migguard_effective_lock_timeout() == 0 &&
+		migguard_lock_needs_protection(op);
+}
+
+static bool
+held_since_earlier_statement(const MigguardOp *op)
+{
+	return (op->flags & MG_F_HELD_EARLIER) != 0;
+}
+
 /* drop_column: an error only when deployed inserts would start failing. */
 static MigguardLevel
 drop_column_level(const MigguardOp *op)
@@ -265,8 +289,8 @@ describe_add_column_rewrite(const MigguardOp *op, MigguardFinding *f)
 	else
 		why = "a volatile default is evaluated separately for every existing row";
 
-	f->message = psprintf("ADD COLUMN %s would rewrite %s under an ACCESS EXCLUSIVE lock",
-						  col, rel_with_size(op->rel));
+	f->message = psprintf("ADD COLUMN \"%s\" would rewrite %s under an ACCESS EXCLUSIVE lock",
+						  op->object, rel_with_size(op->rel));
 	f->reason = psprintf("%s The table is rewritten because %s.",
 						 lock_sentence("ALTER TABLE", op->lockmode, op->rel,
 									   "until the rewrite finishes"),
@@ -311,11 +335,11 @@ describe_alter_column_type(const MigguardOp *op, MigguardFinding *f)
 	const char *newcol = q(psprintf("%s_new", op->object));
 
 	if (op->flags & MG_F_REWRITES)
-		f->message = psprintf("ALTER COLUMN %s TYPE %s would rewrite %s under an ACCESS EXCLUSIVE lock",
-							  col, op->detail, rel_with_size(op->rel));
+		f->message = psprintf("ALTER COLUMN \"%s\" TYPE %s would rewrite %s under an ACCESS EXCLUSIVE lock",
+							  op->object, op->detail, rel_with_size(op->rel));
 	else
-		f->message = psprintf("ALTER COLUMN %s TYPE %s would rebuild the indexes of %s under an ACCESS EXCLUSIVE lock",
-							  col, op->detail, rel_with_size(op->rel));
+		f->message = psprintf("ALTER COLUMN \"%s\" TYPE %s would rebuild the indexes of %s under an ACCESS EXCLUSIVE lock",
+							  op->object, op->detail, rel_with_size(op->rel));
 	f->reason = lock_sentence("ALTER COLUMN TYPE", op->lockmode, op->rel,
 							  (op->flags & MG_F_REWRITES) ?
 							  "until every row is rewritten and every index rebuilt" :
@@ -333,8 +357,8 @@ describe_set_not_null(const MigguardOp *op, MigguardFinding *f)
 	const char *col = q(op->object);
 	const char *con = q(psprintf("%s_%s_not_null", op->rel->name, op->object));
 
-	f->message = psprintf("SET NOT NULL on column %s would scan %s under an ACCESS EXCLUSIVE lock",
-						  col, rel_with_size(op->rel));
+	f->message = psprintf("SET NOT NULL on column \"%s\" would scan %s under an ACCESS EXCLUSIVE lock",
+						  op->object, rel_with_size(op->rel));
 	f->reason = psprintf("%s%s",
 						 lock_sentence((op->flags & MG_F_IMPLIED) ?
 									   "ADD PRIMARY KEY makes the column NOT NULL, which" :
@@ -357,9 +381,9 @@ describe_add_constraint_scan(const MigguardOp *op, MigguardFinding *f)
 	const char *con = op->object ? q(op->object) : "<constraint>";
 	bool		fk = strcmp(op->detail, "FOREIGN KEY") == 0;
 
-	f->message = psprintf("ADD %s would scan %s under a %s lock",
+	f->message = psprintf("ADD %s would scan %s under %s lock",
 						  op->detail, rel_with_size(op->rel),
-						  migguard_lock_mode_sql(op->lockmode));
+						  lock_with_article(op->lockmode));
 	if (fk && op->index)
 		f->reason = psprintf("%s The referenced table %s is locked in the same mode.",
 							 lock_sentence("ADD FOREIGN KEY", op->lockmode, op->rel,
@@ -461,7 +485,7 @@ describe_attach_partition_scan(const MigguardOp *op, MigguardFinding *f)
 		f->hint = psprintf("Add a CHECK constraint matching the bound NOT VALID, validate it, attach, then drop it:\n"
 						   "ALTER TABLE %s ADD CONSTRAINT %s CHECK (<bound>) NOT VALID;\n"
 						   "ALTER TABLE %s VALIDATE CONSTRAINT %s;\n"
-						   "%s\n"
+						   "%s;\n"
 						   "ALTER TABLE %s DROP CONSTRAINT %s;",
 						   part, con, part, con, op->stmt_text, part, con);
 	}
@@ -508,8 +532,8 @@ describe_drop_column(const MigguardOp *op, MigguardFinding *f)
 	char	   *table = migguard_sql_name(op->rel);
 	const char *col = q(op->object);
 
-	f->message = psprintf("DROP COLUMN %s would break deployed code that still uses %s.%s",
-						  col, migguard_display_name(op->rel), col);
+	f->message = psprintf("DROP COLUMN \"%s\" would break deployed code that still uses it in %s",
+						  op->object, migguard_display_name(op->rel));
 	if (drop_column_level(op) == MG_LEVEL_ERROR)
 	{
 		f->reason = pstrdup("The column is NOT NULL without a default: deployed code still inserts it, and queries or ORM column lists that name it fail once it is gone.");
@@ -532,8 +556,8 @@ describe_rename_column(const MigguardOp *op, MigguardFinding *f)
 {
 	char	   *table = migguard_sql_name(op->rel);
 
-	f->message = psprintf("RENAME COLUMN %s of %s would break deployed code that still uses the old name",
-						  q(op->object), migguard_display_name(op->rel));
+	f->message = psprintf("RENAME COLUMN \"%s\" of %s would break deployed code that still uses the old name",
+						  op->object, migguard_display_name(op->rel));
 	f->reason = pstrdup("Application code already deployed refers to the column by its old name; it fails from the moment the rename commits.");
 	f->hint = psprintf("Add the new column, write to both, backfill, move readers over, then drop the old one:\n"
 					   "ALTER TABLE %s ADD COLUMN %s <type>;",
@@ -545,8 +569,8 @@ describe_rename_table(const MigguardOp *op, MigguardFinding *f)
 {
 	if (op->flags & MG_F_SCHEMA)
 	{
-		f->message = psprintf("RENAME of schema %s would break deployed code that still uses the old name",
-							  q(op->rel->name));
+		f->message = psprintf("RENAME of schema \"%s\" would break deployed code that still uses the old name",
+							  op->rel->name);
 		f->reason = pstrdup("Application code already deployed refers to the schema by its old name.");
 		f->hint = pstrdup("Create the new schema, move objects one by one behind views or synonyms in the old schema, then drop the old schema when nothing uses it.");
 		return;
@@ -577,9 +601,9 @@ describe_add_column_not_null(const MigguardOp *op, MigguardFinding *f)
 	char	   *table = migguard_sql_name(op->rel);
 	const char *col = q(op->object);
 
-	f->message = psprintf("ADD COLUMN %s NOT NULL without a default would make inserts from deployed code fail",
-						  col);
-	f->reason = psprintf("Deployed code does not know the column and inserts rows without it; on a non-empty table such as %s the statement itself fails too.",
+	f->message = psprintf("ADD COLUMN \"%s\" NOT NULL without a default would make inserts from deployed code fail",
+						  op->object);
+	f->reason = psprintf("Deployed code does not know the column and inserts rows into %s without it; if the table holds rows, the statement itself fails too.",
 						 migguard_display_name(op->rel));
 	f->hint = psprintf("Give the column a default, which is instant since PostgreSQL 11, or add it nullable and backfill before setting NOT NULL:\n"
 					   "ALTER TABLE %s ADD COLUMN %s <type> NOT NULL DEFAULT <value>;",
@@ -598,6 +622,29 @@ describe_invalid_index(const MigguardOp *op, MigguardFinding *f)
 					   (op->flags & MG_F_CONCURRENTLY) ?
 					   psprintf("%s;", op->stmt_text) :
 					   migguard_insert_keyword(op->stmt_text, "index", "CONCURRENTLY"));
+}
+
+static void
+describe_lock_timeout(const MigguardOp *op, MigguardFinding *f)
+{
+	f->message = psprintf("%s lock on %s would be requested with no lock timeout",
+						  migguard_lock_mode_sql(op->lockmode),
+						  migguard_display_name(op->rel));
+	f->reason = psprintf("%s While it waits behind another transaction, every later query on the table waits behind it.",
+						 lock_sentence("The statement", op->lockmode, op->rel,
+									   NULL));
+	f->hint = pstrdup("Bound the wait, so that the statement gives up and migguard retries it instead of stalling the table:\n"
+					  "SET migguard.lock_timeout = '5s';");
+}
+
+static void
+describe_strong_lock_held(const MigguardOp *op, MigguardFinding *f)
+{
+	f->message = psprintf("statement runs while this transaction holds an ACCESS EXCLUSIVE lock on %s",
+						  rel_with_size(op->rel));
+	f->reason = psprintf("An earlier statement of this transaction locked %s ACCESS EXCLUSIVE; every query on it waits until the transaction ends, however long the later statements take.",
+						 migguard_display_name(op->rel));
+	f->hint = pstrdup("Commit right after the statement that takes the ACCESS EXCLUSIVE lock, and run the later statements in transactions of their own.");
 }
 
 /* ----------------------------------------------------------------
@@ -667,10 +714,10 @@ static const RuleDef rule_catalog[MG_NUM_RULES] = {
 	add_column_not_null_without_default, NULL, describe_add_column_not_null},
 	[MG_RULE_LOCK_TIMEOUT] = {"lock_timeout", "queue", MG_LEVEL_WARNING, false, MG_OP_OTHER_LOCK,
 		"A lock that blocks reads or writes of an existing table is taken with no lock timeout in effect.",
-	NULL, NULL, NULL},
-	[MG_RULE_STRONG_LOCK_HELD] = {"strong_lock_held", "queue", MG_LEVEL_WARNING, false, MG_OP_OTHER_LOCK,
+	queues_without_timeout, NULL, describe_lock_timeout},
+	[MG_RULE_STRONG_LOCK_HELD] = {"strong_lock_held", "queue", MG_LEVEL_WARNING, true, MG_OP_OTHER_LOCK,
 		"A later statement runs while this transaction holds ACCESS EXCLUSIVE on a large table.",
-	NULL, NULL, NULL},
+	held_since_earlier_statement, NULL, describe_strong_lock_held},
 	[MG_RULE_INVALID_INDEX] = {"invalid_index", "hygiene", MG_LEVEL_WARNING, false, MG_OP_CREATE_INDEX,
 		"CREATE INDEX [CONCURRENTLY] IF NOT EXISTS names an existing INVALID index.",
 	index_exists_invalid, NULL, describe_invalid_index},

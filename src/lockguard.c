@@ -1,0 +1,710 @@
+/*-------------------------------------------------------------------------
+ *
+ * lockguard.c
+ *		Lock-queue protection.  A statement that waits for a lock that blocks
+ *		reads or writes (SHARE or stronger) of an existing table also blocks
+ *		every later query on that table, which queues behind it: one long
+ *		transaction plus one ALTER TABLE is an outage.  While such a statement
+ *		runs, migguard
+ *
+ *	- applies migguard.lock_timeout when the session's own lock_timeout is
+ *	  0 or larger, so the statement leaves the queue instead of stalling it;
+ *	- retries a statement that hit the timeout up to migguard.lock_retries
+ *	  more times, sleeping between attempts with exponential back-off and
+ *	  jitter, so the queries that piled up behind it run in the gap;
+ *	- when the last attempt fails, keeps PostgreSQL's error (SQLSTATE 55P03)
+ *	  and adds which sessions hold the conflicting locks.
+ *
+ * Each attempt runs in an internal subtransaction, the way PL/pgSQL runs an
+ * exception block: a lock timeout aborts only the attempt, and the rest of
+ * the user's transaction is untouched.  Every attempt gets its own copy of
+ * the statement, since PostgreSQL may scribble on the tree it executes.
+ * Statements that cannot run in a transaction block (CREATE INDEX
+ * CONCURRENTLY, VACUUM, ...) cannot run in a subtransaction either and
+ * commit internally; they are neither wrapped nor retried.
+ *
+ * The timeout is applied with a GUC nest level, as core does for function
+ * SET clauses, so the session's value comes back after the statement, and
+ * on error through the abort of the enclosing (sub)transaction.  The
+ * non-transactional statements commit on their own, which would pop a
+ * nest level early; for them the setting's variable is swapped and
+ * restored in PG_FINALLY instead.
+ *
+ * This file also remembers, per transaction, the tables a checked
+ * statement locked ACCESS EXCLUSIVE, for the strong_lock_held rule.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "lockguard.h"
+
+#include <math.h>
+
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_authid.h"
+#include "catalog/pg_class.h"
+#include "commands/defrem.h"
+#include "common/pg_prng.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "storage/latch.h"
+#include "storage/lock.h"
+#include "storage/proc.h"
+#include "storage/sinvaladt.h"
+#include "utils/acl.h"
+#include "utils/backend_status.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/resowner.h"
+#include "utils/syscache.h"
+#include "utils/timestamp.h"
+#include "utils/wait_event.h"
+
+/* How much of a blocking session's query the error detail quotes. */
+#define BLOCKER_QUERY_CHARS 60
+
+/* A back-off delay never exceeds the largest migguard.lock_retry_delay. */
+#define MAX_BACKOFF_MS (3600 * 1000)
+
+/* One relation a statement locks, and in which mode. */
+typedef struct LockFact
+{
+	Oid			relid;
+	LOCKMODE	lockmode;
+} LockFact;
+
+struct MigguardLockGuard
+{
+	const char *command_tag;
+	bool		transactional;	/* may run in a subtransaction */
+	int			nprotected;
+	LockFact   *protected;		/* locks that may wait, SHARE or stronger */
+	List	   *strong_relids;	/* ACCESS EXCLUSIVE on existing tables */
+};
+
+MigguardLockStats migguard_last_lock_stats;
+
+/*
+ * Tables this transaction locked ACCESS EXCLUSIVE through a checked
+ * statement (in TopTransactionContext, forgotten at transaction end).  A
+ * lock released by ROLLBACK TO SAVEPOINT is filtered out by asking the lock
+ * manager, so subtransactions need no bookkeeping here.
+ */
+static List *strong_locks = NIL;
+
+static void lockguard_xact_callback(XactEvent event, void *arg);
+
+void
+migguard_lockguard_init(void)
+{
+	RegisterXactCallback(lockguard_xact_callback, NULL);
+}
+
+static void
+lockguard_xact_callback(XactEvent event, void *arg)
+{
+	switch (event)
+	{
+		case XACT_EVENT_COMMIT:
+		case XACT_EVENT_PARALLEL_COMMIT:
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PARALLEL_ABORT:
+		case XACT_EVENT_PREPARE:
+			/* The memory goes with TopTransactionContext. */
+			strong_locks = NIL;
+			break;
+		default:
+			break;
+	}
+}
+
+/* ----------------------------------------------------------------
+ * Facts and predicates
+ * ----------------------------------------------------------------
+ */
+
+/* SHARE and every stronger mode block writes, reads, or both. */
+bool
+migguard_lock_blocks_queries(LOCKMODE mode)
+{
+	return mode >= ShareLock;
+}
+
+/*
+ * The lock timeout (ms) a protected statement runs with: the session's
+ * own when it is set and not larger than migguard.lock_timeout, else
+ * migguard's.  0 when neither is set.
+ */
+int
+migguard_effective_lock_timeout(void)
+{
+	if (migguard_lock_timeout_ms > 0 &&
+		(LockTimeout == 0 || LockTimeout > migguard_lock_timeout_ms))
+		return migguard_lock_timeout_ms;
+	return LockTimeout;
+}
+
+/*
+ * Whether this backend already holds a lock on the relation at least as
+ * strong as mode.  For SHARE and above, the numeric order of lock modes is
+ * their strength order.  Such a statement cannot queue.
+ */
+static bool
+lock_already_held(Oid relid, LOCKMODE mode)
+{
+	LOCKTAG		tag;
+
+	SET_LOCKTAG_RELATION(tag, MyDatabaseId, relid);
+	for (LOCKMODE held = mode; held <= MaxLockMode; held++)
+		if (LockHeldByMe(&tag, held))
+			return true;
+	return false;
+}
+
+static bool
+relation_is_shared_and_old(const MigguardRelation *rel)
+{
+	return rel != NULL && OidIsValid(rel->relid) && !rel->is_new &&
+		rel->relpersistence != RELPERSISTENCE_TEMP;
+}
+
+/*
+ * Whether an op is a lock this statement may have to wait for in a mode
+ * that blocks other sessions' queries: SHARE or stronger on a table other
+ * sessions can see, not already held by this transaction.
+ */
+bool
+migguard_lock_needs_protection(const MigguardOp *op)
+{
+	return op->kind == MG_OP_OTHER_LOCK &&
+		(op->flags & MG_F_HELD_EARLIER) == 0 &&
+		migguard_lock_blocks_queries(op->lockmode) &&
+		relation_is_shared_and_old(op->rel) &&
+		!lock_already_held(op->rel->relid, op->lockmode);
+}
+
+/*
+ * The tables an earlier checked statement of this transaction locked
+ * ACCESS EXCLUSIVE and that are still locked and still exist.
+ */
+List *
+migguard_strong_locks_held(void)
+{
+	List	   *result = NIL;
+	ListCell   *lc;
+
+	foreach(lc, strong_locks)
+	{
+		Oid			relid = lfirst_oid(lc);
+		LOCKTAG		tag;
+
+		SET_LOCKTAG_RELATION(tag, MyDatabaseId, relid);
+		if (LockHeldByMe(&tag, AccessExclusiveLock) &&
+			SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)))
+			result = lappend_oid(result, relid);
+	}
+	return result;
+}
+
+static void
+remember_strong_locks(List *relids)
+{
+	MemoryContext oldcontext;
+	ListCell   *lc;
+
+	if (relids == NIL)
+		return;
+	oldcontext = MemoryContextSwitchTo(TopTransactionContext);
+	foreach(lc, relids)
+		strong_locks = list_append_unique_oid(strong_locks, lfirst_oid(lc));
+	MemoryContextSwitchTo(oldcontext);
+}
+
+/* ----------------------------------------------------------------
+ * The guard: what the execution needs from the analysis
+ * ----------------------------------------------------------------
+ */
+
+static bool
+defelem_list_has_true(List *options, const char *name)
+{
+	ListCell   *lc;
+
+	foreach(lc, options)
+	{
+		DefElem    *opt = lfirst_node(DefElem, lc);
+
+		if (strcmp(opt->defname, name) == 0)
+			return opt->arg == NULL ? true : defGetBoolean(opt);
+	}
+	return false;
+}
+
+/*
+ * Whether the statement may run inside a transaction block, hence inside a
+ * subtransaction.  The others call PreventInTransactionBlock and mostly
+ * commit internally.
+ */
+static bool
+statement_is_transactional(Node *parsetree)
+{
+	switch (nodeTag(parsetree))
+	{
+		case T_IndexStmt:
+			return !((IndexStmt *) parsetree)->concurrent;
+		case T_DropStmt:
+			return !((DropStmt *) parsetree)->concurrent;
+		case T_ReindexStmt:
+			{
+				ReindexStmt *reindex = (ReindexStmt *) parsetree;
+
+				if (reindex->kind != REINDEX_OBJECT_INDEX &&
+					reindex->kind != REINDEX_OBJECT_TABLE)
+					return false;
+				return !(MG_REINDEX_LEGACY_CONCURRENT(reindex) ||
+						 defelem_list_has_true(MG_REINDEX_OPTIONS(reindex),
+											   "concurrently"));
+			}
+		case T_AlterTableStmt:
+			{
+				ListCell   *lc;
+
+				foreach(lc, ((AlterTableStmt *) parsetree)->cmds)
+				{
+					AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
+
+					if (cmd->subtype == AT_DetachPartition &&
+						MG_PARTCMD_CONCURRENT((PartitionCmd *) cmd->def))
+						return false;
+				}
+				return true;
+			}
+		case T_VacuumStmt:
+			return !((VacuumStmt *) parsetree)->is_vacuumcmd;
+		case T_ClusterStmt:
+			{
+				ClusterStmt *cluster = (ClusterStmt *) parsetree;
+				Oid			relid;
+
+				if (cluster->relation == NULL)
+					return false;
+				relid = RangeVarGetRelid(cluster->relation, NoLock, true);
+				return get_rel_relkind(relid) != RELKIND_PARTITIONED_TABLE;
+			}
+		default:
+			return true;
+	}
+}
+
+/*
+ * Build the guard for a classified statement, in the given (longer-lived)
+ * memory context: the analysis context is gone by the time the statement
+ * runs.  NULL when there is nothing to protect and nothing to remember.
+ */
+MigguardLockGuard *
+migguard_lock_guard(MigguardStatement *stmt, Node *parsetree,
+					MemoryContext context)
+{
+	MigguardLockGuard *guard;
+	MemoryContext oldcontext;
+	ListCell   *lc;
+	int			n = 0;
+
+	foreach(lc, stmt->ops)
+	{
+		MigguardOp *op = (MigguardOp *) lfirst(lc);
+
+		if (op->kind == MG_OP_OTHER_LOCK && !(op->flags & MG_F_HELD_EARLIER) &&
+			migguard_lock_blocks_queries(op->lockmode) &&
+			relation_is_shared_and_old(op->rel))
+			n++;
+	}
+	if (n == 0)
+		return NULL;
+
+	oldcontext = MemoryContextSwitchTo(context);
+	guard = palloc0(sizeof(MigguardLockGuard));
+	guard->command_tag = stmt->command_tag;
+	guard->transactional = statement_is_transactional(parsetree);
+	guard->protected = palloc(n * sizeof(LockFact));
+	foreach(lc, stmt->ops)
+	{
+		MigguardOp *op = (MigguardOp *) lfirst(lc);
+
+		if (op->kind != MG_OP_OTHER_LOCK || (op->flags & MG_F_HELD_EARLIER) ||
+			!migguard_lock_blocks_queries(op->lockmode) ||
+			!relation_is_shared_and_old(op->rel))
+			continue;
+		if (op->lockmode == AccessExclusiveLock)
+			guard->strong_relids = lappend_oid(guard->strong_relids,
+											   op->rel->relid);
+		if (migguard_lock_needs_protection(op))
+		{
+			guard->protected[guard->nprotected].relid = op->rel->relid;
+			guard->protected[guard->nprotected].lockmode = op->lockmode;
+			guard->nprotected++;
+		}
+	}
+	MemoryContextSwitchTo(oldcontext);
+	return guard;
+}
+
+/* ----------------------------------------------------------------
+ * Blocking sessions
+ * ----------------------------------------------------------------
+ */
+
+/* pg_stat_activity's names for a backend state. */
+static const char *
+backend_state_name(BackendState state)
+{
+	switch (state)
+	{
+		case STATE_IDLE:
+			return "idle";
+		case STATE_RUNNING:
+			return "active";
+		case STATE_IDLEINTRANSACTION:
+			return "idle in transaction";
+		case STATE_FASTPATH:
+			return "fastpath function call";
+		case STATE_IDLEINTRANSACTION_ABORTED:
+			return "idle in transaction (aborted)";
+		case STATE_DISABLED:
+			return "disabled";
+		default:
+			return "unknown state";
+	}
+}
+
+/* The start of a query on one line, "..." when cut. */
+static char *
+query_excerpt(const char *raw)
+{
+	char	   *query = pgstat_clip_activity(raw);
+	int			len = strlen(query);
+	int			cut = pg_mbcharcliplen(query, len, BLOCKER_QUERY_CHARS);
+	char	   *result;
+
+	for (char *p = query; *p; p++)
+		if (*p == '\n' || *p == '\r' || *p == '\t')
+			*p = ' ';
+	result = psprintf("%.*s%s", cut, query, cut < len ? "..." : "");
+	pfree(query);
+	return result;
+}
+
+/* One line of the error detail for the backend with this pid. */
+static void
+append_blocker(StringInfo buf, int pid)
+{
+	int			nbackends;
+
+	if (buf->len > 0)
+		appendStringInfoChar(buf, '\n');
+
+	nbackends = pgstat_fetch_stat_numbackends();
+	for (int i = 1; i <= nbackends; i++)
+	{
+		LocalPgBackendStatus *local = pgstat_fetch_stat_local_beentry(i);
+		PgBackendStatus *be;
+
+		if (local == NULL || local->backendStatus.st_procpid != pid)
+			continue;
+		be = &local->backendStatus;
+
+		/* The same visibility rule as pg_stat_activity. */
+		if (!has_privs_of_role(GetUserId(), be->st_userid) &&
+			!has_privs_of_role(GetUserId(), ROLE_PG_READ_ALL_STATS))
+		{
+			appendStringInfo(buf, "Blocked by process %d (insufficient privilege to show its query).",
+							 pid);
+			return;
+		}
+		appendStringInfo(buf, "Blocked by process %d (%s", pid,
+						 backend_state_name(be->st_state));
+		if (be->st_xact_start_timestamp != 0)
+			appendStringInfo(buf, ", transaction running for %.1f s",
+							 TimestampDifferenceMilliseconds(be->st_xact_start_timestamp,
+															 GetCurrentTimestamp()) / 1000.0);
+		appendStringInfo(buf, "): %s", query_excerpt(be->st_activity_raw));
+		return;
+	}
+	appendStringInfo(buf, "Blocked by process %d.", pid);
+}
+
+/*
+ * Which sessions hold locks that conflict with the statement's, as error
+ * detail lines.  Called after the failed attempt was rolled back, in a
+ * healthy transaction, before the error is raised: the lock manager and
+ * the activity snapshot are read here, never in the error path.
+ */
+static char *
+describe_blockers(const MigguardLockGuard *guard)
+{
+	StringInfoData buf;
+	List	   *pids = NIL;
+	bool		prepared = false;
+
+	initStringInfo(&buf);
+	/* A snapshot taken earlier in the transaction would miss new sessions. */
+	pgstat_clear_backend_activity_snapshot();
+
+	for (int i = 0; i < guard->nprotected; i++)
+	{
+		LOCKTAG		tag;
+		VirtualTransactionId *vxids;
+		int			count;
+
+		SET_LOCKTAG_RELATION(tag, MyDatabaseId, guard->protected[i].relid);
+		vxids = GetLockConflicts(&tag, guard->protected[i].lockmode, &count);
+		for (int j = 0; j < count; j++)
+		{
+			PGPROC	   *proc = NULL;
+
+			if (vxids[j].backendId != InvalidBackendId)
+				proc = BackendIdGetProc(vxids[j].backendId);
+
+			/*
+			 * A prepared transaction keeps the virtual transaction id of the
+			 * backend that prepared it, which has moved on (or has none), yet
+			 * it held the lock a moment ago.
+			 */
+			if (proc == NULL || proc == MyProc ||
+				proc->lxid != vxids[j].localTransactionId)
+			{
+				prepared = true;
+				continue;
+			}
+			if (proc->pid == 0 || list_member_int(pids, proc->pid))
+				continue;
+			pids = lappend_int(pids, proc->pid);
+			append_blocker(&buf, proc->pid);
+		}
+	}
+	if (prepared)
+		appendStringInfo(&buf, "%sBlocked by a prepared transaction (see pg_prepared_xacts).",
+						 buf.len > 0 ? "\n" : "");
+	if (pids == NIL && !prepared)
+		appendStringInfoString(&buf, "The sessions that held conflicting locks have finished since.");
+	return buf.data;
+}
+
+/* ----------------------------------------------------------------
+ * Execution
+ * ----------------------------------------------------------------
+ */
+
+/*
+ * Sleep for ms, waking up for interrupts: cancel and terminate work while
+ * we wait, and a dead postmaster ends the backend.
+ */
+static void
+backoff_sleep(long ms)
+{
+	TimestampTz end = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), ms);
+
+	for (;;)
+	{
+		long		remaining = TimestampDifferenceMilliseconds(GetCurrentTimestamp(),
+																end);
+
+		if (remaining <= 0)
+			break;
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 remaining, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+	}
+}
+
+/*
+ * The delay before retry number `retry` (1-based): the first delay doubled
+ * for each earlier retry, times a random factor in [0.75, 1.25) so that
+ * several migrations blocked by the same session do not retry in step.
+ */
+static long
+backoff_delay(int retry)
+{
+	double		delay = migguard_lock_retry_delay_ms * pow(2.0, retry - 1);
+
+	delay *= 0.75 + 0.5 * pg_prng_double(&pg_global_prng_state);
+	return (long) Min(delay, (double) MAX_BACKOFF_MS);
+}
+
+/*
+ * One attempt in an internal subtransaction, as PL/pgSQL runs an exception
+ * block.  NULL on success; the error on a lock timeout, with the attempt
+ * rolled back; any other error is re-thrown after the rollback.
+ */
+static ErrorData *
+run_attempt(ProcessUtility_hook_type next, MG_PROCESS_UTILITY_PARAMS)
+{
+	MemoryContext oldcontext = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	ErrorData  *volatile edata = NULL;
+
+	/*
+	 * A fresh copy for every attempt: a failed attempt may have scribbled
+	 * on the tree it ran, and the caller's tree may be read-only.
+	 */
+	pstmt = copyObject(pstmt);
+
+	BeginInternalSubTransaction(NULL);
+	/* Run in the caller's memory context, not the subtransaction's. */
+	MemoryContextSwitchTo(oldcontext);
+
+	PG_TRY();
+	{
+		next(MG_PROCESS_UTILITY_ARGS);
+
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcontext);
+		CurrentResourceOwner = oldowner;
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(oldcontext);
+		edata = CopyErrorData();
+		FlushErrorState();
+
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcontext);
+		CurrentResourceOwner = oldowner;
+
+		if (edata->sqlerrcode != ERRCODE_LOCK_NOT_AVAILABLE)
+			ReThrowError(edata);
+	}
+	PG_END_TRY();
+
+	return edata;
+}
+
+/* The last attempt timed out: PostgreSQL's error, plus who blocked us. */
+static void
+raise_lock_timeout(ErrorData *edata, char *blockers, int attempts,
+				   int timeout_ms)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
+			 errmsg_internal("%s", edata->message),
+			 errdetail_internal("%s", blockers),
+			 errhint("Retry when the blocking transactions have finished, or end them with pg_terminate_backend(pid). "
+					 "migguard tried the statement %d %s with a lock timeout of %d ms.",
+					 attempts, attempts == 1 ? "time" : "times", timeout_ms)));
+}
+
+/*
+ * A transactional statement: apply the timeout, run each attempt in a
+ * subtransaction, back off and retry on a lock timeout.
+ */
+static void
+run_with_retries(const MigguardLockGuard *guard, int timeout_ms,
+				 MigguardLockStats *stats,
+				 ProcessUtility_hook_type next, MG_PROCESS_UTILITY_PARAMS)
+{
+	int			nestlevel = -1;
+
+	if (timeout_ms != LockTimeout)
+	{
+		nestlevel = NewGUCNestLevel();
+		(void) set_config_option("lock_timeout", psprintf("%d", timeout_ms),
+								 PGC_USERSET, PGC_S_SESSION,
+								 GUC_ACTION_SAVE, true, 0, false);
+	}
+
+	for (;;)
+	{
+		TimestampTz start = GetCurrentTimestamp();
+		ErrorData  *edata;
+		long		delay;
+
+		stats->attempts++;
+		edata = run_attempt(next, MG_PROCESS_UTILITY_ARGS);
+		if (edata == NULL)
+			break;
+		stats->lock_wait_ms +=
+			TimestampDifferenceMilliseconds(start, GetCurrentTimestamp());
+
+		if (stats->attempts > migguard_lock_retries)
+		{
+			char	   *blockers = describe_blockers(guard);
+
+			migguard_last_lock_stats = *stats;
+			/* The session's setting is back before the error is seen. */
+			if (nestlevel >= 0)
+				AtEOXact_GUC(true, nestlevel);
+			raise_lock_timeout(edata, blockers, stats->attempts, timeout_ms);
+		}
+
+		delay = backoff_delay(stats->attempts);
+		ereport(LOG,
+				(errmsg("migguard: %s hit the lock timeout on attempt %d of %d, retrying in %ld ms",
+						guard->command_tag, stats->attempts,
+						migguard_lock_retries + 1, delay)));
+		FreeErrorData(edata);
+
+		start = GetCurrentTimestamp();
+		backoff_sleep(delay);
+		stats->backoff_ms +=
+			TimestampDifferenceMilliseconds(start, GetCurrentTimestamp());
+	}
+
+	if (nestlevel >= 0)
+		AtEOXact_GUC(true, nestlevel);
+}
+
+/*
+ * A statement that commits internally: a GUC nest level would be popped by
+ * its first commit, so the setting's variable is swapped for the duration
+ * and restored however the statement ends.  No retry.
+ */
+static void
+run_with_timeout(int timeout_ms, ProcessUtility_hook_type next,
+				 MG_PROCESS_UTILITY_PARAMS)
+{
+	int			saved = LockTimeout;
+
+	LockTimeout = timeout_ms;
+	PG_TRY();
+	{
+		next(MG_PROCESS_UTILITY_ARGS);
+	}
+	PG_FINALLY();
+	{
+		LockTimeout = saved;
+	}
+	PG_END_TRY();
+}
+
+/*
+ * Run a checked statement under its guard (NULL: nothing to do).
+ */
+void
+migguard_run_guarded(MigguardLockGuard *guard, ProcessUtility_hook_type next,
+					 MG_PROCESS_UTILITY_PARAMS)
+{
+	int			timeout_ms = migguard_effective_lock_timeout();
+	MigguardLockStats stats = {0};
+
+	if (guard == NULL || guard->nprotected == 0 || timeout_ms == 0)
+	{
+		/* Nothing can time out: no subtransaction, no retry. */
+		stats.attempts = 1;
+		next(MG_PROCESS_UTILITY_ARGS);
+	}
+	else if (guard->transactional)
+		run_with_retries(guard, timeout_ms, &stats, next,
+						 MG_PROCESS_UTILITY_ARGS);
+	else
+	{
+		stats.attempts = 1;
+		run_with_timeout(timeout_ms, next, MG_PROCESS_UTILITY_ARGS);
+	}
+
+	/* Nested statements ran meanwhile: this statement's numbers win. */
+	migguard_last_lock_stats = stats;
+	if (guard != NULL)
+		remember_strong_locks(guard->strong_relids);
+}

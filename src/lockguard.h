@@ -1,0 +1,49 @@
+/*-------------------------------------------------------------------------
+ *
+ * lockguard.h
+ *		Lock-queue protection: migguard.lock_timeout, retries with back-off,
+ *		the report of blocking sessions, and the per-transaction record of
+ *		ACCESS EXCLUSIVE locks behind the strong_lock_held rule.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef MIGGUARD_LOCKGUARD_H
+#define MIGGUARD_LOCKGUARD_H
+
+#include "migguard.h"
+
+#include "tcop/utility.h"
+
+/*
+ * What lock protection cost the last protected statement of this backend.
+ * Kept for the audit log (change_log has no columns for it yet).
+ */
+typedef struct MigguardLockStats
+{
+	int			attempts;		/* executions, 1 when the first one succeeded */
+	int64		lock_wait_ms;	/* time spent in attempts that timed out */
+	int64		backoff_ms;		/* time slept between attempts */
+} MigguardLockStats;
+
+extern MigguardLockStats migguard_last_lock_stats;
+
+/* What the hook hands from the analysis to the execution of a statement. */
+typedef struct MigguardLockGuard MigguardLockGuard;
+
+extern void migguard_lockguard_init(void);
+
+/* Facts and predicates for classify.c and rules.c */
+extern bool migguard_lock_blocks_queries(LOCKMODE mode);
+extern int	migguard_effective_lock_timeout(void);
+extern bool migguard_lock_needs_protection(const MigguardOp *op);
+extern List *migguard_strong_locks_held(void);
+
+/* The hook */
+extern MigguardLockGuard *migguard_lock_guard(MigguardStatement *stmt,
+											  Node *parsetree,
+											  MemoryContext context);
+extern void migguard_run_guarded(MigguardLockGuard *guard,
+								 ProcessUtility_hook_type next,
+								 MG_PROCESS_UTILITY_PARAMS);
+
+#endif							/* MIGGUARD_LOCKGUARD_H */
