@@ -130,7 +130,7 @@ demo_walkthrough() {
 	heading "(d) Overriding a rule for one transaction" \
 		"When you have deployed code that no longer uses the column, accept" \
 		"the rule with SET LOCAL migguard.allow: the statement runs with a" \
-		"WARNING and is recorded as overridden. (The demo rolls it back to" \
+		"WARNING that says it was overridden. (The demo rolls it back to" \
 		"keep the schema as it was.)"
 	demo_sql "BEGIN;
 SET LOCAL migguard.allow = 'rename_column';
