@@ -236,8 +236,9 @@ add_lock(MigguardStatement *stmt, MigguardRelation *rel, LOCKMODE lockmode)
 	add_op(stmt, MG_OP_OTHER_LOCK, lockmode, rel);
 }
 
-static bool
-defelem_list_has_true(List *options, const char *name)
+/* Whether a boolean option such as FULL or CONCURRENTLY is on. */
+bool
+migguard_defelem_is_true(List *options, const char *name)
 {
 	ListCell   *lc;
 
@@ -995,7 +996,7 @@ classify_reindex(MigguardStatement *stmt, ReindexStmt *reindex)
 		return;
 
 	concurrently = MG_REINDEX_LEGACY_CONCURRENT(reindex) ||
-		defelem_list_has_true(MG_REINDEX_OPTIONS(reindex), "concurrently");
+		migguard_defelem_is_true(MG_REINDEX_OPTIONS(reindex), "concurrently");
 	op = add_op(stmt, MG_OP_REINDEX,
 				concurrently ? ShareUpdateExclusiveLock : ShareLock,
 				migguard_describe_relation(tableid));
@@ -1244,7 +1245,7 @@ classify_vacuum(MigguardStatement *stmt, VacuumStmt *vacuum)
 {
 	ListCell   *lc;
 
-	if (!vacuum->is_vacuumcmd || !defelem_list_has_true(vacuum->options, "full"))
+	if (!vacuum->is_vacuumcmd || !migguard_defelem_is_true(vacuum->options, "full"))
 		return;
 	if (vacuum->rels == NIL)
 	{

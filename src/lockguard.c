@@ -226,21 +226,6 @@ remember_strong_locks(List *relids)
  * ----------------------------------------------------------------
  */
 
-static bool
-defelem_list_has_true(List *options, const char *name)
-{
-	ListCell   *lc;
-
-	foreach(lc, options)
-	{
-		DefElem    *opt = lfirst_node(DefElem, lc);
-
-		if (strcmp(opt->defname, name) == 0)
-			return opt->arg == NULL ? true : defGetBoolean(opt);
-	}
-	return false;
-}
-
 /*
  * Whether the statement may run inside a transaction block, hence inside a
  * subtransaction.  The others call PreventInTransactionBlock and mostly
@@ -263,7 +248,7 @@ statement_is_transactional(Node *parsetree)
 					reindex->kind != REINDEX_OBJECT_TABLE)
 					return false;
 				return !(MG_REINDEX_LEGACY_CONCURRENT(reindex) ||
-						 defelem_list_has_true(MG_REINDEX_OPTIONS(reindex),
+						 migguard_defelem_is_true(MG_REINDEX_OPTIONS(reindex),
 											   "concurrently"));
 			}
 		case T_AlterTableStmt:

@@ -221,6 +221,7 @@ extern bool migguard_dry_run;
 extern List *migguard_script_relations;
 extern LOCKMODE migguard_probe_lock(LOCKMODE statement_lock);
 extern bool migguard_is_checked_statement(Node *parsetree);
+extern bool migguard_defelem_is_true(List *options, const char *name);
 extern MigguardStatement *migguard_classify(Node *parsetree, const char *stmt_text);
 
 /* relsize.c */
