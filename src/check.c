@@ -91,7 +91,7 @@ parse_text(void *arg)
 {
 	ParseArgs  *args = (ParseArgs *) arg;
 
-	args->result = raw_parser(args->text, RAW_PARSE_DEFAULT);
+	args->result = mg_raw_parser(args->text);
 }
 
 /* Offsets of the top-level semicolons, found with the core scanner. */
@@ -327,7 +327,7 @@ migguard_check(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("migguard.check() needs the text of a migration, not NULL")));
 
-	InitMaterializedSRF(fcinfo, 0);
+	mg_init_materialized_srf(fcinfo);
 	out.rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	out.sql = text_to_cstring(PG_GETARG_TEXT_PP(0));
 

@@ -145,6 +145,78 @@ typedef RelFileNode MgRelFile;
 #define mg_guc_malloc(size) malloc(size)
 #endif
 
+/* LockHeldByMe gained an "or stronger" argument in 17. */
+#if PG_VERSION_NUM >= 170000
+#define mg_lock_held_by_me(tag, mode) LockHeldByMe((tag), (mode), false)
+#else
+#define mg_lock_held_by_me(tag, mode) LockHeldByMe((tag), (mode))
+#endif
+
+/* Backends are numbered by ProcNumber from 17 (BackendId before). */
+#if PG_VERSION_NUM >= 170000
+#define MG_INVALID_BACKEND INVALID_PROC_NUMBER
+#define MG_VXID_HAS_BACKEND(vxid) ((vxid).procNumber != INVALID_PROC_NUMBER)
+#define mg_vxid_proc(vxid) ProcNumberGetProc((vxid).procNumber)
+#else
+#define MG_INVALID_BACKEND InvalidBackendId
+#define MG_VXID_HAS_BACKEND(vxid) ((vxid).backendId != InvalidBackendId)
+#define mg_vxid_proc(vxid) BackendIdGetProc((vxid).backendId)
+#endif
+
+/* The local backend-status accessor was renamed in 16. */
+#if PG_VERSION_NUM >= 160000
+#define mg_local_beentry(i) pgstat_get_local_beentry_by_index(i)
+#else
+#define mg_local_beentry(i) pgstat_fetch_stat_local_beentry(i)
+#endif
+
+/* A random fraction in [0, 1): pg_prng from 15, random() before. */
+#if PG_VERSION_NUM >= 150000
+#include "common/pg_prng.h"
+#define mg_random_fraction() pg_prng_double(&pg_global_prng_state)
+#else
+#define mg_random_fraction() ((double) random() / ((double) MAX_RANDOM_VALUE + 1))
+#endif
+
+/* raw_parser took a parse mode from 14. */
+#if PG_VERSION_NUM >= 140000
+#define mg_raw_parser(str) raw_parser((str), RAW_PARSE_DEFAULT)
+#else
+#define mg_raw_parser(str) raw_parser(str)
+#endif
+
+/*
+ * InitMaterializedSRF arrived in 15 (SetSingleFuncCall in 15 beta); before,
+ * a set-returning function built its tuplestore by hand.
+ */
+#if PG_VERSION_NUM >= 150000
+#define mg_init_materialized_srf(fcinfo) InitMaterializedSRF((fcinfo), 0)
+#else
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/tuplestore.h"
+static inline void
+mg_init_materialized_srf(FunctionCallInfo fcinfo)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	MemoryContext oldcontext;
+	TupleDesc	tupdesc;
+
+	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) ||
+		!(rsinfo->allowedModes & SFRM_Materialize))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("set-valued function called in context that cannot accept a set")));
+	oldcontext = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	rsinfo->returnMode = SFRM_Materialize;
+	rsinfo->setResult = tuplestore_begin_heap(true, false, work_mem);
+	rsinfo->setDesc = CreateTupleDescCopy(tupdesc);
+	MemoryContextSwitchTo(oldcontext);
+}
+#endif
+
 /* PG_MODULE_MAGIC_EXT appeared in 18. */
 #if PG_VERSION_NUM >= 180000
 #define MG_MODULE_MAGIC PG_MODULE_MAGIC_EXT(.name = "migguard", .version = "1.0")

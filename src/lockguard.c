@@ -44,7 +44,6 @@
 #include "catalog/pg_authid.h"
 #include "catalog/pg_class.h"
 #include "commands/defrem.h"
-#include "common/pg_prng.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "pgstat.h"
@@ -157,7 +156,7 @@ lock_already_held(Oid relid, LOCKMODE mode)
 
 	SET_LOCKTAG_RELATION(tag, MyDatabaseId, relid);
 	for (LOCKMODE held = mode; held <= MaxLockMode; held++)
-		if (LockHeldByMe(&tag, held))
+		if (mg_lock_held_by_me(&tag, held))
 			return true;
 	return false;
 }
@@ -200,7 +199,7 @@ migguard_strong_locks_held(void)
 		LOCKTAG		tag;
 
 		SET_LOCKTAG_RELATION(tag, MyDatabaseId, relid);
-		if (LockHeldByMe(&tag, AccessExclusiveLock) &&
+		if (mg_lock_held_by_me(&tag, AccessExclusiveLock) &&
 			SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)))
 			result = lappend_oid(result, relid);
 	}
@@ -392,7 +391,7 @@ append_blocker(StringInfo buf, int pid)
 	nbackends = pgstat_fetch_stat_numbackends();
 	for (int i = 1; i <= nbackends; i++)
 	{
-		LocalPgBackendStatus *local = pgstat_fetch_stat_local_beentry(i);
+		LocalPgBackendStatus *local = mg_local_beentry(i);
 		PgBackendStatus *be;
 
 		if (local == NULL || local->backendStatus.st_procpid != pid)
@@ -448,8 +447,8 @@ describe_blockers(const MigguardLockGuard *guard)
 		{
 			PGPROC	   *proc = NULL;
 
-			if (vxids[j].backendId != InvalidBackendId)
-				proc = BackendIdGetProc(vxids[j].backendId);
+			if (MG_VXID_HAS_BACKEND(vxids[j]))
+				proc = mg_vxid_proc(vxids[j]);
 
 			/*
 			 * A prepared transaction keeps the virtual transaction id of the
@@ -514,7 +513,7 @@ backoff_delay(int retry)
 {
 	double		delay = migguard_lock_retry_delay_ms * pow(2.0, retry - 1);
 
-	delay *= 0.75 + 0.5 * pg_prng_double(&pg_global_prng_state);
+	delay *= 0.75 + 0.5 * mg_random_fraction();
 	return (long) Min(delay, (double) MAX_BACKOFF_MS);
 }
 

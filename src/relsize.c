@@ -44,7 +44,7 @@
 static int64
 fork_bytes(MgRelFile rf, ForkNumber fork)
 {
-	char	   *path = mg_relpath(rf, InvalidBackendId, fork);
+	char	   *path = mg_relpath(rf, MG_INVALID_BACKEND, fork);
 	char		segpath[MAXPGPATH];
 	int64		total = 0;
 

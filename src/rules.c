@@ -827,7 +827,7 @@ migguard_rules(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 
-	InitMaterializedSRF(fcinfo, 0);
+	mg_init_materialized_srf(fcinfo);
 	for (int i = 0; i < MG_NUM_RULES; i++)
 	{
 		const RuleDef *rule = &rule_catalog[i];
