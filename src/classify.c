@@ -64,6 +64,7 @@
 #include "utils/lsyscache.h"
 #include "utils/partcache.h"
 #include "utils/rel.h"
+#include "utils/ruleutils.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 #include "utils/typcache.h"
@@ -560,7 +561,7 @@ type_name_is_serial(TypeName *typeName)
  * is volatile (and so defeats the PostgreSQL 11 fast default).
  */
 static bool
-default_is_volatile(Node *raw, Oid typoid, int32 typmod)
+default_is_volatile(Node *raw, Oid typoid, int32 typmod, char **text)
 {
 	ParseState *pstate = make_parsestate(NULL);
 	Node	   *expr;
@@ -570,8 +571,24 @@ default_is_volatile(Node *raw, Oid typoid, int32 typmod)
 	expr = coerce_to_target_type(pstate, expr, exprType(expr), typoid, typmod,
 								 COERCION_ASSIGNMENT, COERCE_IMPLICIT_CAST, -1);
 	result = expr != NULL && contain_volatile_functions(expr);
+	/* The default as SQL, for the hint's SET DEFAULT and backfill. */
+	if (expr != NULL)
+		*text = deparse_expression(expr, NIL, false, false);
 	free_parsestate(pstate);
 	return result;
+}
+
+/* The plain integer type behind serial, bigserial and smallserial. */
+static const char *
+serial_base_type(TypeName *typeName)
+{
+	const char *name = strVal(linitial(typeName->names));
+
+	if (strcmp(name, "bigserial") == 0 || strcmp(name, "serial8") == 0)
+		return "bigint";
+	if (strcmp(name, "smallserial") == 0 || strcmp(name, "serial2") == 0)
+		return "smallint";
+	return "integer";
 }
 
 static void add_constraint(MigguardStatement *stmt, MigguardRelation *rel,
@@ -634,22 +651,30 @@ classify_add_column(MigguardStatement *stmt, MigguardRelation *rel,
 	if (type_name_is_serial(def->typeName))
 	{
 		op->flags |= MG_F_SERIAL | MG_F_HAS_DEFAULT | MG_F_NOT_NULL;
+		op->column_type = pstrdup(serial_base_type(def->typeName));
 		return;
 	}
 
+	op->column_type = TypeNameToString(def->typeName);
 	typtup = LookupTypeName(NULL, def->typeName, &typmod, true);
 	if (typtup != NULL)
 	{
 		typoid = typeTypeId(typtup);
 		ReleaseSysCache(typtup);
+		op->column_type = format_type_with_typemod(typoid, typmod);
 		if (get_typtype(typoid) == TYPTYPE_DOMAIN && DomainHasConstraints(typoid))
+		{
 			op->flags |= MG_F_DOMAIN_CONSTRAINTS;
+			/* The hint adds the column with the domain's base type. */
+			op->column_type = format_type_be(getBaseType(typoid));
+		}
 	}
 
 	if (raw_default != NULL)
 	{
 		op->flags |= MG_F_HAS_DEFAULT;
-		if (OidIsValid(typoid) && default_is_volatile(raw_default, typoid, typmod))
+		if (OidIsValid(typoid) &&
+			default_is_volatile(raw_default, typoid, typmod, &op->detail))
 			op->flags |= MG_F_VOLATILE_DEFAULT;
 	}
 }
@@ -692,6 +717,18 @@ add_constraint(MigguardStatement *stmt, MigguardRelation *rel,
 	List	   *keys;
 
 	op->object = con->conname ? pstrdup(con->conname) : NULL;
+	if (column != NULL)
+		op->columns = pstrdup(quote_identifier(column));
+	else if (con->keys != NIL)
+	{
+		StringInfoData buf;
+
+		initStringInfo(&buf);
+		foreach(lc, con->keys)
+			appendStringInfo(&buf, "%s%s", buf.len ? ", " : "",
+							 quote_identifier(strVal(lfirst(lc))));
+		op->columns = buf.data;
+	}
 	if (con->skip_validation)
 		op->flags |= MG_F_NOT_VALID;
 	if (con->indexname)
@@ -1142,9 +1179,19 @@ classify_rename(MigguardStatement *stmt, RenameStmt *rename)
 				return;
 			if (rename->renameType == OBJECT_COLUMN)
 			{
+				HeapTuple	atttup = SearchSysCacheAttName(relid, rename->subname);
+
 				op = add_op(stmt, MG_OP_RENAME_COLUMN, AccessExclusiveLock,
 							migguard_describe_relation(relid));
 				op->object = pstrdup(rename->subname);
+				if (HeapTupleIsValid(atttup))
+				{
+					Form_pg_attribute att = (Form_pg_attribute) GETSTRUCT(atttup);
+
+					op->column_type = format_type_with_typemod(att->atttypid,
+															   att->atttypmod);
+					ReleaseSysCache(atttup);
+				}
 			}
 			else
 				op = add_op(stmt, MG_OP_RENAME_RELATION, AccessExclusiveLock,

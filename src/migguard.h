@@ -173,6 +173,8 @@ typedef struct MigguardOp
 	MigguardRelation *index;	/* index involved, if any */
 	char	   *object;			/* column, index, constraint, new name, ... */
 	char	   *detail;			/* constraint kind, new type, tablespace, ... */
+	char	   *column_type;	/* SQL type of the column involved, if any */
+	char	   *columns;		/* key columns of a constraint, "a, b" */
 	uint32		flags;			/* MG_F_* facts */
 	const char *stmt_text;		/* this statement alone */
 } MigguardOp;

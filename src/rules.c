@@ -66,6 +66,13 @@ lock_sentence(const char *what, LOCKMODE mode, const MigguardRelation *rel,
 					how_long ? " " : "", how_long ? how_long : "");
 }
 
+/* The column's SQL type for a hint, or a placeholder when unknown. */
+static const char *
+type_or_placeholder(const MigguardOp *op)
+{
+	return op->column_type ? op->column_type : "<type>";
+}
+
 /* "a SHARE" / "an ACCESS EXCLUSIVE" */
 static char *
 lock_with_article(LOCKMODE mode)
@@ -277,6 +284,9 @@ describe_add_column_rewrite(const MigguardOp *op, MigguardFinding *f)
 	const char *why;
 	char	   *table = migguard_sql_name(op->rel);
 	const char *col = q(op->object);
+	const char *seq = quote_qualified_identifier(op->rel->schema,
+												 psprintf("%s_%s_seq", op->rel->name,
+														  op->object));
 
 	if (op->flags & MG_F_SERIAL)
 		why = "a serial column fills every existing row from a sequence";
@@ -297,34 +307,31 @@ describe_add_column_rewrite(const MigguardOp *op, MigguardFinding *f)
 						 why);
 	if (op->flags & (MG_F_SERIAL | MG_F_IDENTITY))
 		f->hint = psprintf("Add a nullable column, give it a sequence default for new rows, and backfill existing rows in batches:\n"
-						   "ALTER TABLE %s ADD COLUMN %s bigint;\n"
+						   "ALTER TABLE %s ADD COLUMN %s %s;\n"
 						   "CREATE SEQUENCE %s;\n"
 						   "ALTER TABLE %s ALTER COLUMN %s SET DEFAULT nextval('%s');\n"
 						   "UPDATE %s SET %s = nextval('%s') WHERE %s IS NULL;  -- in batches",
-						   table, col,
-						   quote_qualified_identifier(op->rel->schema,
-													  psprintf("%s_%s_seq", op->rel->name, op->object)),
-						   table, col,
-						   quote_qualified_identifier(op->rel->schema,
-													  psprintf("%s_%s_seq", op->rel->name, op->object)),
-						   table, col,
-						   quote_qualified_identifier(op->rel->schema,
-													  psprintf("%s_%s_seq", op->rel->name, op->object)),
-						   col);
+						   table, col, type_or_placeholder(op), seq,
+						   table, col, seq, table, col, seq, col);
 	else if (op->flags & MG_F_STORED_GENERATED)
 		f->hint = psprintf("Add a plain nullable column, keep it current with a trigger, and backfill existing rows in batches:\n"
-						   "ALTER TABLE %s ADD COLUMN %s <type>;",
-						   table, col);
+						   "ALTER TABLE %s ADD COLUMN %s %s;",
+						   table, col, type_or_placeholder(op));
 	else if (op->flags & MG_F_DOMAIN_CONSTRAINTS)
 		f->hint = psprintf("Add the column with the domain's base type, backfill it in batches, then add the domain's check as a CHECK constraint NOT VALID and VALIDATE it:\n"
-						   "ALTER TABLE %s ADD COLUMN %s <base type>;",
-						   table, col);
+						   "ALTER TABLE %s ADD COLUMN %s %s;",
+						   table, col, type_or_placeholder(op));
 	else
+	{
+		const char *expr = op->detail ? op->detail : "<expression>";
+
 		f->hint = psprintf("Add the column without a default, set the default for new rows, then backfill existing rows in batches:\n"
-						   "ALTER TABLE %s ADD COLUMN %s <type>;\n"
-						   "ALTER TABLE %s ALTER COLUMN %s SET DEFAULT <expression>;\n"
-						   "UPDATE %s SET %s = <expression> WHERE %s IS NULL;  -- in batches",
-						   table, col, table, col, table, col, col);
+						   "ALTER TABLE %s ADD COLUMN %s %s;\n"
+						   "ALTER TABLE %s ALTER COLUMN %s SET DEFAULT %s;\n"
+						   "UPDATE %s SET %s = %s WHERE %s IS NULL;  -- in batches",
+						   table, col, type_or_placeholder(op), table, col, expr,
+						   table, col, expr, col);
+	}
 }
 
 static void
@@ -403,7 +410,8 @@ describe_add_unique_constraint(const MigguardOp *op, MigguardFinding *f)
 {
 	char	   *table = migguard_sql_name(op->rel);
 	const char *con = op->object ? q(op->object) :
-		q(psprintf("%s_key", op->rel->name));
+		q(psprintf("%s_%s", op->rel->name,
+				   strcmp(op->detail, "PRIMARY KEY") == 0 ? "pkey" : "key"));
 
 	f->message = psprintf("ADD %s would build an index on %s under an ACCESS EXCLUSIVE lock",
 						  op->detail, rel_with_size(op->rel));
@@ -414,9 +422,10 @@ describe_add_unique_constraint(const MigguardOp *op, MigguardFinding *f)
 						  "Add the constraint in a maintenance window, or to a new table that replaces this one.");
 	else
 		f->hint = psprintf("Build a unique index concurrently, outside a transaction block, then attach it:\n"
-						   "CREATE UNIQUE INDEX CONCURRENTLY %s ON %s (...);\n"
+						   "CREATE UNIQUE INDEX CONCURRENTLY %s ON %s (%s);\n"
 						   "ALTER TABLE %s ADD CONSTRAINT %s %s USING INDEX %s;",
-						   con, table, table, con, op->detail, con);
+						   con, table, op->columns ? op->columns : "...",
+						   table, con, op->detail, con);
 }
 
 static void
@@ -560,8 +569,8 @@ describe_rename_column(const MigguardOp *op, MigguardFinding *f)
 						  op->object, migguard_display_name(op->rel));
 	f->reason = pstrdup("Application code already deployed refers to the column by its old name; it fails from the moment the rename commits.");
 	f->hint = psprintf("Add the new column, write to both, backfill, move readers over, then drop the old one:\n"
-					   "ALTER TABLE %s ADD COLUMN %s <type>;",
-					   table, q(op->detail));
+					   "ALTER TABLE %s ADD COLUMN %s %s;",
+					   table, q(op->detail), type_or_placeholder(op));
 }
 
 static void
@@ -606,8 +615,8 @@ describe_add_column_not_null(const MigguardOp *op, MigguardFinding *f)
 	f->reason = psprintf("Deployed code does not know the column and inserts rows into %s without it; if the table holds rows, the statement itself fails too.",
 						 migguard_display_name(op->rel));
 	f->hint = psprintf("Give the column a default, which is instant since PostgreSQL 11, or add it nullable and backfill before setting NOT NULL:\n"
-					   "ALTER TABLE %s ADD COLUMN %s <type> NOT NULL DEFAULT <value>;",
-					   table, col);
+					   "ALTER TABLE %s ADD COLUMN %s %s NOT NULL DEFAULT <value>;",
+					   table, col, type_or_placeholder(op));
 }
 
 static void
