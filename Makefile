@@ -50,4 +50,7 @@ EXTRA_CLEAN = test/out
 
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# PGXS does not track header dependencies: every object depends on them all.
+$(OBJS): $(wildcard src/*.h)
 include client/client.mk

@@ -1265,6 +1265,16 @@ add_rewrite_maintenance(MigguardStatement *stmt, Oid relid, bool cluster)
 		op->flags |= MG_F_CLUSTER;
 }
 
+/* Mark every op so far: the statement cannot run in a transaction block. */
+static void
+mark_outside_transaction_block(MigguardStatement *stmt)
+{
+	ListCell   *lc;
+
+	foreach(lc, stmt->ops)
+		((MigguardOp *) lfirst(lc))->flags |= MG_F_NO_TRANSACTION_BLOCK;
+}
+
 /* VACUUM FULL or CLUSTER without a table list: every table it would touch. */
 static void
 add_rewrite_maintenance_all(MigguardStatement *stmt, bool cluster)
@@ -1295,10 +1305,7 @@ classify_vacuum(MigguardStatement *stmt, VacuumStmt *vacuum)
 	if (!vacuum->is_vacuumcmd || !migguard_defelem_is_true(vacuum->options, "full"))
 		return;
 	if (vacuum->rels == NIL)
-	{
 		add_rewrite_maintenance_all(stmt, false);
-		return;
-	}
 	foreach(lc, vacuum->rels)
 	{
 		VacuumRelation *vrel = lfirst_node(VacuumRelation, lc);
@@ -1307,6 +1314,7 @@ classify_vacuum(MigguardStatement *stmt, VacuumStmt *vacuum)
 		if (OidIsValid(relid))
 			add_rewrite_maintenance(stmt, relid, false);
 	}
+	mark_outside_transaction_block(stmt);
 }
 
 static void
@@ -1330,6 +1338,7 @@ classify_cluster(MigguardStatement *stmt, ClusterStmt *cluster)
 		}
 		table_endscan(scan);
 		table_close(indrel, AccessShareLock);
+		mark_outside_transaction_block(stmt);
 		return;
 	}
 	relid = lookup_relid(cluster->relation);

@@ -164,6 +164,7 @@ typedef enum MigguardOpKind
 #define MG_F_HAS_DEFAULT_PARTITION	0x400000	/* DETACH: the parent has one */
 #define MG_F_HELD_EARLIER			0x800000	/* OTHER_LOCK: ACCESS EXCLUSIVE held
 													 * since an earlier statement */
+#define MG_F_NO_TRANSACTION_BLOCK	0x1000000	/* cannot run in a transaction block */
 
 typedef struct MigguardOp
 {

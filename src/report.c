@@ -18,6 +18,10 @@
 static char *
 override_sentence(const MigguardFinding *f)
 {
+	/* SET LOCAL cannot reach a statement that runs outside any block. */
+	if (f->op->flags & MG_F_NO_TRANSACTION_BLOCK)
+		return psprintf("To accept the risk, run SET migguard.allow = '%s' before the statement and RESET migguard.allow after it.",
+						migguard_rule_name(f->rule));
 	return psprintf("To accept the risk, run SET LOCAL migguard.allow = '%s' in the same transaction.",
 					migguard_rule_name(f->rule));
 }
