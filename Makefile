@@ -19,6 +19,7 @@ OBJS = \
 	src/report.o \
 	src/sqltext.o \
 	src/check.o \
+	src/audit.o \
 	src/lockguard.o
 
 DATA = $(wildcard sql/migguard--*.sql)
@@ -30,7 +31,7 @@ PG_CPPFLAGS = -I$(srcdir)/src
 TESTOUT ?= $(CURDIR)/test/out
 
 # Regression tests: one file per area, run in this order.
-REGRESS = setup settings create_index indexes_maintenance columns constraints partitions destructive modes nesting check lock_queue api
+REGRESS = setup settings create_index indexes_maintenance columns constraints partitions destructive modes nesting check lock_queue audit api
 REGRESS_OPTS = \
 	--inputdir=test \
 	--outputdir=$(TESTOUT) \

@@ -43,3 +43,118 @@ COMMENT ON FUNCTION migguard.check(text) IS
 'findings of the guard''s rules for every statement of a migration, against the live catalog, without executing anything';
 
 GRANT EXECUTE ON FUNCTION migguard.check(text) TO PUBLIC;
+
+-- ----------------------------------------------------------------
+-- Audit log: one row per executed DDL statement (and, later, per
+-- blocked attempt).  Rows are written by the hook, as the table's owner,
+-- in the statement's own transaction; nobody else may change them.
+-- ----------------------------------------------------------------
+CREATE TABLE migguard.change_log (
+    id                bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    logged_at         timestamptz NOT NULL,
+    xid               xid8,
+    pid               integer NOT NULL,
+    session_user_name name NOT NULL,
+    current_user_name name NOT NULL,
+    application_name  text,
+    client_addr       inet,
+    command_tag       text NOT NULL,
+    objects           jsonb NOT NULL DEFAULT '[]',
+    statement         text NOT NULL,
+    lock_mode         text,
+    table_size        bigint,
+    rewrite           boolean NOT NULL DEFAULT false,
+    verdict           text NOT NULL
+        CHECK (verdict IN ('allowed', 'warned', 'overridden', 'blocked')),
+    findings          jsonb NOT NULL DEFAULT '[]',
+    tag               text,
+    nesting           integer NOT NULL DEFAULT 0,
+    attempts          integer NOT NULL DEFAULT 1,
+    lock_wait_ms      bigint NOT NULL DEFAULT 0
+);
+
+COMMENT ON TABLE migguard.change_log IS
+'every schema change executed in this database, with who, what, lock, size, verdict and findings';
+
+CREATE INDEX change_log_logged_at_idx ON migguard.change_log (logged_at);
+CREATE INDEX change_log_objects_idx ON migguard.change_log USING gin (objects jsonb_path_ops);
+
+-- pg_dump keeps the rows.
+SELECT pg_catalog.pg_extension_config_dump('migguard.change_log', '');
+
+REVOKE ALL ON migguard.change_log FROM PUBLIC;
+
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'migguard_reader') THEN
+        CREATE ROLE migguard_reader NOLOGIN;
+    END IF;
+END
+$$;
+GRANT USAGE ON SCHEMA migguard TO migguard_reader;
+GRANT SELECT ON migguard.change_log TO migguard_reader;
+
+-- Event triggers: the objects each statement created, altered or dropped.
+CREATE FUNCTION migguard.on_ddl_command_end() RETURNS event_trigger
+LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'migguard_on_ddl_command_end';
+
+CREATE FUNCTION migguard.on_sql_drop() RETURNS event_trigger
+LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'migguard_on_sql_drop';
+
+CREATE EVENT TRIGGER migguard_ddl_command_end ON ddl_command_end
+    EXECUTE FUNCTION migguard.on_ddl_command_end();
+CREATE EVENT TRIGGER migguard_sql_drop ON sql_drop
+    EXECUTE FUNCTION migguard.on_sql_drop();
+
+-- The history of one object: every row whose objects name it.
+CREATE FUNCTION migguard.history(object text)
+RETURNS SETOF migguard.change_log
+LANGUAGE plpgsql STABLE SECURITY INVOKER SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF object IS NULL OR object = '' THEN
+        RAISE EXCEPTION 'migguard.history() needs an object name, such as ''public.accounts'''
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    RETURN QUERY
+        SELECT c.* FROM migguard.change_log AS c
+        WHERE c.objects @> pg_catalog.jsonb_build_array(
+                  pg_catalog.jsonb_build_object('identity', object))
+        ORDER BY c.id;
+END
+$$;
+
+COMMENT ON FUNCTION migguard.history(text) IS
+'change_log rows that created, altered or dropped the object with this identity (schema-qualified, as pg_event_trigger_ddl_commands() names it)';
+
+GRANT EXECUTE ON FUNCTION migguard.history(text) TO migguard_reader;
+REVOKE EXECUTE ON FUNCTION migguard.history(text) FROM PUBLIC;
+
+-- Retention: superusers only (no grant), returns how many rows went.
+CREATE FUNCTION migguard.purge(older_than interval)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    removed bigint;
+BEGIN
+    IF older_than IS NULL OR older_than < interval '0' THEN
+        RAISE EXCEPTION 'migguard.purge() needs a positive interval, such as ''90 days'''
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    DELETE FROM migguard.change_log
+    WHERE logged_at < pg_catalog.now() OPERATOR(pg_catalog.-) older_than;
+    GET DIAGNOSTICS removed = ROW_COUNT;
+    RETURN removed;
+END
+$$;
+REVOKE EXECUTE ON FUNCTION migguard.purge(interval) FROM PUBLIC;
+
+-- Audit views.
+CREATE VIEW migguard.blocked_attempts AS
+    SELECT * FROM migguard.change_log WHERE verdict = 'blocked';
+CREATE VIEW migguard.overrides AS
+    SELECT * FROM migguard.change_log WHERE verdict = 'overridden';
+GRANT SELECT ON migguard.blocked_attempts, migguard.overrides TO migguard_reader;

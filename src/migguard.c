@@ -87,6 +87,9 @@ static const struct config_enum_entry mode_options[] = {
 
 static ProcessUtility_hook_type prev_ProcessUtility = NULL;
 
+/* Depth of ProcessUtility calls: 0 for a top-level statement. */
+static int	nesting_level = 0;
+
 static void migguard_ProcessUtility(MG_PROCESS_UTILITY_PARAMS);
 static bool migguard_may_check(ProcessUtilityContext context);
 static void define_settings(void);
@@ -241,11 +244,12 @@ static void
 migguard_ProcessUtility(MG_PROCESS_UTILITY_PARAMS)
 {
 	Node	   *parsetree = pstmt->utilityStmt;
-	MigguardLockGuard *guard = NULL;
+	MigguardLockGuard *volatile guard = NULL;
+	volatile bool audited = false;
 
-	/* Fast path: one integer compare and one node-tag switch. */
+	/* Fast path: one integer compare and node-tag switches. */
 	if (migguard_mode != MG_MODE_OFF &&
-		migguard_is_checked_statement(parsetree) &&
+		(migguard_is_checked_statement(parsetree) || migguard_is_ddl(parsetree)) &&
 		migguard_may_check(context))
 	{
 		MemoryContext analysis;
@@ -274,17 +278,50 @@ migguard_ProcessUtility(MG_PROCESS_UTILITY_PARAMS)
 		/* What the execution needs outlives the analysis. */
 		guard = migguard_lock_guard(stmt, parsetree, oldcontext);
 
+		/*
+		 * One audit row per DDL statement the user ran; the statements
+		 * PostgreSQL runs on its own behalf (SUBCOMMAND) are part of it.
+		 */
+		if (context != PROCESS_UTILITY_SUBCOMMAND && migguard_is_ddl(parsetree))
+		{
+			/*
+			 * Nesting: 0 at top level; a statement run from a function
+			 * called by a query is nested even though no utility encloses it.
+			 */
+			migguard_audit_begin(stmt, findings, verdict,
+								 context == PROCESS_UTILITY_TOPLEVEL ? 0 :
+								 Max(nesting_level, 1));
+			audited = true;
+		}
+
 		MemoryContextSwitchTo(oldcontext);
 		MemoryContextDelete(analysis);
 	}
 
-	/* Lock timeout, retries and the record of strong locks: lockguard.c */
-	if (guard != NULL)
-		migguard_run_guarded(guard,
-							 prev_ProcessUtility ? prev_ProcessUtility : standard_ProcessUtility,
-							 MG_PROCESS_UTILITY_ARGS);
-	else if (prev_ProcessUtility)
-		prev_ProcessUtility(MG_PROCESS_UTILITY_ARGS);
-	else
-		standard_ProcessUtility(MG_PROCESS_UTILITY_ARGS);
+	memset(&migguard_last_lock_stats, 0, sizeof(migguard_last_lock_stats));
+	nesting_level++;
+	PG_TRY();
+	{
+		/* Lock timeout, retries and the record of strong locks: lockguard.c */
+		if (guard != NULL)
+			migguard_run_guarded(guard,
+								 prev_ProcessUtility ? prev_ProcessUtility : standard_ProcessUtility,
+								 MG_PROCESS_UTILITY_ARGS);
+		else if (prev_ProcessUtility)
+			prev_ProcessUtility(MG_PROCESS_UTILITY_ARGS);
+		else
+			standard_ProcessUtility(MG_PROCESS_UTILITY_ARGS);
+	}
+	PG_CATCH();
+	{
+		nesting_level--;
+		if (audited)
+			migguard_audit_abort();
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	nesting_level--;
+
+	if (audited)
+		migguard_audit_end();
 }

@@ -251,6 +251,13 @@ extern void assign_migguard_rules(const char *newval, void *extra);
 extern bool check_migguard_allow(char **newval, void **extra, GucSource source);
 extern void assign_migguard_allow(const char *newval, void *extra);
 
+/* audit.c */
+extern bool migguard_is_ddl(Node *parsetree);
+extern void migguard_audit_begin(MigguardStatement *stmt, List *findings,
+								 MigguardVerdict verdict, int nesting);
+extern void migguard_audit_end(void);
+extern void migguard_audit_abort(void);
+
 /* report.c */
 extern void migguard_act(MigguardStatement *stmt, List *findings,
 						 MigguardVerdict verdict);

@@ -1,0 +1,372 @@
+/*-------------------------------------------------------------------------
+ *
+ * audit.c
+ *		Record every executed schema change in migguard.change_log.
+ *
+ * The hook opens an audit entry for each DDL statement before running it
+ * (migguard_audit_begin), the event triggers add the objects the statement
+ * created, altered or dropped to the innermost open entry, and when the
+ * statement returns the hook writes one row (migguard_audit_end) in the
+ * statement's own transaction: a rolled-back migration leaves no row, just
+ * as it leaves no schema change.  A statement that fails simply closes its
+ * entry (migguard_audit_abort).
+ *
+ * Entries live in their own memory context under TopMemoryContext, because
+ * statements such as CREATE INDEX CONCURRENTLY commit and start
+ * transactions while they run.  The row is inserted through SPI as the
+ * owner of change_log, so no other role needs, or gets, write access.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "migguard.h"
+#include "lockguard.h"
+
+#include "access/htup_details.h"
+#include "access/xact.h"
+#include "catalog/pg_class.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "commands/event_trigger.h"
+#include "commands/extension.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "storage/lock.h"
+#include "tcop/utility.h"
+#include "utils/builtins.h"
+#include "utils/json.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/syscache.h"
+#include "utils/timestamp.h"
+
+typedef struct AuditEntry
+{
+	char	   *statement;
+	const char *command_tag;
+	TimestampTz started;
+	int			nesting;
+	LOCKMODE	lockmode;		/* strongest table lock */
+	int64		table_size;		/* largest target table, -1 if none */
+	bool		rewrite;
+	MigguardVerdict verdict;
+	StringInfoData findings;	/* JSON array body */
+	StringInfoData objects;		/* JSON array body */
+} AuditEntry;
+
+static MemoryContext audit_context = NULL;
+static List *open_entries = NIL;	/* innermost last */
+
+static MemoryContext
+audit_memory(void)
+{
+	if (audit_context == NULL)
+		audit_context = AllocSetContextCreate(TopMemoryContext,
+											  "migguard audit",
+											  ALLOCSET_SMALL_SIZES);
+	return audit_context;
+}
+
+/*
+ * Whether a statement is a schema change worth a row: PostgreSQL's own
+ * log_statement = 'ddl' classification.  Statements that merely look up a
+ * prepared statement or wrap a query are not.
+ */
+bool
+migguard_is_ddl(Node *parsetree)
+{
+	switch (nodeTag(parsetree))
+	{
+		case T_ExecuteStmt:
+		case T_PrepareStmt:
+		case T_ExplainStmt:
+		case T_DeclareCursorStmt:
+			return false;
+		default:
+			return GetCommandLogLevel(parsetree) == LOGSTMT_DDL;
+	}
+}
+
+static Oid
+relation_owner(Oid relid)
+{
+	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	Oid			owner = InvalidOid;
+
+	if (HeapTupleIsValid(tup))
+	{
+		owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
+		ReleaseSysCache(tup);
+	}
+	return owner;
+}
+
+/*
+ * The owner of migguard.change_log, who writes the rows; InvalidOid when
+ * nothing is to be written (audit off, or no extension in this database).
+ */
+static Oid
+change_log_owner(void)
+{
+	Oid			nspid;
+	Oid			relid;
+
+	if (!migguard_audit_enabled || creating_extension ||
+		!OidIsValid(get_extension_oid("migguard", true)))
+		return InvalidOid;
+	nspid = get_namespace_oid("migguard", true);
+	relid = OidIsValid(nspid) ? get_relname_relid("change_log", nspid) : InvalidOid;
+	return OidIsValid(relid) ? relation_owner(relid) : InvalidOid;
+}
+
+static void
+append_json_string(StringInfo buf, const char *key, const char *value)
+{
+	appendStringInfo(buf, "%s\"%s\": ", buf->len && buf->data[buf->len - 1] != '{' ? ", " : "", key);
+	if (value)
+		escape_json(buf, value);
+	else
+		appendStringInfoString(buf, "null");
+}
+
+/*
+ * Open an entry for a DDL statement about to run; findings and verdict as
+ * the guard decided them (NIL and allowed for statements no rule judges).
+ */
+void
+migguard_audit_begin(MigguardStatement *stmt, List *findings,
+					 MigguardVerdict verdict, int nesting)
+{
+	MemoryContext old;
+	AuditEntry *entry;
+	ListCell   *lc;
+
+	/*
+	 * A top-level statement starts with no open entry; anything left over
+	 * (an error path we did not see) is dropped rather than misattributed.
+	 */
+	if (nesting == 0 && open_entries != NIL)
+	{
+		open_entries = NIL;
+		MemoryContextReset(audit_memory());
+	}
+	old = MemoryContextSwitchTo(audit_memory());
+	entry = palloc0(sizeof(AuditEntry));
+
+	entry->statement = pstrdup(stmt->text);
+	entry->command_tag = stmt->command_tag;
+	entry->started = GetCurrentStatementStartTimestamp();
+	entry->nesting = nesting;
+	entry->table_size = -1;
+	entry->verdict = verdict;
+	initStringInfo(&entry->findings);
+	initStringInfo(&entry->objects);
+
+	foreach(lc, stmt->ops)
+	{
+		MigguardOp *op = (MigguardOp *) lfirst(lc);
+
+		if (op->lockmode > entry->lockmode)
+			entry->lockmode = op->lockmode;
+		if (op->rel && OidIsValid(op->rel->relid) && op->rel->size > entry->table_size)
+			entry->table_size = op->rel->size;
+	}
+	foreach(lc, findings)
+	{
+		MigguardFinding *f = (MigguardFinding *) lfirst(lc);
+
+		appendStringInfoString(&entry->findings, entry->findings.len ? ", {" : "{");
+		append_json_string(&entry->findings, "rule", migguard_rule_name(f->rule));
+		append_json_string(&entry->findings, "level", migguard_level_name(f->level));
+		append_json_string(&entry->findings, "relation",
+						   f->op->rel ? migguard_display_name(f->op->rel) : NULL);
+		append_json_string(&entry->findings, "message", f->message);
+		appendStringInfoChar(&entry->findings, '}');
+	}
+	open_entries = lappend(open_entries, entry);
+	MemoryContextSwitchTo(old);
+}
+
+static void
+close_entry(void)
+{
+	AuditEntry *entry = (AuditEntry *) llast(open_entries);
+
+	open_entries = list_delete_last(open_entries);
+	pfree(entry->findings.data);
+	pfree(entry->objects.data);
+	pfree(entry->statement);
+	pfree(entry);
+	if (open_entries == NIL)
+		MemoryContextReset(audit_memory());
+}
+
+/* The statement failed: its entry goes, nothing is written. */
+void
+migguard_audit_abort(void)
+{
+	if (open_entries != NIL)
+		close_entry();
+}
+
+/*
+ * INSERT the entry's row through SPI, as the owner of change_log: nobody
+ * else has, or needs, write access to it.
+ */
+static void
+insert_row(AuditEntry *entry, Oid owner)
+{
+	static const char *const sql =
+		"INSERT INTO migguard.change_log "
+		"(logged_at, xid, pid, session_user_name, current_user_name,"
+		" application_name, client_addr, command_tag, objects, statement,"
+		" lock_mode, table_size, rewrite, verdict, findings, tag, nesting,"
+		" attempts, lock_wait_ms) "
+		"VALUES ($1, pg_catalog.pg_current_xact_id(), $2, $3, $4,"
+		" NULLIF(pg_catalog.current_setting('application_name'), ''),"
+		" pg_catalog.inet_client_addr(), $5, $6::pg_catalog.jsonb, $7, $8, $9,"
+		" $10, $11, $12::pg_catalog.jsonb,"
+		" $13, $14, $15, $16)";
+	Oid			types[16] = {TIMESTAMPTZOID, INT4OID, TEXTOID, TEXTOID,
+		TEXTOID, TEXTOID, TEXTOID, TEXTOID, INT8OID, BOOLOID, TEXTOID,
+	TEXTOID, TEXTOID, INT4OID, INT4OID, INT8OID};
+	Datum		values[16];
+	char		nulls[16];
+	Oid			saved_user;
+	int			saved_sec;
+
+	memset(nulls, ' ', sizeof(nulls));
+	values[0] = TimestampTzGetDatum(entry->started);
+	values[1] = Int32GetDatum(MyProcPid);
+	values[2] = CStringGetTextDatum(GetUserNameFromId(GetSessionUserId(), false));
+	values[3] = CStringGetTextDatum(GetUserNameFromId(GetUserId(), false));
+	values[4] = CStringGetTextDatum(entry->command_tag);
+	values[5] = CStringGetTextDatum(psprintf("[%s]", entry->objects.data));
+	values[6] = CStringGetTextDatum(entry->statement);
+	values[7] = CStringGetTextDatum(entry->lockmode ?
+									GetLockmodeName(DEFAULT_LOCKMETHOD, entry->lockmode) : "");
+	nulls[7] = entry->lockmode ? ' ' : 'n';
+	values[8] = Int64GetDatum(entry->table_size);
+	nulls[8] = entry->table_size >= 0 ? ' ' : 'n';
+	values[9] = BoolGetDatum(entry->rewrite);
+	values[10] = CStringGetTextDatum(migguard_verdict_name(entry->verdict));
+	values[11] = CStringGetTextDatum(psprintf("[%s]", entry->findings.data));
+	values[12] = CStringGetTextDatum(migguard_tag ? migguard_tag : "");
+	nulls[12] = (migguard_tag && migguard_tag[0]) ? ' ' : 'n';
+	values[13] = Int32GetDatum(entry->nesting);
+	values[14] = Int32GetDatum(Max(migguard_last_lock_stats.attempts, 1));
+	values[15] = Int64GetDatum(migguard_last_lock_stats.lock_wait_ms);
+
+	GetUserIdAndSecContext(&saved_user, &saved_sec);
+	SetUserIdAndSecContext(owner, saved_sec | SECURITY_LOCAL_USERID_CHANGE);
+	PG_TRY();
+	{
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		if (SPI_execute_with_args(sql, 16, types, values, nulls, false, 0) != SPI_OK_INSERT)
+			elog(ERROR, "could not insert into migguard.change_log");
+		SPI_finish();
+	}
+	PG_CATCH();
+	{
+		SetUserIdAndSecContext(saved_user, saved_sec);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	SetUserIdAndSecContext(saved_user, saved_sec);
+}
+
+/* The statement ran: write its row, in its own transaction, then close. */
+void
+migguard_audit_end(void)
+{
+	AuditEntry *entry;
+
+	if (open_entries == NIL)
+		return;
+	entry = (AuditEntry *) llast(open_entries);
+
+	PG_TRY();
+	{
+		Oid			owner = IsTransactionState() ? change_log_owner() : InvalidOid;
+
+		if (OidIsValid(owner))
+			insert_row(entry, owner);
+	}
+	PG_CATCH();
+	{
+		close_entry();
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	close_entry();
+}
+
+/* ----------------------------------------------------------------
+ * Event triggers
+ * ----------------------------------------------------------------
+ */
+
+/* Append {type, schema, identity} for each row of an event-trigger SRF. */
+static void
+collect_objects(const char *query)
+{
+	AuditEntry *entry;
+	MemoryContext old;
+
+	if (open_entries == NIL)
+		return;
+	entry = (AuditEntry *) llast(open_entries);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute(query, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read event trigger objects");
+
+	old = MemoryContextSwitchTo(audit_memory());
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+
+		appendStringInfoString(&entry->objects, entry->objects.len ? ", {" : "{");
+		append_json_string(&entry->objects, "type", SPI_getvalue(tup, desc, 1));
+		append_json_string(&entry->objects, "schema", SPI_getvalue(tup, desc, 2));
+		append_json_string(&entry->objects, "identity", SPI_getvalue(tup, desc, 3));
+		appendStringInfoChar(&entry->objects, '}');
+	}
+	MemoryContextSwitchTo(old);
+	SPI_finish();
+}
+
+PG_FUNCTION_INFO_V1(migguard_on_ddl_command_end);
+
+Datum
+migguard_on_ddl_command_end(PG_FUNCTION_ARGS)
+{
+	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_EVENT_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("migguard.on_ddl_command_end() must be called as an event trigger")));
+	collect_objects("SELECT object_type, schema_name, object_identity "
+					"FROM pg_catalog.pg_event_trigger_ddl_commands() "
+					"WHERE NOT in_extension");
+	PG_RETURN_NULL();
+}
+
+PG_FUNCTION_INFO_V1(migguard_on_sql_drop);
+
+Datum
+migguard_on_sql_drop(PG_FUNCTION_ARGS)
+{
+	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_EVENT_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("migguard.on_sql_drop() must be called as an event trigger")));
+	/* Only what the statement names or cascades to; not its TOAST or types. */
+	collect_objects("SELECT object_type, schema_name, object_identity "
+					"FROM pg_catalog.pg_event_trigger_dropped_objects() "
+					"WHERE (original OR normal) "
+					"AND object_type OPERATOR(pg_catalog.<>) 'type' "
+					"AND schema_name IS DISTINCT FROM 'pg_toast'");
+	PG_RETURN_NULL();
+}
