@@ -118,16 +118,21 @@ BEGIN
         RAISE EXCEPTION 'migguard.history() needs an object name, such as ''public.accounts'''
             USING ERRCODE = 'null_value_not_allowed';
     END IF;
+    -- The object itself, and for a table its columns too.
     RETURN QUERY
         SELECT c.* FROM migguard.change_log AS c
-        WHERE c.objects @> pg_catalog.jsonb_build_array(
-                  pg_catalog.jsonb_build_object('identity', object))
+        WHERE EXISTS (
+            SELECT FROM pg_catalog.jsonb_array_elements(c.objects) AS o
+            WHERE o OPERATOR(pg_catalog.->>) 'identity' OPERATOR(pg_catalog.=) object
+               OR (o OPERATOR(pg_catalog.->>) 'type' OPERATOR(pg_catalog.=) 'table column'
+                   AND pg_catalog.starts_with(o OPERATOR(pg_catalog.->>) 'identity',
+                                              object OPERATOR(pg_catalog.||) '.')))
         ORDER BY c.id;
 END
 $$;
 
 COMMENT ON FUNCTION migguard.history(text) IS
-'change_log rows that created, altered or dropped the object with this identity (schema-qualified, as pg_event_trigger_ddl_commands() names it)';
+'change_log rows that created, altered or dropped the object with this identity (schema-qualified, as pg_event_trigger_ddl_commands() names it), or one of its columns';
 
 GRANT EXECUTE ON FUNCTION migguard.history(text) TO migguard_reader;
 REVOKE EXECUTE ON FUNCTION migguard.history(text) FROM PUBLIC;
