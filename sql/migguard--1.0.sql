@@ -103,6 +103,12 @@ CREATE FUNCTION migguard.on_sql_drop() RETURNS event_trigger
 LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'migguard_on_sql_drop';
 
+CREATE FUNCTION migguard.on_table_rewrite() RETURNS event_trigger
+LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'migguard_on_table_rewrite';
+
+CREATE EVENT TRIGGER migguard_table_rewrite ON table_rewrite
+    EXECUTE FUNCTION migguard.on_table_rewrite();
 CREATE EVENT TRIGGER migguard_ddl_command_end ON ddl_command_end
     EXECUTE FUNCTION migguard.on_ddl_command_end();
 CREATE EVENT TRIGGER migguard_sql_drop ON sql_drop

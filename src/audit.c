@@ -25,6 +25,7 @@
 #include "access/xact.h"
 #include "catalog/pg_class.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_inherits.h"
 #include "catalog/pg_type.h"
 #include "commands/event_trigger.h"
 #include "commands/extension.h"
@@ -33,6 +34,7 @@
 #include "storage/lock.h"
 #include "tcop/utility.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/json.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -51,6 +53,8 @@ typedef struct AuditEntry
 	MigguardVerdict verdict;
 	StringInfoData findings;	/* JSON array body */
 	StringInfoData objects;		/* JSON array body */
+	List	   *judged_rewrites;	/* tables whose rewrite a rule already judged */
+	Oid			userid;			/* who ran it (event triggers run as definer) */
 } AuditEntry;
 
 static MemoryContext audit_context = NULL;
@@ -128,6 +132,66 @@ append_json_string(StringInfo buf, const char *key, const char *value)
 		appendStringInfoString(buf, "null");
 }
 
+/* Add findings to an entry's JSON array (in the audit memory context). */
+static void
+append_findings(AuditEntry *entry, List *findings)
+{
+	ListCell   *lc;
+
+	foreach(lc, findings)
+	{
+		MigguardFinding *f = (MigguardFinding *) lfirst(lc);
+
+		appendStringInfoString(&entry->findings, entry->findings.len ? ", {" : "{");
+		append_json_string(&entry->findings, "rule", migguard_rule_name(f->rule));
+		append_json_string(&entry->findings, "level", migguard_level_name(f->level));
+		append_json_string(&entry->findings, "relation",
+						   f->op->rel ? migguard_display_name(f->op->rel) : NULL);
+		append_json_string(&entry->findings, "message", f->message);
+		appendStringInfoChar(&entry->findings, '}');
+	}
+}
+
+/*
+ * The tables whose rewrite a rule of the statement already judged (and
+ * their partitions, which are rewritten one by one): the table_rewrite
+ * event confirms those decisions instead of judging them twice.  A rewrite
+ * no rule judged (unpredicted, or its rule turned off) is the event's.
+ */
+static List *
+judged_rewrites(List *findings)
+{
+	List	   *relids = NIL;
+	ListCell   *lc;
+
+	foreach(lc, findings)
+	{
+		MigguardFinding *f = (MigguardFinding *) lfirst(lc);
+		const MigguardRelation *rel = f->op->rel;
+
+		switch (f->rule)
+		{
+			case MG_RULE_ADD_COLUMN_REWRITE:
+			case MG_RULE_ALTER_COLUMN_TYPE:
+			case MG_RULE_TABLE_REWRITE:
+			case MG_RULE_VACUUM_FULL:
+			case MG_RULE_SET_TABLESPACE:
+				break;
+			default:
+				continue;
+		}
+		if (rel == NULL || !OidIsValid(rel->relid))
+			continue;
+		if (rel->relkind == RELKIND_PARTITIONED_TABLE)
+			relids = list_concat_unique_oid(relids,
+											find_all_inheritors(rel->relid,
+																NoLock, NULL));
+		else
+			relids = list_append_unique_oid(relids, rel->relid);
+	}
+	return relids;
+}
+
 /*
  * Open an entry for a DDL statement about to run; findings and verdict as
  * the guard decided them (NIL and allowed for statements no rule judges).
@@ -170,18 +234,9 @@ migguard_audit_begin(MigguardStatement *stmt, List *findings,
 		if (op->rel && OidIsValid(op->rel->relid) && op->rel->size > entry->table_size)
 			entry->table_size = op->rel->size;
 	}
-	foreach(lc, findings)
-	{
-		MigguardFinding *f = (MigguardFinding *) lfirst(lc);
-
-		appendStringInfoString(&entry->findings, entry->findings.len ? ", {" : "{");
-		append_json_string(&entry->findings, "rule", migguard_rule_name(f->rule));
-		append_json_string(&entry->findings, "level", migguard_level_name(f->level));
-		append_json_string(&entry->findings, "relation",
-						   f->op->rel ? migguard_display_name(f->op->rel) : NULL);
-		append_json_string(&entry->findings, "message", f->message);
-		appendStringInfoChar(&entry->findings, '}');
-	}
+	append_findings(entry, findings);
+	entry->judged_rewrites = judged_rewrites(findings);
+	entry->userid = GetUserId();
 	open_entries = lappend(open_entries, entry);
 	MemoryContextSwitchTo(old);
 }
@@ -194,6 +249,7 @@ close_entry(void)
 	open_entries = list_delete_last(open_entries);
 	pfree(entry->findings.data);
 	pfree(entry->objects.data);
+	list_free(entry->judged_rewrites);
 	pfree(entry->statement);
 	pfree(entry);
 	if (open_entries == NIL)
@@ -368,5 +424,98 @@ migguard_on_sql_drop(PG_FUNCTION_ARGS)
 					"WHERE (original OR normal) "
 					"AND object_type OPERATOR(pg_catalog.<>) 'type' "
 					"AND schema_name IS DISTINCT FROM 'pg_toast'");
+	PG_RETURN_NULL();
+}
+
+/* What a table_rewrite reason bit means, for the finding's reason. */
+static const char *
+rewrite_reason_text(int reason)
+{
+	if (reason & AT_REWRITE_ALTER_PERSISTENCE)
+		return "a change of persistence (SET LOGGED or SET UNLOGGED)";
+	if (reason & AT_REWRITE_ACCESS_METHOD)
+		return "a change of access method";
+	if (reason & AT_REWRITE_COLUMN_REWRITE)
+		return "a column type change that rewrites every row (through a domain or an enum, for instance)";
+	if (reason & AT_REWRITE_DEFAULT_VAL)
+		return "a column value that must be computed for every row";
+	return "an ALTER TABLE that rewrites every row";
+}
+
+PG_FUNCTION_INFO_V1(migguard_on_table_rewrite);
+
+/*
+ * The ground truth for rewrites: PostgreSQL is about to rewrite a table
+ * (it holds the ACCESS EXCLUSIVE lock already).  The row records it; and
+ * when no rule of the statement predicted this rewrite, the table_rewrite
+ * rule judges it through the same rules, policy and act as the hook.
+ */
+Datum
+migguard_on_table_rewrite(PG_FUNCTION_ARGS)
+{
+	AuditEntry *entry = open_entries ? (AuditEntry *) llast(open_entries) : NULL;
+	Oid			relid;
+	int			reason;
+	MemoryContext analysis;
+	MemoryContext old;
+	MigguardStatement *stmt;
+	MigguardOp *op;
+	List	   *findings;
+	MigguardVerdict verdict;
+	Oid			saved_user;
+	int			saved_sec;
+
+	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_EVENT_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("migguard.on_table_rewrite() must be called as an event trigger")));
+
+	relid = DatumGetObjectId(OidFunctionCall0(F_PG_EVENT_TRIGGER_TABLE_REWRITE_OID));
+	reason = DatumGetInt32(OidFunctionCall0(F_PG_EVENT_TRIGGER_TABLE_REWRITE_REASON));
+	if (entry)
+		entry->rewrite = true;
+
+	if (migguard_mode == MG_MODE_OFF || creating_extension || IsBinaryUpgrade ||
+		(entry && list_member_oid(entry->judged_rewrites, relid)))
+		PG_RETURN_NULL();
+
+	analysis = AllocSetContextCreate(CurrentMemoryContext, "migguard rewrite",
+									 ALLOCSET_SMALL_SIZES);
+	old = MemoryContextSwitchTo(analysis);
+
+	stmt = palloc0(sizeof(MigguardStatement));
+	stmt->text = entry ? entry->statement : "";
+	stmt->command_tag = entry ? entry->command_tag : "ALTER TABLE";
+	op = palloc0(sizeof(MigguardOp));
+	op->kind = MG_OP_TABLE_REWRITE;
+	op->lockmode = AccessExclusiveLock;
+	op->rel = migguard_describe_relation(relid);
+	op->detail = pstrdup(stmt->command_tag);
+	op->object = pstrdup(rewrite_reason_text(reason));
+	op->stmt_text = stmt->text;
+	stmt->ops = list_make1(op);
+
+	/*
+	 * Judge as the user who ran the statement, not as this SECURITY DEFINER
+	 * function's owner: override_role membership depends on it.
+	 */
+	GetUserIdAndSecContext(&saved_user, &saved_sec);
+	if (entry)
+		SetUserIdAndSecContext(entry->userid, saved_sec);
+	findings = migguard_evaluate(stmt);
+	verdict = migguard_decide(findings);
+	SetUserIdAndSecContext(saved_user, saved_sec);
+	migguard_act(stmt, findings, verdict);	/* may ERROR: the rewrite never starts */
+
+	if (entry && findings != NIL)
+	{
+		MemoryContextSwitchTo(audit_memory());
+		append_findings(entry, findings);
+		if (verdict > entry->verdict)
+			entry->verdict = verdict;
+		entry->judged_rewrites = lappend_oid(entry->judged_rewrites, relid);
+	}
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(analysis);
 	PG_RETURN_NULL();
 }

@@ -1131,6 +1131,30 @@ classify_alter_table(MigguardStatement *stmt, AlterTableStmt *alter)
 												 pc->bound);
 						break;
 					}
+				case AT_SetLogged:
+				case AT_SetUnLogged:
+				case AT_SetAccessMethod:
+					{
+						char		target = cmd->subtype == AT_SetLogged ?
+							RELPERSISTENCE_PERMANENT : RELPERSISTENCE_UNLOGGED;
+
+						op = add_op(stmt, MG_OP_TABLE_REWRITE, lockmode, rel);
+						if (cmd->subtype == AT_SetAccessMethod)
+						{
+							op->detail = "SET ACCESS METHOD";
+							if (cmd->name &&
+								get_am_oid(cmd->name, true) == relation_am(relid))
+								op->flags |= MG_F_NO_OP;
+						}
+						else
+						{
+							op->detail = cmd->subtype == AT_SetLogged ?
+								"SET LOGGED" : "SET UNLOGGED";
+							if (rel->relpersistence == target)
+								op->flags |= MG_F_NO_OP;
+						}
+						break;
+					}
 				case AT_DetachPartition:
 					{
 						PartitionCmd *pc = (PartitionCmd *) cmd->def;

@@ -135,6 +135,7 @@ typedef enum MigguardOpKind
 	MG_OP_DROP_COLUMN,
 	MG_OP_RENAME_COLUMN,
 	MG_OP_RENAME_RELATION,
+	MG_OP_TABLE_REWRITE,		/* any other rewrite: SET LOGGED, table_rewrite event */
 	MG_OP_OTHER_LOCK			/* any other table lock (lock-queue rules) */
 } MigguardOpKind;
 

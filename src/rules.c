@@ -358,6 +358,22 @@ describe_alter_column_type(const MigguardOp *op, MigguardFinding *f)
 }
 
 static void
+describe_table_rewrite(const MigguardOp *op, MigguardFinding *f)
+{
+	f->message = psprintf("%s would rewrite %s under an ACCESS EXCLUSIVE lock",
+						  op->detail, rel_with_size(op->rel));
+	f->reason = psprintf("%s The table is rewritten because of %s.",
+						 lock_sentence(op->detail, AccessExclusiveLock, op->rel,
+									   "until the rewrite finishes"),
+						 op->object ? op->object : op->detail);
+	f->hint = psprintf("Rewrite the table online with pg_repack, or build a new table with the new definition, copy the rows in batches and switch over:\n"
+					   "CREATE TABLE %s (LIKE %s INCLUDING ALL);",
+					   quote_qualified_identifier(op->rel->schema,
+												  psprintf("%s_new", op->rel->name)),
+					   migguard_sql_name(op->rel));
+}
+
+static void
 describe_set_not_null(const MigguardOp *op, MigguardFinding *f)
 {
 	char	   *table = migguard_sql_name(op->rel);
@@ -676,9 +692,9 @@ static const RuleDef rule_catalog[MG_NUM_RULES] = {
 	[MG_RULE_ALTER_COLUMN_TYPE] = {"alter_column_type", "rewrite", MG_LEVEL_ERROR, true, MG_OP_ALTER_COLUMN_TYPE,
 		"ALTER COLUMN ... TYPE that rewrites the table or rebuilds its indexes.",
 	type_change_rewrites, NULL, describe_alter_column_type},
-	[MG_RULE_TABLE_REWRITE] = {"table_rewrite", "rewrite", MG_LEVEL_ERROR, true, MG_OP_OTHER_LOCK,
+	[MG_RULE_TABLE_REWRITE] = {"table_rewrite", "rewrite", MG_LEVEL_ERROR, true, MG_OP_TABLE_REWRITE,
 		"Any other rewrite of a large table reported by the table_rewrite event (SET LOGGED/UNLOGGED, SET ACCESS METHOD, type changes through domains).",
-	NULL, NULL, NULL},
+	not_a_no_op, NULL, describe_table_rewrite},
 	[MG_RULE_SET_NOT_NULL] = {"set_not_null", "locking", MG_LEVEL_ERROR, true, MG_OP_SET_NOT_NULL,
 		"SET NOT NULL (also implied by ADD PRIMARY KEY) without a valid CHECK proving it: full scan under ACCESS EXCLUSIVE.",
 	set_not_null_scans, NULL, describe_set_not_null},
