@@ -20,6 +20,7 @@ OBJS = \
 	src/sqltext.o \
 	src/check.o \
 	src/audit.o \
+	src/blocked.o \
 	src/lockguard.o
 
 DATA = $(wildcard sql/migguard--*.sql)

@@ -132,9 +132,9 @@ append_json_string(StringInfo buf, const char *key, const char *value)
 		appendStringInfoString(buf, "null");
 }
 
-/* Add findings to an entry's JSON array (in the audit memory context). */
+/* The body of a JSON array of {rule, level, relation, message}. */
 static void
-append_findings(AuditEntry *entry, List *findings)
+append_findings_json(StringInfo buf, List *findings)
 {
 	ListCell   *lc;
 
@@ -142,13 +142,50 @@ append_findings(AuditEntry *entry, List *findings)
 	{
 		MigguardFinding *f = (MigguardFinding *) lfirst(lc);
 
-		appendStringInfoString(&entry->findings, entry->findings.len ? ", {" : "{");
-		append_json_string(&entry->findings, "rule", migguard_rule_name(f->rule));
-		append_json_string(&entry->findings, "level", migguard_level_name(f->level));
-		append_json_string(&entry->findings, "relation",
+		appendStringInfoString(buf, buf->len ? ", {" : "{");
+		append_json_string(buf, "rule", migguard_rule_name(f->rule));
+		append_json_string(buf, "level", migguard_level_name(f->level));
+		append_json_string(buf, "relation",
 						   f->op->rel ? migguard_display_name(f->op->rel) : NULL);
-		append_json_string(&entry->findings, "message", f->message);
-		appendStringInfoChar(&entry->findings, '}');
+		append_json_string(buf, "message", f->message);
+		appendStringInfoChar(buf, '}');
+	}
+}
+
+/* Findings as the JSON array change_log.findings holds. */
+char *
+migguard_findings_json(List *findings)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	append_findings_json(&buf, findings);
+	return psprintf("[%s]", buf.data);
+}
+
+static void
+append_findings(AuditEntry *entry, List *findings)
+{
+	append_findings_json(&entry->findings, findings);
+}
+
+/* The strongest table lock of a statement, and its largest target table. */
+void
+migguard_statement_lock_and_size(MigguardStatement *stmt, LOCKMODE *lockmode,
+								 int64 *table_size)
+{
+	ListCell   *lc;
+
+	*lockmode = NoLock;
+	*table_size = -1;
+	foreach(lc, stmt->ops)
+	{
+		MigguardOp *op = (MigguardOp *) lfirst(lc);
+
+		if (op->lockmode > *lockmode)
+			*lockmode = op->lockmode;
+		if (op->rel && OidIsValid(op->rel->relid) && op->rel->size > *table_size)
+			*table_size = op->rel->size;
 	}
 }
 
@@ -202,7 +239,6 @@ migguard_audit_begin(MigguardStatement *stmt, List *findings,
 {
 	MemoryContext old;
 	AuditEntry *entry;
-	ListCell   *lc;
 
 	/*
 	 * A top-level statement starts with no open entry; anything left over
@@ -220,20 +256,11 @@ migguard_audit_begin(MigguardStatement *stmt, List *findings,
 	entry->command_tag = stmt->command_tag;
 	entry->started = GetCurrentStatementStartTimestamp();
 	entry->nesting = nesting;
-	entry->table_size = -1;
 	entry->verdict = verdict;
 	initStringInfo(&entry->findings);
 	initStringInfo(&entry->objects);
 
-	foreach(lc, stmt->ops)
-	{
-		MigguardOp *op = (MigguardOp *) lfirst(lc);
-
-		if (op->lockmode > entry->lockmode)
-			entry->lockmode = op->lockmode;
-		if (op->rel && OidIsValid(op->rel->relid) && op->rel->size > entry->table_size)
-			entry->table_size = op->rel->size;
-	}
+	migguard_statement_lock_and_size(stmt, &entry->lockmode, &entry->table_size);
 	append_findings(entry, findings);
 	entry->judged_rewrites = judged_rewrites(findings);
 	entry->userid = GetUserId();
@@ -505,7 +532,7 @@ migguard_on_table_rewrite(PG_FUNCTION_ARGS)
 	findings = migguard_evaluate(stmt);
 	verdict = migguard_decide(findings);
 	SetUserIdAndSecContext(saved_user, saved_sec);
-	migguard_act(stmt, findings, verdict);	/* may ERROR: the rewrite never starts */
+	migguard_act(stmt, findings, verdict, entry ? entry->nesting : 0);	/* may ERROR */
 
 	if (entry && findings != NIL)
 	{

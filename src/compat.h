@@ -217,6 +217,16 @@ mg_init_materialized_srf(FunctionCallInfo fcinfo)
 }
 #endif
 
+/*
+ * Shared memory is requested from shmem_request_hook from 15 on; before,
+ * directly from _PG_init.
+ */
+#if PG_VERSION_NUM >= 150000
+#define MG_HAS_SHMEM_REQUEST_HOOK 1
+#else
+#define MG_HAS_SHMEM_REQUEST_HOOK 0
+#endif
+
 /* PG_MODULE_MAGIC_EXT appeared in 18. */
 #if PG_VERSION_NUM >= 180000
 #define MG_MODULE_MAGIC PG_MODULE_MAGIC_EXT(.name = "migguard", .version = "1.0")

@@ -111,7 +111,14 @@ _PG_init(void)
 	}
 
 	define_settings();
+	migguard_blocked_init();
 	migguard_lockguard_init();
+
+	/*
+	 * Only after every migguard.* setting exists: reserving the prefix
+	 * discards the placeholders postgresql.conf created for the others.
+	 */
+	MarkGUCPrefixReserved("migguard");
 
 	prev_ProcessUtility = ProcessUtility_hook;
 	ProcessUtility_hook = migguard_ProcessUtility;
@@ -216,8 +223,6 @@ define_settings(void)
 							 PGC_SUSET,
 							 0,
 							 NULL, NULL, NULL);
-
-	MarkGUCPrefixReserved("migguard");
 }
 
 /*
@@ -274,7 +279,8 @@ migguard_ProcessUtility(MG_PROCESS_UTILITY_PARAMS)
 		stmt = migguard_classify(parsetree, text);
 		findings = migguard_evaluate(stmt);
 		verdict = migguard_decide(findings);
-		migguard_act(stmt, findings, verdict);
+		migguard_act(stmt, findings, verdict,
+					 context == PROCESS_UTILITY_TOPLEVEL ? 0 : Max(nesting_level, 1));
 		/* What the execution needs outlives the analysis. */
 		guard = migguard_lock_guard(stmt, parsetree, oldcontext);
 

@@ -258,10 +258,20 @@ extern void migguard_audit_begin(MigguardStatement *stmt, List *findings,
 								 MigguardVerdict verdict, int nesting);
 extern void migguard_audit_end(void);
 extern void migguard_audit_abort(void);
+extern char *migguard_findings_json(List *findings);
+extern void migguard_statement_lock_and_size(MigguardStatement *stmt,
+											 LOCKMODE *lockmode,
+											 int64 *table_size);
+
+/* blocked.c */
+extern int	migguard_blocked_queue_size;
+extern void migguard_blocked_init(void);
+extern void migguard_blocked_enqueue(MigguardStatement *stmt, List *findings,
+									 int nesting);
 
 /* report.c */
 extern void migguard_act(MigguardStatement *stmt, List *findings,
-						 MigguardVerdict verdict);
+						 MigguardVerdict verdict, int nesting);
 
 /* sqltext.c */
 extern char *migguard_statement_text(const char *queryString, int location,

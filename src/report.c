@@ -58,7 +58,8 @@ warn(const MigguardFinding *f)
 }
 
 void
-migguard_act(MigguardStatement *stmt, List *findings, MigguardVerdict verdict)
+migguard_act(MigguardStatement *stmt, List *findings, MigguardVerdict verdict,
+			 int nesting)
 {
 	MigguardFinding *blocking = NULL;
 	ListCell   *lc;
@@ -95,7 +96,11 @@ migguard_act(MigguardStatement *stmt, List *findings, MigguardVerdict verdict)
 								  migguard_override_role) :
 						 override_sentence(blocking));
 
-		/* The attempt must survive the rollback: the server log keeps it. */
+		/*
+		 * The attempt must survive the rollback: the server log keeps it,
+		 * and a background worker writes it to change_log (blocked.c).
+		 */
+		migguard_blocked_enqueue(stmt, findings, nesting);
 		ereport(LOG_SERVER_ONLY,
 				(errmsg("migguard: blocked %s: %s", stmt->command_tag,
 						blocking->message),

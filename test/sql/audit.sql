@@ -101,6 +101,27 @@ RESET migguard.mode;
 SELECT command_tag, verdict, jsonb_path_query_array(findings, '$[*].rule') AS rules
 FROM migguard.change_log WHERE id > (SELECT id FROM aud.mark) ORDER BY id;
 
+-- A blocked statement aborts its transaction, yet its row arrives within
+-- two seconds, written by the background worker from the shared queue.
+SET migguard.tag = 'blocked_once';
+CREATE INDEX accounts_email_blocked_idx ON aud.accounts (email);
+RESET migguard.tag;
+DO $$
+DECLARE
+    n int;
+BEGIN
+    FOR i IN 1 .. 40 LOOP
+        SELECT count(*) INTO n FROM migguard.change_log
+        WHERE tag = 'blocked_once' AND verdict = 'blocked';
+        EXIT WHEN n > 0;
+        PERFORM pg_sleep(0.05);
+    END LOOP;
+    RAISE NOTICE 'blocked rows within 2 s: %', n;
+END
+$$;
+SELECT command_tag, statement, verdict, lock_mode, jsonb_path_query_array(findings, '$[*].rule') AS rules
+FROM migguard.blocked_attempts WHERE tag = 'blocked_once';
+
 -- history() finds every change of one object.
 SELECT command_tag, statement FROM migguard.history('aud.accounts') ORDER BY id;
 SELECT count(*) FROM migguard.history(NULL);
