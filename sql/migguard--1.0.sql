@@ -79,8 +79,11 @@ COMMENT ON TABLE migguard.change_log IS
 CREATE INDEX change_log_logged_at_idx ON migguard.change_log (logged_at);
 CREATE INDEX change_log_objects_idx ON migguard.change_log USING gin (objects jsonb_path_ops);
 
--- pg_dump keeps the rows.
+-- pg_dump keeps the rows, and the identity's position, so that rows written
+-- after a restore do not collide with restored ones.
 SELECT pg_catalog.pg_extension_config_dump('migguard.change_log', '');
+SELECT pg_catalog.pg_extension_config_dump(
+    pg_catalog.pg_get_serial_sequence('migguard.change_log', 'id'), '');
 
 REVOKE ALL ON migguard.change_log FROM PUBLIC;
 
