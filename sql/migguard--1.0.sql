@@ -146,6 +146,32 @@ COMMENT ON FUNCTION migguard.history(text) IS
 GRANT EXECUTE ON FUNCTION migguard.history(text) TO migguard_reader;
 REVOKE EXECUTE ON FUNCTION migguard.history(text) FROM PUBLIC;
 
+-- Changes by time range, user, application and tag; NULL means any.
+CREATE FUNCTION migguard.changes(
+    since timestamptz DEFAULT NULL,
+    until timestamptz DEFAULT NULL,
+    user_name name DEFAULT NULL,
+    application text DEFAULT NULL,
+    tag text DEFAULT NULL)
+RETURNS SETOF migguard.change_log
+LANGUAGE sql STABLE SECURITY INVOKER SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT c.* FROM migguard.change_log AS c
+    WHERE (since IS NULL OR c.logged_at OPERATOR(pg_catalog.>=) since)
+      AND (until IS NULL OR c.logged_at OPERATOR(pg_catalog.<) until)
+      AND (user_name IS NULL OR c.session_user_name OPERATOR(pg_catalog.=) user_name
+           OR c.current_user_name OPERATOR(pg_catalog.=) user_name)
+      AND (application IS NULL OR c.application_name OPERATOR(pg_catalog.=) application)
+      AND (changes.tag IS NULL OR c.tag OPERATOR(pg_catalog.=) changes.tag)
+    ORDER BY c.id
+$$;
+
+COMMENT ON FUNCTION migguard.changes(timestamptz, timestamptz, name, text, text) IS
+'change_log rows in [since, until), by session or current user, application_name and migguard.tag; NULL arguments match everything';
+
+GRANT EXECUTE ON FUNCTION migguard.changes(timestamptz, timestamptz, name, text, text) TO migguard_reader;
+REVOKE EXECUTE ON FUNCTION migguard.changes(timestamptz, timestamptz, name, text, text) FROM PUBLIC;
+
 -- Retention: superusers only (no grant), returns how many rows went.
 CREATE FUNCTION migguard.purge(older_than interval)
 RETURNS bigint

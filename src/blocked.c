@@ -10,7 +10,8 @@
  * records) and makes sure a background worker runs for its database.  The
  * worker connects to that database, takes its records out of the queue and
  * inserts them into change_log with verdict 'blocked', in transactions of
- * its own; it exits after a few idle seconds.  The attempt is always also in
+ * its own; it exits after a second without work (a connected worker would
+ * hold up DROP DATABASE).  The attempt is always also in
  * the server log (report.c).  When the queue is full, or no worker can be
  * started, the server log says exactly which attempt was not recorded:
  * nothing is dropped silently.
@@ -46,7 +47,11 @@
 
 #define BLOCKED_TEXT_LEN	2048
 #define MAX_BLOCKED_WORKERS 8
-#define WORKER_IDLE_EXIT_MS 5000
+/*
+ * A worker connected to a database blocks DROP DATABASE, which waits up to
+ * five seconds for other sessions to leave: the worker leaves well before.
+ */
+#define WORKER_IDLE_EXIT_MS 1000
 #define WORKER_POLL_MS		100
 
 /* One blocked attempt, as it will be written to change_log. */
@@ -219,6 +224,9 @@ migguard_blocked_enqueue(MigguardStatement *stmt, List *findings, int nesting)
 	int64		table_size;
 
 	if (queue == NULL || !migguard_audit_enabled || !OidIsValid(MyDatabaseId))
+		return;
+	/* No change_log here: the server log line is the record. */
+	if (!OidIsValid(get_extension_oid("migguard", true)))
 		return;
 	findings_json = migguard_findings_json(findings);
 	migguard_statement_lock_and_size(stmt, &lockmode, &table_size);

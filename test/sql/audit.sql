@@ -40,6 +40,8 @@ CREATE VIEW aud.v AS SELECT id FROM aud.accounts;
 CREATE FUNCTION aud.f() RETURNS int LANGUAGE sql AS 'SELECT 1';
 CREATE TYPE aud.mood AS ENUM ('ok', 'sad');
 CREATE SEQUENCE aud.s;
+CREATE SCHEMA aud_extra;
+DROP SCHEMA aud_extra;
 COMMENT ON TABLE aud.accounts IS 'customer accounts';
 GRANT SELECT ON aud.accounts TO PUBLIC;
 REVOKE SELECT ON aud.accounts FROM PUBLIC;
@@ -122,6 +124,18 @@ $$;
 SELECT command_tag, statement, verdict, lock_mode, jsonb_path_query_array(findings, '$[*].rule') AS rules
 FROM migguard.blocked_attempts WHERE tag = 'blocked_once';
 
+-- changes() selects by time range, user, application and tag.
+SET application_name = 'aud_deploy';
+SET migguard.tag = 'aud_0043';
+CREATE TABLE aud.by_deploy (id int);
+RESET migguard.tag;
+RESET application_name;
+SELECT command_tag, statement FROM migguard.changes(tag => 'aud_0043');
+SELECT count(*) AS by_application FROM migguard.changes(application => 'aud_deploy');
+SELECT count(*) > 0 AS by_user_and_today
+FROM migguard.changes(since => now() - interval '1 day', user_name => current_user);
+SELECT count(*) AS before_the_epoch FROM migguard.changes(until => '2000-01-01');
+
 -- history() finds every change of one object.
 SELECT command_tag, statement FROM migguard.history('aud.accounts') ORDER BY id;
 SELECT count(*) FROM migguard.history(NULL);
@@ -142,6 +156,7 @@ RESET ROLE;
 SET ROLE aud_reader;
 SELECT count(*) > 0 AS reader_sees_rows FROM migguard.change_log;
 SELECT count(*) > 0 AS reader_sees_history FROM migguard.history('aud.accounts');
+SELECT count(*) > 0 AS reader_sees_changes FROM migguard.changes();
 UPDATE migguard.change_log SET statement = 'forged';
 SELECT migguard.purge('0 days');
 RESET ROLE;
