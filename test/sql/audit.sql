@@ -15,7 +15,9 @@ SET search_path = aud, public;
 SET migguard.large_table_size = '64kB';
 DELETE FROM migguard.change_log;
 
--- A compact view of the rows written since a mark.
+-- A compact view of the rows this file's statements (all naming aud)
+-- wrote since a mark; blocked attempts of earlier files may still arrive
+-- from the background worker meanwhile.
 CREATE FUNCTION aud.rows_since(mark bigint)
 RETURNS TABLE (command_tag text, statement text, objects text, tag text,
                nesting int, verdict text, rules text)
@@ -25,7 +27,7 @@ LANGUAGE sql AS $$
             FROM jsonb_array_elements(objects) o),
            tag, nesting, verdict,
            (SELECT string_agg(f->>'rule', ', ') FROM jsonb_array_elements(findings) f)
-    FROM migguard.change_log WHERE id > mark ORDER BY id
+    FROM migguard.change_log WHERE id > mark AND statement LIKE '%aud%' ORDER BY id
 $$;
 CREATE TABLE aud.mark (id bigint);
 INSERT INTO aud.mark SELECT coalesce(max(id), 0) FROM migguard.change_log;
@@ -86,7 +88,7 @@ DROP INDEX aud.accounts_note_idx;
 RESET migguard.mode;
 SELECT command_tag, verdict, lock_mode, table_size = pg_table_size('aud.accounts') AS size_is_the_tables,
        jsonb_path_query_array(findings, '$[*].rule') AS rules
-FROM migguard.change_log WHERE id > (SELECT id FROM aud.mark) ORDER BY id;
+FROM migguard.change_log WHERE id > (SELECT id FROM aud.mark) AND statement LIKE '%aud%' ORDER BY id;
 
 -- migguard.audit = off keeps the guard but records nothing; mode off
 -- records nothing either; mode audit records silently.
@@ -101,7 +103,7 @@ SET migguard.mode = audit;
 CREATE INDEX accounts_id_email_idx ON aud.accounts (id, email);
 RESET migguard.mode;
 SELECT command_tag, verdict, jsonb_path_query_array(findings, '$[*].rule') AS rules
-FROM migguard.change_log WHERE id > (SELECT id FROM aud.mark) ORDER BY id;
+FROM migguard.change_log WHERE id > (SELECT id FROM aud.mark) AND statement LIKE '%aud%' ORDER BY id;
 
 -- A blocked statement aborts its transaction, yet its row arrives within
 -- two seconds, written by the background worker from the shared queue.
