@@ -229,12 +229,92 @@ judged_rewrites(List *findings)
 	return relids;
 }
 
+/* One {type, schema: null, identity} object, for global objects. */
+static void
+append_global_object(StringInfo buf, const char *type, const char *name)
+{
+	appendStringInfoString(buf, buf->len ? ", {" : "{");
+	append_json_string(buf, "type", type);
+	append_json_string(buf, "schema", NULL);
+	append_json_string(buf, "identity", quote_identifier(name));
+	appendStringInfoChar(buf, '}');
+}
+
+static void
+append_role_specs(StringInfo buf, List *roles)
+{
+	ListCell   *lc;
+
+	foreach(lc, roles)
+	{
+		RoleSpec   *role = (RoleSpec *) lfirst(lc);
+
+		if (role->roletype == ROLESPEC_CSTRING)
+			append_global_object(buf, "role", role->rolename);
+	}
+}
+
+/*
+ * Event triggers do not see roles, databases and tablespaces: their objects
+ * come from the parse tree.
+ */
+static void
+append_global_objects(StringInfo buf, Node *parsetree)
+{
+	switch (nodeTag(parsetree))
+	{
+		case T_CreateRoleStmt:
+			append_global_object(buf, "role", ((CreateRoleStmt *) parsetree)->role);
+			break;
+		case T_DropRoleStmt:
+			append_role_specs(buf, ((DropRoleStmt *) parsetree)->roles);
+			break;
+		case T_AlterRoleStmt:
+			append_role_specs(buf, list_make1(((AlterRoleStmt *) parsetree)->role));
+			break;
+		case T_CreatedbStmt:
+			append_global_object(buf, "database", ((CreatedbStmt *) parsetree)->dbname);
+			break;
+		case T_DropdbStmt:
+			append_global_object(buf, "database", ((DropdbStmt *) parsetree)->dbname);
+			break;
+		case T_AlterDatabaseStmt:
+			append_global_object(buf, "database", ((AlterDatabaseStmt *) parsetree)->dbname);
+			break;
+		case T_AlterDatabaseSetStmt:
+			append_global_object(buf, "database", ((AlterDatabaseSetStmt *) parsetree)->dbname);
+			break;
+		case T_CreateTableSpaceStmt:
+			append_global_object(buf, "tablespace",
+								 ((CreateTableSpaceStmt *) parsetree)->tablespacename);
+			break;
+		case T_DropTableSpaceStmt:
+			append_global_object(buf, "tablespace",
+								 ((DropTableSpaceStmt *) parsetree)->tablespacename);
+			break;
+		case T_RenameStmt:
+			{
+				RenameStmt *rename = (RenameStmt *) parsetree;
+
+				if (rename->renameType == OBJECT_ROLE)
+					append_global_object(buf, "role", rename->newname);
+				else if (rename->renameType == OBJECT_DATABASE)
+					append_global_object(buf, "database", rename->newname);
+				else if (rename->renameType == OBJECT_TABLESPACE)
+					append_global_object(buf, "tablespace", rename->newname);
+				break;
+			}
+		default:
+			break;
+	}
+}
+
 /*
  * Open an entry for a DDL statement about to run; findings and verdict as
  * the guard decided them (NIL and allowed for statements no rule judges).
  */
 void
-migguard_audit_begin(MigguardStatement *stmt, List *findings,
+migguard_audit_begin(Node *parsetree, MigguardStatement *stmt, List *findings,
 					 MigguardVerdict verdict, int nesting)
 {
 	MemoryContext old;
@@ -262,6 +342,7 @@ migguard_audit_begin(MigguardStatement *stmt, List *findings,
 
 	migguard_statement_lock_and_size(stmt, &entry->lockmode, &entry->table_size);
 	append_findings(entry, findings);
+	append_global_objects(&entry->objects, parsetree);
 	entry->judged_rewrites = judged_rewrites(findings);
 	entry->userid = GetUserId();
 	open_entries = lappend(open_entries, entry);

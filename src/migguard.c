@@ -294,7 +294,7 @@ migguard_ProcessUtility(MG_PROCESS_UTILITY_PARAMS)
 			 * Nesting: 0 at top level; a statement run from a function
 			 * called by a query is nested even though no utility encloses it.
 			 */
-			migguard_audit_begin(stmt, findings, verdict,
+			migguard_audit_begin(parsetree, stmt, findings, verdict,
 								 context == PROCESS_UTILITY_TOPLEVEL ? 0 :
 								 Max(nesting_level, 1));
 			audited = true;

@@ -254,8 +254,9 @@ extern void assign_migguard_allow(const char *newval, void *extra);
 
 /* audit.c */
 extern bool migguard_is_ddl(Node *parsetree);
-extern void migguard_audit_begin(MigguardStatement *stmt, List *findings,
-								 MigguardVerdict verdict, int nesting);
+extern void migguard_audit_begin(Node *parsetree, MigguardStatement *stmt,
+								 List *findings, MigguardVerdict verdict,
+								 int nesting);
 extern void migguard_audit_end(void);
 extern void migguard_audit_abort(void);
 extern char *migguard_findings_json(List *findings);
