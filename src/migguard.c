@@ -226,6 +226,20 @@ define_settings(void)
 }
 
 /*
+ * CREATE EXTENSION migguard is not recorded: the log starts once it exists.
+ * Writing the first row in the transaction that creates change_log would
+ * also draw the identity's first value in the transaction that creates its
+ * sequence, which wal_level = minimal does not WAL-log, so a crash could
+ * hand out committed ids again.
+ */
+static bool
+creates_migguard(Node *parsetree)
+{
+	return IsA(parsetree, CreateExtensionStmt) &&
+		strcmp(((CreateExtensionStmt *) parsetree)->extname, "migguard") == 0;
+}
+
+/*
  * Whether this backend, in this state, judges DDL at all.
  */
 static bool
@@ -288,7 +302,8 @@ migguard_ProcessUtility(MG_PROCESS_UTILITY_PARAMS)
 		 * One audit row per DDL statement the user ran; the statements
 		 * PostgreSQL runs on its own behalf (SUBCOMMAND) are part of it.
 		 */
-		if (context != PROCESS_UTILITY_SUBCOMMAND && migguard_is_ddl(parsetree))
+		if (context != PROCESS_UTILITY_SUBCOMMAND && migguard_is_ddl(parsetree) &&
+			!creates_migguard(parsetree))
 		{
 			/*
 			 * Nesting: 0 at top level; a statement run from a function
