@@ -39,7 +39,9 @@ PG_CONFIG="/usr/lib/postgresql/${MIGGUARD_PG_MAJOR}/bin/pg_config"
 PG_BINDIR="/usr/lib/postgresql/${MIGGUARD_PG_MAJOR}/bin"
 
 # Debian packages: server, headers for PGXS, client, pgTAP and pg_prove, the
-# Perl modules PostgreSQL's TAP framework needs, and a C toolchain.
+# Perl modules PostgreSQL's TAP framework needs, a C toolchain, and Django,
+# Alembic, SQLAlchemy and psycopg2 for the client tests in test/django and
+# test/alembic.
 MIGGUARD_PACKAGES=(
 	"postgresql-${MIGGUARD_PG_MAJOR}"
 	"postgresql-server-dev-${MIGGUARD_PG_MAJOR}"
@@ -50,6 +52,10 @@ MIGGUARD_PACKAGES=(
 	make
 	gcc
 	libpq-dev
+	python3-django
+	python3-alembic
+	python3-sqlalchemy
+	python3-psycopg2
 )
 
 # A fixed, always-present locale so initdb works on a bare machine and test
@@ -213,7 +219,7 @@ make_cluster_user_dir() {
 copy_tree_for_cluster_user() {
 	local dest="$1"
 	make_cluster_user_dir "$dest"
-	tar -C "$REPO_ROOT" --exclude=./.git --exclude=./.scratch -cf - . | tar -C "$dest" -xf -
+	tar -C "$REPO_ROOT" --exclude=./.git --exclude=./.scratch --exclude=./bench/.work -cf - . | tar -C "$dest" -xf -
 	if is_root; then
 		chown -R postgres: "$dest"
 	fi

@@ -29,6 +29,12 @@
 #                       the built client/migguard-check, run by prove against
 #                       database migguard_client (extension created) of that
 #                       scratch cluster, through PGHOST/PGPORT/PGUSER/PGDATABASE
+#   suite_python        Python TAP scripts test/django/*_test.py and
+#                       test/alembic/*_test.py (real Django and Alembic
+#                       migrations), run by prove with Debian's python3
+#                       against that scratch cluster through
+#                       PGHOST/PGPORT/PGUSER; each creates and drops its own
+#                       database (migguard_django, migguard_alembic)
 # A suite whose directory holds no test file is skipped, with a note.
 
 set -euo pipefail
@@ -36,7 +42,7 @@ set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-SUITES=(suite_installcheck suite_tap suite_pgtap suite_client)
+SUITES=(suite_installcheck suite_tap suite_pgtap suite_client suite_python)
 SCRATCH_PORT=54340
 DIFF_BYTES=20000
 
@@ -292,6 +298,53 @@ suite_client() {
 		record "client" "$passed" "$failed" "prove exited $rc (bad plan or a script died)"
 	else
 		record "client" "$passed" "$failed"
+	fi
+	if [[ $rc -ne 0 ]]; then
+		show_crashes "$SCRATCH_DIR"
+	fi
+}
+
+# --------------------------------------------------------------------------
+# Python: test/django/*_test.py and test/alembic/*_test.py, TAP scripts that
+# run Django's migrate and Alembic's upgrade against the scratch cluster
+# (libpq environment) and create their own databases
+# --------------------------------------------------------------------------
+
+suite_python() {
+	local files=("$TREE"/test/django/*_test.py "$TREE"/test/alembic/*_test.py) existing=() f
+	for f in "${files[@]}"; do
+		if [[ -e "$f" ]]; then
+			existing+=("$f")
+		fi
+	done
+	if [[ ${#existing[@]} -eq 0 ]]; then
+		record "python" 0 0 "skipped: no test/django/*_test.py or test/alembic/*_test.py"
+		return 0
+	fi
+	# Debian's interpreter: python3-django and friends are installed for it,
+	# and a python3 earlier on PATH (pyenv, a virtualenv) would not see them.
+	local python=/usr/bin/python3
+	if [[ ! -x "$python" ]]; then
+		python="$(command -v python3 || true)"
+	fi
+	if [[ -z "$python" ]] || ! run_as_cluster_user "$python" -c \
+		'import django, alembic, sqlalchemy, psycopg2' >/dev/null 2>&1; then
+		record "python" 0 1 "python3 cannot import django, alembic, sqlalchemy and psycopg2"
+		return 0
+	fi
+	local log="$WORK/python.log" rc=0 passed failed
+	say "suite: Python clients (prove test/django/*_test.py test/alembic/*_test.py)"
+	use_scratch_cluster
+	run_in_dir_as_cluster_user "$TREE" env \
+		PGHOST="$CLUSTER_SOCKDIR" PGPORT="$CLUSTER_PORT" PGUSER="$(cluster_user)" \
+		PYTHONDONTWRITEBYTECODE=1 \
+		prove -v --exec "$python" "${existing[@]#"$TREE/"}" 2>&1 | tee "$log" || rc=$?
+	read -r passed failed < <(count_tap "$log")
+	if [[ $rc -ne 0 && $failed -eq 0 ]]; then
+		failed=1
+		record "python" "$passed" "$failed" "prove exited $rc (bad plan or a script died)"
+	else
+		record "python" "$passed" "$failed"
 	fi
 	if [[ $rc -ne 0 ]]; then
 		show_crashes "$SCRATCH_DIR"
