@@ -41,9 +41,20 @@ ALTER TABLE rw.small ALTER COLUMN n TYPE rw.positive;
 -- A statement that does not rewrite is recorded with rewrite = false.
 ALTER TABLE rw.small ADD COLUMN note text;
 
+-- The two blocked attempts arrive from the background worker: wait for
+-- them, and order by statement start, since their ids come later.
+DO $$
+BEGIN
+    FOR i IN 1 .. 40 LOOP
+        EXIT WHEN (SELECT count(*) FROM migguard.change_log
+                   WHERE statement LIKE 'ALTER TABLE rw.%' AND verdict = 'blocked') >= 2;
+        PERFORM pg_sleep(0.05);
+    END LOOP;
+END
+$$;
 SELECT statement, rewrite, verdict, jsonb_path_query_array(findings, '$[*].rule') AS rules
 FROM migguard.change_log
-WHERE statement LIKE 'ALTER TABLE rw.%' ORDER BY id;
+WHERE statement LIKE 'ALTER TABLE rw.%' ORDER BY logged_at, id;
 
 SET client_min_messages = error;
 SET migguard.allow = 'drop_table';
