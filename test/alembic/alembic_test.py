@@ -29,13 +29,14 @@ revision file is added or removed during the test.
 import os
 import subprocess
 import sys
-import time
 import traceback
 from pathlib import Path
 
 sys.dont_write_bytecode = True
 
-import psycopg2  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import pytap  # noqa: E402
+from pytap import Tap  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
@@ -49,61 +50,12 @@ MSG_CREATE_INDEX = "would block writes for the whole index build"
 MSG_ALTER_TYPE = 'ALTER COLUMN "quantity" TYPE bigint would rewrite "public.items"'
 
 
-class Tap:
-    def __init__(self, plan):
-        self.n = 0
-        self.failed = 0
-        print("1..%d" % plan, flush=True)
-
-    def ok(self, cond, desc, diag=None):
-        self.n += 1
-        print("%s %d - %s" % ("ok" if cond else "not ok", self.n, desc), flush=True)
-        if not cond:
-            self.failed += 1
-            if diag:
-                self.diag(diag)
-        return cond
-
-    def is_(self, got, want, desc):
-        return self.ok(got == want, desc, "     got: %r\nexpected: %r" % (got, want))
-
-    @staticmethod
-    def diag(text):
-        for line in str(text).rstrip("\n").splitlines()[-40:]:
-            print("# " + line, flush=True)
-
-
 def connect(dbname):
-    conn = psycopg2.connect(dbname=dbname, application_name="alembic_test")
-    conn.autocommit = True
-    return conn
+    return pytap.connect(dbname, "alembic_test")
 
 
-class Db:
-    def __init__(self, dbname):
-        self.conn = connect(dbname)
-
-    def rows(self, sql, args=None):
-        with self.conn.cursor() as cur:
-            cur.execute(sql, args)
-            return cur.fetchall() if cur.description else []
-
-    def scalar(self, sql, args=None):
-        rows = self.rows(sql, args)
-        return rows[0][0] if rows else None
-
-    def poll(self, sql, args, want, timeout=3.0):
-        """Rows of SQL once they equal WANT, or at TIMEOUT (the blocked-attempt
-        writer is asynchronous)."""
-        deadline = time.monotonic() + timeout
-        while True:
-            got = self.rows(sql, args)
-            if got == want or time.monotonic() >= deadline:
-                return got
-            time.sleep(0.1)
-
-    def close(self):
-        self.conn.close()
+def Db(dbname):
+    return pytap.Db(dbname, "alembic_test")
 
 
 ENV = dict(os.environ)
