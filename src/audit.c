@@ -184,8 +184,14 @@ migguard_statement_lock_and_size(MigguardStatement *stmt, LOCKMODE *lockmode,
 
 		if (op->lockmode > *lockmode)
 			*lockmode = op->lockmode;
-		if (op->rel && OidIsValid(op->rel->relid) && op->rel->size > *table_size)
-			*table_size = op->rel->size;
+		/*
+		 * A size a rule measured, or a plain table's (cheap); a partitioned
+		 * table no size-gated rule judged is not measured for the log.
+		 */
+		if (op->rel && OidIsValid(op->rel->relid) &&
+			(op->rel->size >= 0 || op->rel->relkind != RELKIND_PARTITIONED_TABLE) &&
+			migguard_relation_bytes(op->rel) > *table_size)
+			*table_size = migguard_relation_bytes(op->rel);
 	}
 }
 

@@ -225,7 +225,7 @@ emit_row(CheckOutput *out, int statement_no, ScriptStatement *s,
 		values[5] = CStringGetTextDatum(op->rel->schema ?
 										psprintf("%s.%s", op->rel->schema, op->rel->name) :
 										op->rel->name);
-		values[6] = Int64GetDatum(op->rel->size);
+		values[6] = Int64GetDatum(migguard_relation_bytes(op->rel));
 		nulls[6] = !OidIsValid(op->rel->relid);
 	}
 	else

@@ -111,7 +111,8 @@ typedef struct MigguardRelation
 	char	   *schema;
 	char	   *name;
 	bool		is_new;			/* created in the current transaction */
-	int64		size;			/* bytes: heap + TOAST, over all partitions */
+	int64		size;			/* bytes: heap + TOAST, over all partitions;
+								 * -1 until migguard_relation_bytes() */
 	MigguardEmptiness emptiness;	/* filled only for destructive ops */
 } MigguardRelation;
 
@@ -233,6 +234,7 @@ extern MigguardRelation *migguard_describe_relation(Oid relid);
 extern MigguardEmptiness migguard_probe_emptiness(MigguardRelation *rel,
 												  LOCKMODE lockmode);
 extern int64 migguard_relation_size(Oid relid);
+extern int64 migguard_relation_bytes(const MigguardRelation *rel);
 extern bool migguard_relation_is_new(Oid relid);
 
 /* rules.c */

@@ -217,9 +217,26 @@ migguard_describe_relation(Oid relid)
 	ReleaseSysCache(tup);
 
 	rel->is_new = migguard_relation_is_new(relid);
-	if (rel->relpersistence != RELPERSISTENCE_TEMP && !rel->is_new)
-		rel->size = migguard_relation_size(relid);
+	rel->size = -1;				/* measured on first use */
 	return rel;
+}
+
+/*
+ * The relation's size, measured on first use and remembered.  Measuring a
+ * partitioned table stats every partition, so it happens only when a rule
+ * that fires needs the size (or for the audit row of a plain table); a
+ * statement no size-gated rule judges costs nothing per partition.
+ */
+int64
+migguard_relation_bytes(const MigguardRelation *rel)
+{
+	MigguardRelation *memo = (MigguardRelation *) rel;
+
+	if (memo->size < 0)
+		memo->size = (!OidIsValid(rel->relid) || rel->is_new ||
+					  rel->relpersistence == RELPERSISTENCE_TEMP) ? 0 :
+			migguard_relation_size(rel->relid);
+	return memo->size;
 }
 
 /*

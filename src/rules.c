@@ -50,7 +50,7 @@ static char *
 rel_with_size(const MigguardRelation *rel)
 {
 	return psprintf("%s (%s)", migguard_display_name(rel),
-					migguard_pretty_size(rel->size));
+					migguard_pretty_size(migguard_relation_bytes(rel)));
 }
 
 /* 'CREATE INDEX takes a SHARE lock on "public.accounts", which blocks ...' */
@@ -786,7 +786,7 @@ migguard_rule_names_list(void)
 bool
 migguard_relation_is_large(const MigguardRelation *rel)
 {
-	return rel->size >= (int64) migguard_large_table_size_kb * 1024;
+	return migguard_relation_bytes(rel) >= (int64) migguard_large_table_size_kb * 1024;
 }
 
 /* Nobody else can see a table created in this transaction, or a temp table. */
@@ -822,13 +822,14 @@ migguard_evaluate(MigguardStatement *stmt)
 
 			if (rule->op != op->kind || rule->fires == NULL)
 				continue;
-			if (rule->size_gated && !migguard_relation_is_large(op->rel))
-				continue;
 			level = migguard_rule_level((MigguardRuleId) i,
 										rule->default_for ?
 										rule->default_for(op) :
 										rule->default_level);
 			if (level == MG_LEVEL_OFF || !rule->fires(op))
+				continue;
+			/* Last: measuring a partitioned table is the expensive part. */
+			if (rule->size_gated && !migguard_relation_is_large(op->rel))
 				continue;
 
 			finding = palloc0(sizeof(MigguardFinding));
