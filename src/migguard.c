@@ -87,9 +87,6 @@ static const struct config_enum_entry mode_options[] = {
 
 static ProcessUtility_hook_type prev_ProcessUtility = NULL;
 
-/* Depth of ProcessUtility calls: 0 for a top-level statement. */
-static int	nesting_level = 0;
-
 static void migguard_ProcessUtility(MG_PROCESS_UTILITY_PARAMS);
 static bool migguard_may_check(ProcessUtilityContext context);
 static void define_settings(void);
@@ -259,90 +256,99 @@ migguard_may_check(ProcessUtilityContext context)
 	return true;
 }
 
+/* The next hook in the chain, or PostgreSQL itself. */
+static void
+run_next(MG_PROCESS_UTILITY_PARAMS)
+{
+	if (prev_ProcessUtility)
+		prev_ProcessUtility(MG_PROCESS_UTILITY_ARGS);
+	else
+		standard_ProcessUtility(MG_PROCESS_UTILITY_ARGS);
+}
+
 static void
 migguard_ProcessUtility(MG_PROCESS_UTILITY_PARAMS)
 {
 	Node	   *parsetree = pstmt->utilityStmt;
-	MigguardLockGuard *volatile guard = NULL;
-	volatile bool audited = false;
+	MemoryContext analysis;
+	MemoryContext oldcontext;
+	MigguardStatement *stmt;
+	List	   *findings;
+	MigguardVerdict verdict;
+	MigguardLockGuard *guard;
+	int			nesting;
+	bool		audited;
 
-	/* Fast path: one integer compare and node-tag switches. */
-	if (migguard_mode != MG_MODE_OFF &&
-		(migguard_is_checked_statement(parsetree) || migguard_is_ddl(parsetree)) &&
-		migguard_may_check(context))
+	/*
+	 * Fast path: one integer compare and node-tag switches, then straight
+	 * to the next hook.  No allocation, no catalog access, no PG_TRY.
+	 */
+	if (migguard_mode == MG_MODE_OFF ||
+		!(migguard_is_checked_statement(parsetree) || migguard_is_ddl(parsetree)) ||
+		!migguard_may_check(context))
 	{
-		MemoryContext analysis;
-		MemoryContext oldcontext;
-		MigguardStatement *stmt;
-		List	   *findings;
-		MigguardVerdict verdict;
-		char	   *text;
-
-		/*
-		 * Everything the analysis allocates dies with this context, so DDL
-		 * in a PL/pgSQL loop does not grow the caller's memory.  On ERROR
-		 * the parent context's reset frees it.
-		 */
-		analysis = AllocSetContextCreate(CurrentMemoryContext,
-										 "migguard analysis",
-										 ALLOCSET_DEFAULT_SIZES);
-		oldcontext = MemoryContextSwitchTo(analysis);
-
-		text = migguard_statement_text(queryString, pstmt->stmt_location,
-									   pstmt->stmt_len);
-		stmt = migguard_classify(parsetree, text);
-		findings = migguard_evaluate(stmt);
-		verdict = migguard_decide(findings);
-		migguard_act(stmt, findings, verdict,
-					 context == PROCESS_UTILITY_TOPLEVEL ? 0 : Max(nesting_level, 1));
-		/* What the execution needs outlives the analysis. */
-		guard = migguard_lock_guard(stmt, parsetree, oldcontext);
-
-		/*
-		 * One audit row per DDL statement the user ran; the statements
-		 * PostgreSQL runs on its own behalf (SUBCOMMAND) are part of it.
-		 */
-		if (context != PROCESS_UTILITY_SUBCOMMAND && migguard_is_ddl(parsetree) &&
-			!creates_migguard(parsetree))
-		{
-			/*
-			 * Nesting: 0 at top level; a statement run from a function
-			 * called by a query is nested even though no utility encloses it.
-			 */
-			migguard_audit_begin(parsetree, stmt, findings, verdict,
-								 context == PROCESS_UTILITY_TOPLEVEL ? 0 :
-								 Max(nesting_level, 1));
-			audited = true;
-		}
-
-		MemoryContextSwitchTo(oldcontext);
-		MemoryContextDelete(analysis);
+		run_next(MG_PROCESS_UTILITY_ARGS);
+		return;
 	}
 
+	/* 0 at top level; more inside functions, procedures and DO blocks. */
+	nesting = context == PROCESS_UTILITY_TOPLEVEL ? 0 : 1;
+
+	/*
+	 * Everything the analysis allocates dies with this context, so DDL in a
+	 * PL/pgSQL loop does not grow the caller's memory.  On ERROR the parent
+	 * context's reset frees it.
+	 */
+	analysis = AllocSetContextCreate(CurrentMemoryContext, "migguard analysis",
+									 ALLOCSET_DEFAULT_SIZES);
+	oldcontext = MemoryContextSwitchTo(analysis);
+
+	stmt = migguard_classify(parsetree,
+							 migguard_statement_text(queryString,
+													 pstmt->stmt_location,
+													 pstmt->stmt_len));
+	findings = migguard_evaluate(stmt);
+	verdict = migguard_decide(findings);
+	migguard_act(stmt, findings, verdict, nesting);
+	/* What the execution needs outlives the analysis. */
+	guard = migguard_lock_guard(stmt, parsetree, oldcontext);
+
+	/*
+	 * One audit row per DDL statement the user ran; the statements
+	 * PostgreSQL runs on its own behalf (SUBCOMMAND) are part of it.
+	 */
+	audited = context != PROCESS_UTILITY_SUBCOMMAND &&
+		migguard_is_ddl(parsetree) && !creates_migguard(parsetree);
+	if (audited)
+		migguard_audit_begin(parsetree, stmt, findings, verdict, nesting);
+
+	MemoryContextSwitchTo(oldcontext);
+	MemoryContextDelete(analysis);
+
 	memset(&migguard_last_lock_stats, 0, sizeof(migguard_last_lock_stats));
-	nesting_level++;
-	PG_TRY();
+	if (!audited)
 	{
 		/* Lock timeout, retries and the record of strong locks: lockguard.c */
 		if (guard != NULL)
-			migguard_run_guarded(guard,
-								 prev_ProcessUtility ? prev_ProcessUtility : standard_ProcessUtility,
-								 MG_PROCESS_UTILITY_ARGS);
-		else if (prev_ProcessUtility)
-			prev_ProcessUtility(MG_PROCESS_UTILITY_ARGS);
+			migguard_run_guarded(guard, run_next, MG_PROCESS_UTILITY_ARGS);
 		else
-			standard_ProcessUtility(MG_PROCESS_UTILITY_ARGS);
+			run_next(MG_PROCESS_UTILITY_ARGS);
+		return;
+	}
+
+	PG_TRY();
+	{
+		if (guard != NULL)
+			migguard_run_guarded(guard, run_next, MG_PROCESS_UTILITY_ARGS);
+		else
+			run_next(MG_PROCESS_UTILITY_ARGS);
 	}
 	PG_CATCH();
 	{
-		nesting_level--;
-		if (audited)
-			migguard_audit_abort();
+		migguard_audit_abort();
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
-	nesting_level--;
 
-	if (audited)
-		migguard_audit_end();
+	migguard_audit_end();
 }
