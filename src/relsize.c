@@ -29,6 +29,8 @@
 #include "catalog/pg_class.h"
 #include "catalog/pg_index.h"
 #include "catalog/pg_inherits.h"
+#include "catalog/pg_namespace.h"
+#include "catalog/index.h"
 #include "common/relpath.h"
 #include "executor/tuptable.h"
 #include "miscadmin.h"
@@ -64,74 +66,101 @@ fork_bytes(MgRelFile rf, ForkNumber fork)
 	return total;
 }
 
-/* All forks of one relation with storage, found through pg_class. */
-static int64
-storage_bytes(Oid relid)
+/* What measuring a relation needs from pg_class: one syscache lookup. */
+typedef struct StorageFacts
 {
-	HeapTuple	tup;
-	Form_pg_class cls;
+	char		relkind;
+	char		relpersistence;
+	bool		has_file;		/* not temp, not a mapped catalog */
+	Oid			toastid;
 	MgRelFile	rf;
-	int64		total = 0;
+} StorageFacts;
 
-	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+static bool
+storage_facts(Oid relid, StorageFacts *facts)
+{
+	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	Form_pg_class cls;
+
 	if (!HeapTupleIsValid(tup))
-		return 0;
+		return false;
 	cls = (Form_pg_class) GETSTRUCT(tup);
-
+	facts->relkind = cls->relkind;
+	facts->relpersistence = cls->relpersistence;
+	facts->toastid = cls->reltoastrelid;
 	/* Temp tables are exempt; mapped catalogs have no relfilenode here. */
-	if (cls->relpersistence == RELPERSISTENCE_TEMP || cls->relfilenode == InvalidOid)
-	{
-		ReleaseSysCache(tup);
-		return 0;
-	}
-	MG_RELFILE_SET(rf,
+	facts->has_file = cls->relpersistence != RELPERSISTENCE_TEMP &&
+		OidIsValid(cls->relfilenode);
+	MG_RELFILE_SET(facts->rf,
 				   OidIsValid(cls->reltablespace) ? cls->reltablespace : MyDatabaseTableSpace,
 				   cls->relisshared ? InvalidOid : MyDatabaseId,
 				   cls->relfilenode);
 	ReleaseSysCache(tup);
-
-	for (int fork = 0; fork <= MAX_FORKNUM; fork++)
-		total += fork_bytes(rf, (ForkNumber) fork);
-	return total;
+	return true;
 }
 
-/* The indexes of a TOAST table (normally exactly one). */
+/* Every fork of one relation's files (the init fork only when unlogged). */
 static int64
-toast_index_bytes(Oid toastid)
+forks_bytes(const StorageFacts *facts)
 {
+	if (!facts->has_file)
+		return 0;
+	return fork_bytes(facts->rf, MAIN_FORKNUM) +
+		fork_bytes(facts->rf, FSM_FORKNUM) +
+		fork_bytes(facts->rf, VISIBILITYMAP_FORKNUM) +
+		(facts->relpersistence == RELPERSISTENCE_UNLOGGED ?
+		 fork_bytes(facts->rf, INIT_FORKNUM) : 0);
+}
+
+static int64
+relation_forks_bytes(Oid relid)
+{
+	StorageFacts facts;
+
+	return storage_facts(relid, &facts) ? forks_bytes(&facts) : 0;
+}
+
+/*
+ * The index of a TOAST table.  PostgreSQL names it pg_toast_<heap oid>_index
+ * (and keeps the name across rewrites), so a syscache lookup by name finds
+ * it; the pg_index scan is the fallback for anything unusual.
+ */
+static int64
+toast_index_bytes(Oid heapid, Oid toastid)
+{
+	char		name[NAMEDATALEN];
+	Oid			indexid;
 	Relation	indrel;
 	SysScanDesc scan;
 	ScanKeyData key;
 	HeapTuple	tup;
 	int64		total = 0;
 
+	snprintf(name, sizeof(name), "pg_toast_%u_index", heapid);
+	indexid = get_relname_relid(name, PG_TOAST_NAMESPACE);
+	if (OidIsValid(indexid) && IndexGetRelation(indexid, true) == toastid)
+		return relation_forks_bytes(indexid);
+
 	indrel = table_open(IndexRelationId, AccessShareLock);
 	ScanKeyInit(&key, Anum_pg_index_indrelid, BTEqualStrategyNumber,
 				F_OIDEQ, ObjectIdGetDatum(toastid));
 	scan = systable_beginscan(indrel, IndexIndrelidIndexId, true, NULL, 1, &key);
 	while (HeapTupleIsValid(tup = systable_getnext(scan)))
-		total += storage_bytes(((Form_pg_index) GETSTRUCT(tup))->indexrelid);
+		total += relation_forks_bytes(((Form_pg_index) GETSTRUCT(tup))->indexrelid);
 	systable_endscan(scan);
 	table_close(indrel, AccessShareLock);
 	return total;
 }
 
-/* pg_table_size of one relation with storage. */
+/* pg_table_size of one relation with storage, from its pg_class facts. */
 static int64
-table_bytes(Oid relid)
+table_bytes(Oid relid, const StorageFacts *facts)
 {
-	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-	Oid			toastid = InvalidOid;
-	int64		total;
+	int64		total = forks_bytes(facts);
 
-	if (HeapTupleIsValid(tup))
-	{
-		toastid = ((Form_pg_class) GETSTRUCT(tup))->reltoastrelid;
-		ReleaseSysCache(tup);
-	}
-	total = storage_bytes(relid);
-	if (OidIsValid(toastid))
-		total += storage_bytes(toastid) + toast_index_bytes(toastid);
+	if (OidIsValid(facts->toastid))
+		total += relation_forks_bytes(facts->toastid) +
+			toast_index_bytes(relid, facts->toastid);
 	return total;
 }
 
@@ -143,22 +172,24 @@ table_bytes(Oid relid)
 int64
 migguard_relation_size(Oid relid)
 {
-	char		relkind = get_rel_relkind(relid);
+	StorageFacts facts;
 	List	   *children;
 	ListCell   *lc;
 	int64		total = 0;
 
-	if (relkind != RELKIND_PARTITIONED_TABLE)
-		return table_bytes(relid);
+	if (!storage_facts(relid, &facts))
+		return 0;
+	if (facts.relkind != RELKIND_PARTITIONED_TABLE)
+		return table_bytes(relid, &facts);
 
 	children = find_all_inheritors(relid, NoLock, NULL);
 	foreach(lc, children)
 	{
 		Oid			child = lfirst_oid(lc);
 
-		if (get_rel_relkind(child) == RELKIND_RELATION ||
-			get_rel_relkind(child) == RELKIND_MATVIEW)
-			total += table_bytes(child);
+		if (storage_facts(child, &facts) &&
+			(facts.relkind == RELKIND_RELATION || facts.relkind == RELKIND_MATVIEW))
+			total += table_bytes(child, &facts);
 	}
 	list_free(children);
 	return total;
@@ -255,7 +286,7 @@ probe_one(Oid relid, LOCKMODE lockmode)
 	TupleTableSlot *slot;
 	bool		found;
 
-	if (table_bytes(relid) == 0)
+	if (migguard_relation_size(relid) == 0)
 		return MG_EMPTINESS_EMPTY;
 	if (!ConditionalLockRelationOid(relid, migguard_probe_lock(lockmode)))
 		return MG_EMPTINESS_NONEMPTY;
