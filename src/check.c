@@ -41,6 +41,10 @@ typedef struct CheckOutput
 {
 	ReturnSetInfo *rsinfo;
 	const char *sql;
+	/* Where the last position was computed: statements come in order. */
+	int			pos_offset;
+	int			pos_line;
+	int			pos_line_start;
 } CheckOutput;
 
 /*
@@ -180,20 +184,32 @@ parse_script(const char *sql)
 	return statements;
 }
 
-/* 1-based line and column (in characters) of a byte offset. */
+/*
+ * 1-based line and column (in characters) of a byte offset.  Rows come in
+ * statement order, so the scan resumes where the previous one stopped: a
+ * 10,000-statement script is read once, not once per finding.
+ */
 static void
-line_and_column(const char *sql, int offset, int *line, int *col)
+line_and_column(CheckOutput *out, int offset, int *line, int *col)
 {
-	const char *line_start = sql;
+	const char *sql = out->sql;
 
-	*line = 1;
-	for (const char *p = sql; p < sql + offset; p++)
-		if (*p == '\n')
+	if (offset < out->pos_offset)
+	{
+		out->pos_offset = 0;
+		out->pos_line = 1;
+		out->pos_line_start = 0;
+	}
+	for (int i = out->pos_offset; i < offset; i++)
+		if (sql[i] == '\n')
 		{
-			(*line)++;
-			line_start = p + 1;
+			out->pos_line++;
+			out->pos_line_start = i + 1;
 		}
-	*col = pg_mbstrlen_with_len(line_start, sql + offset - line_start) + 1;
+	out->pos_offset = offset;
+	*line = out->pos_line;
+	*col = pg_mbstrlen_with_len(sql + out->pos_line_start,
+								offset - out->pos_line_start) + 1;
 }
 
 static void
@@ -207,7 +223,7 @@ emit_row(CheckOutput *out, int statement_no, ScriptStatement *s,
 	int			col;
 
 	memset(nulls, 0, sizeof(nulls));
-	line_and_column(out->sql,
+	line_and_column(out,
 					migguard_statement_offset(out->sql, s->offset, s->len),
 					&line, &col);
 
@@ -330,6 +346,9 @@ migguard_check(PG_FUNCTION_ARGS)
 	mg_init_materialized_srf(fcinfo);
 	out.rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	out.sql = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	out.pos_offset = 0;
+	out.pos_line = 1;
+	out.pos_line_start = 0;
 
 	migguard_dry_run = true;
 	migguard_script_relations = NIL;
