@@ -60,6 +60,32 @@ typedef struct AuditEntry
 static MemoryContext audit_context = NULL;
 static List *open_entries = NIL;	/* innermost last */
 
+/*
+ * The audit's SPI statements, parsed and planned once per backend; the plan
+ * cache revalidates them when change_log or the catalogs change.
+ */
+static SPIPlanPtr insert_plan = NULL;
+static SPIPlanPtr ddl_objects_plan = NULL;
+static SPIPlanPtr dropped_objects_plan = NULL;
+
+/* Call between SPI_connect and SPI_finish. */
+static SPIPlanPtr
+kept_plan(SPIPlanPtr *plan, const char *sql, int nargs, Oid *types)
+{
+	if (*plan == NULL)
+	{
+		SPIPlanPtr	prepared = SPI_prepare(sql, nargs, types);
+
+		if (prepared == NULL)
+			elog(ERROR, "could not prepare migguard audit query: %s",
+				 SPI_result_code_string(SPI_result));
+		if (SPI_keepplan(prepared) != 0)
+			elog(ERROR, "could not keep migguard audit query");
+		*plan = prepared;
+	}
+	return *plan;
+}
+
 static MemoryContext
 audit_memory(void)
 {
@@ -432,7 +458,8 @@ insert_row(AuditEntry *entry, Oid owner)
 	{
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");
-		if (SPI_execute_with_args(sql, 16, types, values, nulls, false, 0) != SPI_OK_INSERT)
+		if (SPI_execute_plan(kept_plan(&insert_plan, sql, 16, types),
+							 values, nulls, false, 0) != SPI_OK_INSERT)
 			elog(ERROR, "could not insert into migguard.change_log");
 		SPI_finish();
 	}
@@ -478,7 +505,7 @@ migguard_audit_end(void)
 
 /* Append {type, schema, identity} for each row of an event-trigger SRF. */
 static void
-collect_objects(const char *query)
+collect_objects(SPIPlanPtr *plan, const char *query)
 {
 	AuditEntry *entry;
 	MemoryContext old;
@@ -489,7 +516,7 @@ collect_objects(const char *query)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute(query, true, 0) != SPI_OK_SELECT)
+	if (SPI_execute_plan(kept_plan(plan, query, 0, NULL), NULL, NULL, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read event trigger objects");
 
 	old = MemoryContextSwitchTo(audit_memory());
@@ -517,7 +544,8 @@ migguard_on_ddl_command_end(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_EVENT_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("migguard.on_ddl_command_end() must be called as an event trigger")));
-	collect_objects("SELECT object_type, schema_name, object_identity "
+	collect_objects(&ddl_objects_plan,
+					"SELECT object_type, schema_name, object_identity "
 					"FROM pg_catalog.pg_event_trigger_ddl_commands() "
 					"WHERE NOT in_extension");
 	PG_RETURN_NULL();
@@ -533,7 +561,8 @@ migguard_on_sql_drop(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_E_R_I_E_EVENT_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("migguard.on_sql_drop() must be called as an event trigger")));
 	/* Only what the statement names or cascades to; not its TOAST or types. */
-	collect_objects("SELECT object_type, schema_name, object_identity "
+	collect_objects(&dropped_objects_plan,
+					"SELECT object_type, schema_name, object_identity "
 					"FROM pg_catalog.pg_event_trigger_dropped_objects() "
 					"WHERE (original OR normal) "
 					"AND object_type OPERATOR(pg_catalog.<>) 'type' "
