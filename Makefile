@@ -56,3 +56,8 @@ include $(PGXS)
 # PGXS does not track header dependencies: every object depends on them all.
 $(OBJS): $(wildcard src/*.h)
 include client/client.mk
+
+# Benchmarks against plain PostgreSQL and pgaudit (bench/RESULTS.md).
+.PHONY: bench
+bench:
+	bench/run

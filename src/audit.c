@@ -106,6 +106,11 @@ migguard_is_ddl(Node *parsetree)
 {
 	switch (nodeTag(parsetree))
 	{
+		/* The commonest utility statements, answered on the fast path. */
+		case T_TransactionStmt:
+		case T_VariableSetStmt:
+		case T_VariableShowStmt:
+			return false;
 		case T_ExecuteStmt:
 		case T_PrepareStmt:
 		case T_ExplainStmt:

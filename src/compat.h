@@ -64,21 +64,6 @@
 	pg_class_aclcheck((relid), (roleid), (mode))
 #endif
 
-/* RelFileNode became RelFileLocator in 16. */
-#if PG_VERSION_NUM >= 160000
-#include "storage/relfilelocator.h"
-typedef RelFileLocator MgRelFile;
-#define MG_RELFILE_SET(rf, spc, db, rel) \
-	((rf).spcOid = (spc), (rf).dbOid = (db), (rf).relNumber = (rel))
-#define mg_relpath(rf, backend, fork) relpathbackend((rf), (backend), (fork))
-#else
-#include "storage/relfilenode.h"
-typedef RelFileNode MgRelFile;
-#define MG_RELFILE_SET(rf, spc, db, rel) \
-	((rf).spcNode = (spc), (rf).dbNode = (db), (rf).relNode = (rel))
-#define mg_relpath(rf, backend, fork) relpathbackend((rf), (backend), (fork))
-#endif
-
 /* The *Recurse ALTER TABLE subcommands disappeared in 16. */
 #if PG_VERSION_NUM >= 160000
 #define MG_IS_ADD_COLUMN(t)		((t) == AT_AddColumn)
@@ -154,11 +139,9 @@ typedef RelFileNode MgRelFile;
 
 /* Backends are numbered by ProcNumber from 17 (BackendId before). */
 #if PG_VERSION_NUM >= 170000
-#define MG_INVALID_BACKEND INVALID_PROC_NUMBER
 #define MG_VXID_HAS_BACKEND(vxid) ((vxid).procNumber != INVALID_PROC_NUMBER)
 #define mg_vxid_proc(vxid) ProcNumberGetProc((vxid).procNumber)
 #else
-#define MG_INVALID_BACKEND InvalidBackendId
 #define MG_VXID_HAS_BACKEND(vxid) ((vxid).backendId != InvalidBackendId)
 #define mg_vxid_proc(vxid) BackendIdGetProc((vxid).backendId)
 #endif

@@ -89,6 +89,7 @@ static ProcessUtility_hook_type prev_ProcessUtility = NULL;
 
 static void migguard_ProcessUtility(MG_PROCESS_UTILITY_PARAMS);
 static bool migguard_may_check(ProcessUtilityContext context);
+static void guard_statement(MG_PROCESS_UTILITY_PARAMS);
 static void define_settings(void);
 
 void
@@ -266,8 +267,28 @@ run_next(MG_PROCESS_UTILITY_PARAMS)
 		standard_ProcessUtility(MG_PROCESS_UTILITY_ARGS);
 }
 
+/*
+ * The hook.  Every utility statement of every session comes through here,
+ * so the test stays small: one integer compare and node-tag switches, no
+ * allocation, no catalog access, no PG_TRY, and the statements worth a look
+ * go on to a separate function whose set-up the others never pay for.
+ */
 static void
 migguard_ProcessUtility(MG_PROCESS_UTILITY_PARAMS)
+{
+	Node	   *parsetree = pstmt->utilityStmt;
+
+	if (migguard_mode == MG_MODE_OFF ||
+		!(migguard_is_checked_statement(parsetree) || migguard_is_ddl(parsetree)) ||
+		!migguard_may_check(context))
+		run_next(MG_PROCESS_UTILITY_ARGS);
+	else
+		guard_statement(MG_PROCESS_UTILITY_ARGS);
+}
+
+/* Classify, judge, act, then run the statement under audit and lock guard. */
+static pg_noinline void
+guard_statement(MG_PROCESS_UTILITY_PARAMS)
 {
 	Node	   *parsetree = pstmt->utilityStmt;
 	MemoryContext analysis;
@@ -278,18 +299,6 @@ migguard_ProcessUtility(MG_PROCESS_UTILITY_PARAMS)
 	MigguardLockGuard *guard;
 	int			nesting;
 	bool		audited;
-
-	/*
-	 * Fast path: one integer compare and node-tag switches, then straight
-	 * to the next hook.  No allocation, no catalog access, no PG_TRY.
-	 */
-	if (migguard_mode == MG_MODE_OFF ||
-		!(migguard_is_checked_statement(parsetree) || migguard_is_ddl(parsetree)) ||
-		!migguard_may_check(context))
-	{
-		run_next(MG_PROCESS_UTILITY_ARGS);
-		return;
-	}
 
 	/* 0 at top level; more inside functions, procedures and DO blocks. */
 	nesting = context == PROCESS_UTILITY_TOPLEVEL ? 0 : 1;

@@ -17,6 +17,8 @@
  */
 #include "migguard.h"
 
+#include <dirent.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -30,10 +32,12 @@
 #include "catalog/pg_index.h"
 #include "catalog/pg_inherits.h"
 #include "catalog/pg_namespace.h"
+#include "catalog/pg_tablespace_d.h"
 #include "catalog/index.h"
 #include "common/relpath.h"
 #include "executor/tuptable.h"
 #include "miscadmin.h"
+#include "storage/fd.h"
 #include "storage/lmgr.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
@@ -42,28 +46,42 @@
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
 
-/* Bytes in every segment of one fork; 0 when the file does not exist. */
-static int64
-fork_bytes(MgRelFile rf, ForkNumber fork)
+/*
+ * Files are stat()ed relative to their database directory, opened once per
+ * measurement (AllocateDir: closed at abort), so each stat resolves one
+ * file name instead of a whole path.  A measurement covers one partition
+ * tree, which normally lives in one directory.
+ */
+typedef struct SizeWalk
 {
-	char	   *path = mg_relpath(rf, MG_INVALID_BACKEND, fork);
-	char		segpath[MAXPGPATH];
-	int64		total = 0;
+	Oid			spcoid;
+	Oid			dboid;
+	DIR		   *dir;			/* NULL: not opened, or does not exist */
+} SizeWalk;
 
-	for (unsigned int segno = 0;; segno++)
+static int
+walk_dirfd(SizeWalk *walk, Oid spcoid, Oid dboid)
+{
+	if (walk->dir == NULL || walk->spcoid != spcoid || walk->dboid != dboid)
 	{
-		struct stat st;
+		char	   *path = GetDatabasePath(dboid, spcoid);
 
-		if (segno == 0)
-			snprintf(segpath, sizeof(segpath), "%s", path);
-		else
-			snprintf(segpath, sizeof(segpath), "%s.%u", path, segno);
-		if (stat(segpath, &st) < 0)
-			break;
-		total += st.st_size;
+		if (walk->dir != NULL)
+			FreeDir(walk->dir);
+		walk->dir = AllocateDir(path);
+		walk->spcoid = spcoid;
+		walk->dboid = dboid;
+		pfree(path);
 	}
-	pfree(path);
-	return total;
+	return walk->dir != NULL ? dirfd(walk->dir) : -1;
+}
+
+static void
+walk_end(SizeWalk *walk)
+{
+	if (walk->dir != NULL)
+		FreeDir(walk->dir);
+	walk->dir = NULL;
 }
 
 /* What measuring a relation needs from pg_class: one syscache lookup. */
@@ -73,8 +91,44 @@ typedef struct StorageFacts
 	char		relpersistence;
 	bool		has_file;		/* not temp, not a mapped catalog */
 	Oid			toastid;
-	MgRelFile	rf;
+	Oid			spcoid;
+	Oid			dboid;
+	Oid			filenode;
 } StorageFacts;
+
+/*
+ * Bytes in every segment of one fork; 0 when the file does not exist.  As
+ * md.c does, the walk stops at the first segment shorter than a full one:
+ * only a full segment can have a successor (a later one left by a
+ * truncation is empty).
+ */
+static int64
+fork_bytes(SizeWalk *walk, const StorageFacts *facts, ForkNumber fork)
+{
+	int			fd = walk_dirfd(walk, facts->spcoid, facts->dboid);
+	char		name[MAXPGPATH];
+	int			len;
+	int64		total = 0;
+
+	if (fork == MAIN_FORKNUM)
+		len = snprintf(name, sizeof(name), "%u", facts->filenode);
+	else
+		len = snprintf(name, sizeof(name), "%u_%s", facts->filenode, forkNames[fork]);
+
+	for (unsigned int segno = 0;; segno++)
+	{
+		struct stat st;
+
+		if (segno > 0)
+			snprintf(name + len, sizeof(name) - len, ".%u", segno);
+		if (fstatat(fd, name, &st, 0) < 0)
+			break;
+		total += st.st_size;
+		if (st.st_size < (off_t) RELSEG_SIZE * BLCKSZ)
+			break;
+	}
+	return total;
+}
 
 static bool
 storage_facts(Oid relid, StorageFacts *facts)
@@ -91,33 +145,33 @@ storage_facts(Oid relid, StorageFacts *facts)
 	/* Temp tables are exempt; mapped catalogs have no relfilenode here. */
 	facts->has_file = cls->relpersistence != RELPERSISTENCE_TEMP &&
 		OidIsValid(cls->relfilenode);
-	MG_RELFILE_SET(facts->rf,
-				   OidIsValid(cls->reltablespace) ? cls->reltablespace : MyDatabaseTableSpace,
-				   cls->relisshared ? InvalidOid : MyDatabaseId,
-				   cls->relfilenode);
+	facts->spcoid = OidIsValid(cls->reltablespace) ? cls->reltablespace :
+		(cls->relisshared ? GLOBALTABLESPACE_OID : MyDatabaseTableSpace);
+	facts->dboid = cls->relisshared ? InvalidOid : MyDatabaseId;
+	facts->filenode = cls->relfilenode;
 	ReleaseSysCache(tup);
 	return true;
 }
 
 /* Every fork of one relation's files (the init fork only when unlogged). */
 static int64
-forks_bytes(const StorageFacts *facts)
+forks_bytes(SizeWalk *walk, const StorageFacts *facts)
 {
 	if (!facts->has_file)
 		return 0;
-	return fork_bytes(facts->rf, MAIN_FORKNUM) +
-		fork_bytes(facts->rf, FSM_FORKNUM) +
-		fork_bytes(facts->rf, VISIBILITYMAP_FORKNUM) +
+	return fork_bytes(walk, facts, MAIN_FORKNUM) +
+		fork_bytes(walk, facts, FSM_FORKNUM) +
+		fork_bytes(walk, facts, VISIBILITYMAP_FORKNUM) +
 		(facts->relpersistence == RELPERSISTENCE_UNLOGGED ?
-		 fork_bytes(facts->rf, INIT_FORKNUM) : 0);
+		 fork_bytes(walk, facts, INIT_FORKNUM) : 0);
 }
 
 static int64
-relation_forks_bytes(Oid relid)
+relation_forks_bytes(SizeWalk *walk, Oid relid)
 {
 	StorageFacts facts;
 
-	return storage_facts(relid, &facts) ? forks_bytes(&facts) : 0;
+	return storage_facts(relid, &facts) ? forks_bytes(walk, &facts) : 0;
 }
 
 /*
@@ -126,7 +180,7 @@ relation_forks_bytes(Oid relid)
  * it; the pg_index scan is the fallback for anything unusual.
  */
 static int64
-toast_index_bytes(Oid heapid, Oid toastid)
+toast_index_bytes(SizeWalk *walk, Oid heapid, Oid toastid)
 {
 	char		name[NAMEDATALEN];
 	Oid			indexid;
@@ -139,14 +193,14 @@ toast_index_bytes(Oid heapid, Oid toastid)
 	snprintf(name, sizeof(name), "pg_toast_%u_index", heapid);
 	indexid = get_relname_relid(name, PG_TOAST_NAMESPACE);
 	if (OidIsValid(indexid) && IndexGetRelation(indexid, true) == toastid)
-		return relation_forks_bytes(indexid);
+		return relation_forks_bytes(walk, indexid);
 
 	indrel = table_open(IndexRelationId, AccessShareLock);
 	ScanKeyInit(&key, Anum_pg_index_indrelid, BTEqualStrategyNumber,
 				F_OIDEQ, ObjectIdGetDatum(toastid));
 	scan = systable_beginscan(indrel, IndexIndrelidIndexId, true, NULL, 1, &key);
 	while (HeapTupleIsValid(tup = systable_getnext(scan)))
-		total += relation_forks_bytes(((Form_pg_index) GETSTRUCT(tup))->indexrelid);
+		total += relation_forks_bytes(walk, ((Form_pg_index) GETSTRUCT(tup))->indexrelid);
 	systable_endscan(scan);
 	table_close(indrel, AccessShareLock);
 	return total;
@@ -154,13 +208,13 @@ toast_index_bytes(Oid heapid, Oid toastid)
 
 /* pg_table_size of one relation with storage, from its pg_class facts. */
 static int64
-table_bytes(Oid relid, const StorageFacts *facts)
+table_bytes(SizeWalk *walk, Oid relid, const StorageFacts *facts)
 {
-	int64		total = forks_bytes(facts);
+	int64		total = forks_bytes(walk, facts);
 
 	if (OidIsValid(facts->toastid))
-		total += relation_forks_bytes(facts->toastid) +
-			toast_index_bytes(relid, facts->toastid);
+		total += relation_forks_bytes(walk, facts->toastid) +
+			toast_index_bytes(walk, relid, facts->toastid);
 	return total;
 }
 
@@ -172,6 +226,7 @@ table_bytes(Oid relid, const StorageFacts *facts)
 int64
 migguard_relation_size(Oid relid)
 {
+	SizeWalk	walk = {0};
 	StorageFacts facts;
 	List	   *children;
 	ListCell   *lc;
@@ -180,7 +235,11 @@ migguard_relation_size(Oid relid)
 	if (!storage_facts(relid, &facts))
 		return 0;
 	if (facts.relkind != RELKIND_PARTITIONED_TABLE)
-		return table_bytes(relid, &facts);
+	{
+		total = table_bytes(&walk, relid, &facts);
+		walk_end(&walk);
+		return total;
+	}
 
 	children = find_all_inheritors(relid, NoLock, NULL);
 	foreach(lc, children)
@@ -189,8 +248,9 @@ migguard_relation_size(Oid relid)
 
 		if (storage_facts(child, &facts) &&
 			(facts.relkind == RELKIND_RELATION || facts.relkind == RELKIND_MATVIEW))
-			total += table_bytes(child, &facts);
+			total += table_bytes(&walk, child, &facts);
 	}
+	walk_end(&walk);
 	list_free(children);
 	return total;
 }
