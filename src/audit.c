@@ -29,17 +29,21 @@
 #include "catalog/pg_type.h"
 #include "commands/event_trigger.h"
 #include "commands/extension.h"
+#include "executor/executor.h"
 #include "executor/spi.h"
+#include "funcapi.h"
 #include "miscadmin.h"
 #include "storage/lock.h"
 #include "tcop/utility.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
+#include "utils/inval.h"
 #include "utils/json.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
+#include "utils/tuplestore.h"
 
 typedef struct AuditEntry
 {
@@ -61,12 +65,10 @@ static MemoryContext audit_context = NULL;
 static List *open_entries = NIL;	/* innermost last */
 
 /*
- * The audit's SPI statements, parsed and planned once per backend; the plan
- * cache revalidates them when change_log or the catalogs change.
+ * The audit's INSERT, parsed and planned once per backend; the plan cache
+ * revalidates it when change_log or the catalogs change.
  */
 static SPIPlanPtr insert_plan = NULL;
-static SPIPlanPtr ddl_objects_plan = NULL;
-static SPIPlanPtr dropped_objects_plan = NULL;
 
 /* Call between SPI_connect and SPI_finish. */
 static SPIPlanPtr
@@ -136,21 +138,50 @@ relation_owner(Oid relid)
 }
 
 /*
+ * migguard.change_log, once found to be the extension's, and its owner.
+ * Any invalidation of that relation (DROP EXTENSION, ALTER ... OWNER, a
+ * rolled-back CREATE EXTENSION) forgets it, so the pg_extension scan runs
+ * once per backend instead of once per DDL statement.
+ */
+static Oid	known_change_log = InvalidOid;
+static Oid	known_change_log_owner = InvalidOid;
+
+static void
+forget_change_log(Datum arg, Oid relid)
+{
+	if (relid == InvalidOid || relid == known_change_log)
+		known_change_log = InvalidOid;
+}
+
+/*
  * The owner of migguard.change_log, who writes the rows; InvalidOid when
  * nothing is to be written (audit off, or no extension in this database).
  */
 static Oid
 change_log_owner(void)
 {
+	static bool callback_registered = false;
 	Oid			nspid;
 	Oid			relid;
 
-	if (!migguard_audit_enabled || creating_extension ||
-		!OidIsValid(get_extension_oid("migguard", true)))
+	if (!migguard_audit_enabled || creating_extension)
 		return InvalidOid;
+	if (OidIsValid(known_change_log))
+		return known_change_log_owner;
+
 	nspid = get_namespace_oid("migguard", true);
 	relid = OidIsValid(nspid) ? get_relname_relid("change_log", nspid) : InvalidOid;
-	return OidIsValid(relid) ? relation_owner(relid) : InvalidOid;
+	if (!OidIsValid(relid) || !OidIsValid(get_extension_oid("migguard", true)))
+		return InvalidOid;
+
+	if (!callback_registered)
+	{
+		CacheRegisterRelcacheCallback(forget_change_log, (Datum) 0);
+		callback_registered = true;
+	}
+	known_change_log_owner = relation_owner(relid);
+	known_change_log = relid;
+	return known_change_log_owner;
 }
 
 static void
@@ -508,36 +539,100 @@ migguard_audit_end(void)
  * ----------------------------------------------------------------
  */
 
-/* Append {type, schema, identity} for each row of an event-trigger SRF. */
-static void
-collect_objects(SPIPlanPtr *plan, const char *query)
+/*
+ * Event-trigger set-returning functions are called directly, in
+ * materialize mode, as the executor would: no SPI, no query text, so
+ * nothing here depends on the caller's search_path, and no executor is
+ * started for every DDL statement.
+ */
+typedef struct EventRows
 {
-	AuditEntry *entry;
-	MemoryContext old;
+	ExprContext *econtext;
+	Tuplestorestate *rows;
+	TupleTableSlot *slot;
+} EventRows;
 
-	if (open_entries == NIL)
-		return;
-	entry = (AuditEntry *) llast(open_entries);
+static void
+event_rows_begin(EventRows *er, Oid fnoid)
+{
+	FmgrInfo	flinfo;
+	ReturnSetInfo rsinfo;
+	LOCAL_FCINFO(fcinfo, 0);
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute_plan(kept_plan(plan, query, 0, NULL), NULL, NULL, true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not read event trigger objects");
+	er->econtext = CreateStandaloneExprContext();
+	memset(&rsinfo, 0, sizeof(rsinfo));
+	rsinfo.type = T_ReturnSetInfo;
+	rsinfo.econtext = er->econtext;
+	rsinfo.allowedModes = SFRM_Materialize;
+	fmgr_info(fnoid, &flinfo);
+	InitFunctionCallInfoData(*fcinfo, &flinfo, 0, InvalidOid, NULL, (Node *) &rsinfo);
+	(void) FunctionCallInvoke(fcinfo);
+	if (rsinfo.returnMode != SFRM_Materialize || rsinfo.setDesc == NULL)
+		elog(ERROR, "event trigger function %u did not return a materialized set", fnoid);
+	er->rows = rsinfo.setResult;
+	er->slot = MakeSingleTupleTableSlot(rsinfo.setDesc, &TTSOpsMinimalTuple);
+}
 
-	old = MemoryContextSwitchTo(audit_memory());
-	for (uint64 i = 0; i < SPI_processed; i++)
-	{
-		HeapTuple	tup = SPI_tuptable->vals[i];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
+static bool
+event_rows_next(EventRows *er)
+{
+	return er->rows != NULL &&
+		tuplestore_gettupleslot(er->rows, true, false, er->slot);
+}
 
-		appendStringInfoString(&entry->objects, entry->objects.len ? ", {" : "{");
-		append_json_string(&entry->objects, "type", SPI_getvalue(tup, desc, 1));
-		append_json_string(&entry->objects, "schema", SPI_getvalue(tup, desc, 2));
-		append_json_string(&entry->objects, "identity", SPI_getvalue(tup, desc, 3));
-		appendStringInfoChar(&entry->objects, '}');
-	}
+static void
+event_rows_end(EventRows *er)
+{
+	ExecDropSingleTupleTableSlot(er->slot);
+	if (er->rows != NULL)
+		tuplestore_end(er->rows);
+	FreeExprContext(er->econtext, true);
+}
+
+/* The attribute number of a result column, found by name. */
+static AttrNumber
+event_column(EventRows *er, const char *name)
+{
+	TupleDesc	desc = er->slot->tts_tupleDescriptor;
+
+	for (int i = 0; i < desc->natts; i++)
+		if (strcmp(NameStr(TupleDescAttr(desc, i)->attname), name) == 0)
+			return i + 1;
+	elog(ERROR, "event trigger function has no column \"%s\"", name);
+	return InvalidAttrNumber;	/* keep the compiler quiet */
+}
+
+static char *
+event_text(EventRows *er, AttrNumber attno)
+{
+	bool		isnull;
+	Datum		value = slot_getattr(er->slot, attno, &isnull);
+
+	return isnull ? NULL : TextDatumGetCString(value);
+}
+
+static bool
+event_bool(EventRows *er, AttrNumber attno)
+{
+	bool		isnull;
+	Datum		value = slot_getattr(er->slot, attno, &isnull);
+
+	return !isnull && DatumGetBool(value);
+}
+
+/* Append {type, schema, identity} to the innermost open entry. */
+static void
+append_object(const char *type, const char *schema, const char *identity)
+{
+	AuditEntry *entry = (AuditEntry *) llast(open_entries);
+	MemoryContext old = MemoryContextSwitchTo(audit_memory());
+
+	appendStringInfoString(&entry->objects, entry->objects.len ? ", {" : "{");
+	append_json_string(&entry->objects, "type", type);
+	append_json_string(&entry->objects, "schema", schema);
+	append_json_string(&entry->objects, "identity", identity);
+	appendStringInfoChar(&entry->objects, '}');
 	MemoryContextSwitchTo(old);
-	SPI_finish();
 }
 
 PG_FUNCTION_INFO_V1(migguard_on_ddl_command_end);
@@ -549,10 +644,25 @@ migguard_on_ddl_command_end(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_EVENT_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("migguard.on_ddl_command_end() must be called as an event trigger")));
-	collect_objects(&ddl_objects_plan,
-					"SELECT object_type, schema_name, object_identity "
-					"FROM pg_catalog.pg_event_trigger_ddl_commands() "
-					"WHERE NOT in_extension");
+	if (open_entries != NIL)
+	{
+		EventRows	er;
+		AttrNumber	type,
+					schema,
+					identity,
+					in_extension;
+
+		event_rows_begin(&er, F_PG_EVENT_TRIGGER_DDL_COMMANDS);
+		type = event_column(&er, "object_type");
+		schema = event_column(&er, "schema_name");
+		identity = event_column(&er, "object_identity");
+		in_extension = event_column(&er, "in_extension");
+		while (event_rows_next(&er))
+			if (!event_bool(&er, in_extension))
+				append_object(event_text(&er, type), event_text(&er, schema),
+							  event_text(&er, identity));
+		event_rows_end(&er);
+	}
 	PG_RETURN_NULL();
 }
 
@@ -565,13 +675,34 @@ migguard_on_sql_drop(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_EVENT_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("migguard.on_sql_drop() must be called as an event trigger")));
-	/* Only what the statement names or cascades to; not its TOAST or types. */
-	collect_objects(&dropped_objects_plan,
-					"SELECT object_type, schema_name, object_identity "
-					"FROM pg_catalog.pg_event_trigger_dropped_objects() "
-					"WHERE (original OR normal) "
-					"AND object_type OPERATOR(pg_catalog.<>) 'type' "
-					"AND schema_name IS DISTINCT FROM 'pg_toast'");
+	if (open_entries != NIL)
+	{
+		EventRows	er;
+		AttrNumber	type,
+					schema,
+					identity,
+					original,
+					normal;
+
+		event_rows_begin(&er, F_PG_EVENT_TRIGGER_DROPPED_OBJECTS);
+		type = event_column(&er, "object_type");
+		schema = event_column(&er, "schema_name");
+		identity = event_column(&er, "object_identity");
+		original = event_column(&er, "original");
+		normal = event_column(&er, "normal");
+		while (event_rows_next(&er))
+		{
+			char	   *type_name = event_text(&er, type);
+			char	   *schema_name = event_text(&er, schema);
+
+			/* Only what the statement names or cascades to; not its TOAST or types. */
+			if ((event_bool(&er, original) || event_bool(&er, normal)) &&
+				(type_name == NULL || strcmp(type_name, "type") != 0) &&
+				(schema_name == NULL || strcmp(schema_name, "pg_toast") != 0))
+				append_object(type_name, schema_name, event_text(&er, identity));
+		}
+		event_rows_end(&er);
+	}
 	PG_RETURN_NULL();
 }
 
