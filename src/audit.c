@@ -550,7 +550,12 @@ typedef struct EventRows
 	ExprContext *econtext;
 	Tuplestorestate *rows;
 	TupleTableSlot *slot;
+	AttrNumber	type;			/* the columns both functions have */
+	AttrNumber	schema;
+	AttrNumber	identity;
 } EventRows;
+
+static AttrNumber event_column(EventRows *er, const char *name);
 
 static void
 event_rows_begin(EventRows *er, Oid fnoid)
@@ -571,6 +576,9 @@ event_rows_begin(EventRows *er, Oid fnoid)
 		elog(ERROR, "event trigger function %u did not return a materialized set", fnoid);
 	er->rows = rsinfo.setResult;
 	er->slot = MakeSingleTupleTableSlot(rsinfo.setDesc, &TTSOpsMinimalTuple);
+	er->type = event_column(er, "object_type");
+	er->schema = event_column(er, "schema_name");
+	er->identity = event_column(er, "object_identity");
 }
 
 static bool
@@ -620,17 +628,17 @@ event_bool(EventRows *er, AttrNumber attno)
 	return !isnull && DatumGetBool(value);
 }
 
-/* Append {type, schema, identity} to the innermost open entry. */
+/* Append the current row's {type, schema, identity} to the innermost entry. */
 static void
-append_object(const char *type, const char *schema, const char *identity)
+append_object(EventRows *er)
 {
 	AuditEntry *entry = (AuditEntry *) llast(open_entries);
 	MemoryContext old = MemoryContextSwitchTo(audit_memory());
 
 	appendStringInfoString(&entry->objects, entry->objects.len ? ", {" : "{");
-	append_json_string(&entry->objects, "type", type);
-	append_json_string(&entry->objects, "schema", schema);
-	append_json_string(&entry->objects, "identity", identity);
+	append_json_string(&entry->objects, "type", event_text(er, er->type));
+	append_json_string(&entry->objects, "schema", event_text(er, er->schema));
+	append_json_string(&entry->objects, "identity", event_text(er, er->identity));
 	appendStringInfoChar(&entry->objects, '}');
 	MemoryContextSwitchTo(old);
 }
@@ -647,20 +655,13 @@ migguard_on_ddl_command_end(PG_FUNCTION_ARGS)
 	if (open_entries != NIL)
 	{
 		EventRows	er;
-		AttrNumber	type,
-					schema,
-					identity,
-					in_extension;
+		AttrNumber	in_extension;
 
 		event_rows_begin(&er, F_PG_EVENT_TRIGGER_DDL_COMMANDS);
-		type = event_column(&er, "object_type");
-		schema = event_column(&er, "schema_name");
-		identity = event_column(&er, "object_identity");
 		in_extension = event_column(&er, "in_extension");
 		while (event_rows_next(&er))
 			if (!event_bool(&er, in_extension))
-				append_object(event_text(&er, type), event_text(&er, schema),
-							  event_text(&er, identity));
+				append_object(&er);
 		event_rows_end(&er);
 	}
 	PG_RETURN_NULL();
@@ -678,28 +679,22 @@ migguard_on_sql_drop(PG_FUNCTION_ARGS)
 	if (open_entries != NIL)
 	{
 		EventRows	er;
-		AttrNumber	type,
-					schema,
-					identity,
-					original,
+		AttrNumber	original,
 					normal;
 
 		event_rows_begin(&er, F_PG_EVENT_TRIGGER_DROPPED_OBJECTS);
-		type = event_column(&er, "object_type");
-		schema = event_column(&er, "schema_name");
-		identity = event_column(&er, "object_identity");
 		original = event_column(&er, "original");
 		normal = event_column(&er, "normal");
 		while (event_rows_next(&er))
 		{
-			char	   *type_name = event_text(&er, type);
-			char	   *schema_name = event_text(&er, schema);
+			char	   *type = event_text(&er, er.type);
+			char	   *schema = event_text(&er, er.schema);
 
 			/* Only what the statement names or cascades to; not its TOAST or types. */
 			if ((event_bool(&er, original) || event_bool(&er, normal)) &&
-				(type_name == NULL || strcmp(type_name, "type") != 0) &&
-				(schema_name == NULL || strcmp(schema_name, "pg_toast") != 0))
-				append_object(type_name, schema_name, event_text(&er, identity));
+				(type == NULL || strcmp(type, "type") != 0) &&
+				(schema == NULL || strcmp(schema, "pg_toast") != 0))
+				append_object(&er);
 		}
 		event_rows_end(&er);
 	}
