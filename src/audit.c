@@ -101,18 +101,18 @@ audit_memory(void)
 /*
  * Whether a statement is a schema change worth a row: PostgreSQL's own
  * log_statement = 'ddl' classification.  Statements that merely look up a
- * prepared statement or wrap a query are not.
+ * prepared statement or wrap a query are not; nor, answered here without
+ * GetCommandLogLevel because every transaction has them, are BEGIN/COMMIT,
+ * SET and SHOW.
  */
 bool
 migguard_is_ddl(Node *parsetree)
 {
 	switch (nodeTag(parsetree))
 	{
-		/* The commonest utility statements, answered on the fast path. */
 		case T_TransactionStmt:
 		case T_VariableSetStmt:
 		case T_VariableShowStmt:
-			return false;
 		case T_ExecuteStmt:
 		case T_PrepareStmt:
 		case T_ExplainStmt:

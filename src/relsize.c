@@ -6,7 +6,8 @@
  *
  * Size follows pg_table_size: every fork of the heap plus its TOAST table
  * and TOAST index, indexes excluded, summed over all partitions.  It is
- * measured from the files (stat of every segment), not from pg_class
+ * measured from the files (a stat of each segment, up to the first short
+ * one, as md.c counts them), not from pg_class
  * estimates that go stale after a bulk load, and it needs no lock on the
  * relation: the file names come from the catalog through the syscache.  A
  * file that disappears under a concurrent rewrite counts as empty; the
