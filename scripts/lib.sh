@@ -35,8 +35,11 @@ set -euo pipefail
 
 MIGGUARD_PG_MAJOR="${MIGGUARD_PG_MAJOR:-15}"
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-PG_CONFIG="/usr/lib/postgresql/${MIGGUARD_PG_MAJOR}/bin/pg_config"
-PG_BINDIR="/usr/lib/postgresql/${MIGGUARD_PG_MAJOR}/bin"
+# MIGGUARD_PG_CONFIG points the scripts at another installation, such as a
+# private copy of Debian's tree (PostgreSQL is relocatable), so that several
+# checkouts can build and test at once without sharing one install.
+PG_CONFIG="${MIGGUARD_PG_CONFIG:-/usr/lib/postgresql/${MIGGUARD_PG_MAJOR}/bin/pg_config}"
+PG_BINDIR="$(dirname "$PG_CONFIG")"
 
 # Debian packages: server, headers for PGXS, client, pgTAP and pg_prove, the
 # Perl modules PostgreSQL's TAP framework needs, a C toolchain, and Django,
