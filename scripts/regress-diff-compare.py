@@ -1,0 +1,262 @@
+#!/usr/bin/env python3
+#
+# scripts/regress-diff-compare.py -- the comparison step of
+# scripts/regress-diff.sh: PostgreSQL's regression outputs of one migguard
+# run against those of the plain runs, one test per regression file.
+#
+#   regress-diff-compare.py --schedule FILE --expected-differences FILE
+#       --mode MODE --plain DIR [--plain DIR] RUNDIR
+#
+# For each test of the schedule (not the "ignore:" ones, not migguard_setup)
+# it diffs results/NAME.out of each plain run with that of RUNDIR (GNU diff,
+# -U0), then
+#   1. removes migguard's own WARNING blocks from the lines only the migguard
+#      run has: a "WARNING:  " line followed by "DETAIL:  Rule <name>: ",
+#      and the lines after it up to the next server message line (ERROR:,
+#      NOTICE:, ...) or the end of the inserted run; these are the
+#      continuation lines of its DETAIL and HINT;
+#   2. allows the changed lines that an entry of the expected-differences
+#      file explains for this test and mode (see that file's header);
+# and passes when nothing is left against at least one plain run (the core
+# suite is not fully deterministic; see regress-diff.sh). Every other
+# difference fails the test and is printed (capped; the whole list is in
+# RUNDIR/regressdiff.diffs). A crash in the server log of RUNDIR
+# ("terminated by signal", "TRAP:", "PANIC:") fails the mode.
+#
+# Output ends with
+#   regressdiff MODE: N passed, N failed
+# and a line "REGRESSDIFF MODE PASSED FAILED" for scripts/test.sh.
+# Exit status 0 when nothing failed.
+
+import argparse
+import glob
+import os
+import re
+import subprocess
+import sys
+
+WARNING_START = re.compile(r"^WARNING:  ")
+RULE_DETAIL = re.compile(r"^DETAIL:  Rule [a-z0-9_]+: ")
+# A line that starts another server message: it ends a WARNING block.
+MESSAGE_LINE = re.compile(r"^(ERROR|WARNING|NOTICE|INFO|LOG|FATAL|PANIC|DEBUG[1-5]?):  ")
+HUNK_HEADER = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
+CRASH = re.compile(r"terminated by signal|TRAP:|PANIC:")
+
+PRINT_LINES_PER_TEST = 40
+PRINT_LINES_TOTAL = 600
+
+
+def parse_schedule(path):
+    tests, ignored = [], set()
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            line = line.split("#", 1)[0].strip()
+            if line.startswith("test:"):
+                tests.extend(line[len("test:"):].split())
+            elif line.startswith("ignore:"):
+                ignored.update(line[len("ignore:"):].split())
+    return [t for t in tests if t not in ignored and t != "migguard_setup"], ignored
+
+
+class Entry:
+    def __init__(self, where):
+        self.where = where
+        self.tests = []
+        self.modes = []
+        self.matches = []
+        self.reason = ""
+        self.used = False
+
+    def applies(self, test, mode):
+        return test in self.tests and ("*" in self.modes or mode in self.modes)
+
+    def explains(self, line):
+        return any(m.search(line) for m in self.matches)
+
+
+def parse_expected(path):
+    """Entries of blank-line separated "key: value" blocks (see the file)."""
+    entries, cur = [], None
+    with open(path, encoding="utf-8") as f:
+        for n, raw in enumerate(f, 1):
+            line = raw.rstrip("\n")
+            if line.startswith("#"):
+                continue
+            if not line.strip():
+                cur = None
+                continue
+            key, sep, value = line.partition(": ")
+            if not sep:
+                sys.exit("%s:%d: expected \"key: value\"" % (path, n))
+            if cur is None:
+                cur = Entry("%s:%d" % (path, n))
+                entries.append(cur)
+            if key == "test":
+                cur.tests.extend(value.split())
+            elif key == "modes":
+                cur.modes.extend(value.split())
+            elif key == "match":
+                try:
+                    cur.matches.append(re.compile(value))
+                except re.error as e:
+                    sys.exit("%s:%d: bad pattern: %s" % (path, n, e))
+            elif key == "reason":
+                cur.reason = (cur.reason + " " + value).strip()
+            else:
+                sys.exit("%s:%d: unknown key %r" % (path, n, key))
+    for e in entries:
+        if not (e.tests and e.modes and e.matches and e.reason):
+            sys.exit("%s: an entry needs test, modes, match and reason" % e.where)
+    return entries
+
+
+def read_lines(path):
+    with open(path, encoding="utf-8", errors="replace") as f:
+        return f.read().split("\n")
+
+
+def diff_hunks(old, new):
+    """GNU diff -U0 of two files as [(header, deleted, inserted)]."""
+    p = subprocess.run(["diff", "-U0", old, new], stdout=subprocess.PIPE,
+                       encoding="utf-8", errors="replace")
+    if p.returncode > 1:
+        raise RuntimeError("diff %s %s failed" % (old, new))
+    hunks, cur = [], None
+    for line in p.stdout.split("\n"):
+        if line.startswith("--- ") or line.startswith("+++ "):
+            if cur is None:
+                continue
+        m = HUNK_HEADER.match(line)
+        if m:
+            cur = (line, [], [])
+            hunks.append(cur)
+        elif cur is not None and line.startswith("-"):
+            cur[1].append(line[1:])
+        elif cur is not None and line.startswith("+"):
+            cur[2].append(line[1:])
+    return hunks
+
+
+def strip_warning_blocks(inserted):
+    """The inserted lines without migguard's WARNING blocks."""
+    kept, i = [], 0
+    while i < len(inserted):
+        if (WARNING_START.match(inserted[i]) and i + 1 < len(inserted)
+                and RULE_DETAIL.match(inserted[i + 1])):
+            i += 2
+            while i < len(inserted) and not MESSAGE_LINE.match(inserted[i]):
+                i += 1
+            continue
+        kept.append(inserted[i])
+        i += 1
+    return kept
+
+
+def unexplained(test, mode, plain_out, run_out, entries):
+    """Hunks ([(header, lines)]) of run_out against plain_out left after the
+    filter and the expected differences."""
+    left = []
+    for header, deleted, inserted in diff_hunks(plain_out, run_out):
+        lines = ["-" + l for l in deleted] + \
+            ["+" + l for l in strip_warning_blocks(inserted)]
+        rest = []
+        for l in lines:
+            hit = None
+            for e in entries:
+                if e.applies(test, mode) and e.explains(l):
+                    hit = e
+                    break
+            if hit is None:
+                rest.append(l)
+            else:
+                hit.used = True
+        if rest:
+            left.append((header, rest))
+    return left
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--schedule", required=True)
+    ap.add_argument("--expected-differences", required=True)
+    ap.add_argument("--mode", required=True)
+    ap.add_argument("--plain", action="append", required=True)
+    ap.add_argument("rundir")
+    args = ap.parse_args()
+
+    tests, _ = parse_schedule(args.schedule)
+    entries = parse_expected(args.expected_differences)
+    mode = args.mode
+    passed = failed = 0
+    printed = 0
+    unstable = []
+    report_path = os.path.join(args.rundir, "regressdiff.diffs")
+    report = open(report_path, "w", encoding="utf-8")
+
+    print("\n===== regressdiff %s: PostgreSQL's regression outputs, plain vs. "
+          "migguard.mode = %s =====" % (mode, mode))
+    for test in tests:
+        run_out = os.path.join(args.rundir, "results", test + ".out")
+        plain_outs = [os.path.join(p, "results", test + ".out") for p in args.plain]
+        missing = [p for p in [run_out] + plain_outs if not os.path.exists(p)]
+        if missing:
+            failed += 1
+            msg = "FAILED %s: no output %s" % (test, " ".join(missing))
+            print(msg)
+            report.write(msg + "\n")
+            continue
+        if len(plain_outs) > 1 and read_lines(plain_outs[0]) != read_lines(plain_outs[1]):
+            unstable.append(test)
+        best = None
+        for p in plain_outs:
+            left = unexplained(test, mode, p, run_out, entries)
+            if best is None or sum(len(h[1]) for h in left) < sum(len(h[1]) for h in best[1]):
+                best = (p, left)
+            if not left:
+                break
+        if not best[1]:
+            passed += 1
+            continue
+        failed += 1
+        nlines = sum(len(h[1]) for h in best[1])
+        head = "FAILED %s (%s): %d unexplained changed lines against %s" % (
+            test, mode, nlines, best[0])
+        print(head)
+        report.write(head + "\n")
+        shown = 0
+        for header, lines in best[1]:
+            report.write(header + "\n" + "\n".join(lines) + "\n")
+            for l in [header] + lines:
+                if shown < PRINT_LINES_PER_TEST and printed < PRINT_LINES_TOTAL:
+                    print("    " + l)
+                    shown += 1
+                    printed += 1
+        if shown < nlines + len(best[1]):
+            print("    [... more in %s]" % report_path)
+
+    crashes = []
+    for log in glob.glob(os.path.join(args.rundir, "log", "*.log")):
+        with open(log, encoding="utf-8", errors="replace") as f:
+            crashes.extend(l.rstrip("\n") for l in f if CRASH.search(l))
+    if crashes:
+        failed += 1
+        print("FAILED %s: the server crashed:" % mode)
+        for l in crashes[:20]:
+            print("    " + l)
+        report.write("server crashes:\n" + "\n".join(crashes) + "\n")
+
+    stale = [e for e in entries if "*" in e.modes or mode in e.modes]
+    stale = [e for e in stale if not e.used and any(t in tests for t in e.tests)]
+    for e in stale:
+        print("note: expected difference at %s (%s) did not occur in mode %s"
+              % (e.where, " ".join(e.tests), mode))
+    if unstable:
+        print("note: tests whose two plain outputs differ: %s" % " ".join(unstable))
+    report.close()
+    print("regressdiff %s: %d passed, %d failed" % (mode, passed, failed))
+    print("REGRESSDIFF %s %d %d" % (mode, passed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
