@@ -10,13 +10,15 @@
 # For each test of the schedule (not the "ignore:" ones, not migguard_setup)
 # it diffs results/NAME.out of each plain run with that of RUNDIR (GNU diff,
 # -U0), then
-#   1. removes migguard's own WARNING blocks from the lines only the migguard
-#      run has: a "WARNING:  " line followed by "DETAIL:  Rule <name>: ",
-#      and the lines after it up to the next server message line (ERROR:,
-#      NOTICE:, ...) or the end of the inserted run; these are the
-#      continuation lines of its DETAIL and HINT;
-#   2. allows the changed lines that an entry of the expected-differences
-#      file explains for this test and mode (see that file's header);
+#   1. removes migguard's own WARNING blocks: a "WARNING:  " line followed by
+#      "DETAIL:  Rule <name>: " and the continuation lines of its DETAIL and
+#      HINT (where those end is found against the plain output, see
+#      strip_warning_blocks());
+#   2. within each remaining hunk, cancels lines that differ only in blanks
+#      (psql's column padding changes when a listing has one more row);
+#   3. allows the changed lines that an entry of the expected-differences
+#      file explains for this test and mode (see that file's header), and a
+#      "(N rows)" line that changes by as many rows as were explained;
 # and passes when nothing is left against at least one plain run (the core
 # suite is not fully deterministic; see regress-diff.sh). Every other
 # difference fails the test and is printed (capped; the whole list is in
@@ -34,6 +36,7 @@ import os
 import re
 import subprocess
 import sys
+from collections import Counter
 
 WARNING_START = re.compile(r"^WARNING:  ")
 RULE_DETAIL = re.compile(r"^DETAIL:  Rule [a-z0-9_]+: ")
@@ -111,18 +114,25 @@ def parse_expected(path):
 
 
 def read_lines(path):
-    with open(path, encoding="utf-8", errors="replace") as f:
-        return f.read().split("\n")
+    # newline="": a "\r" inside a line stays in it; surrogateescape: bytes
+    # that are not UTF-8 (encoding tests) come back out unchanged.
+    with open(path, encoding="utf-8", errors="surrogateescape", newline="") as f:
+        text = f.read()
+    # The lines; psql ends the last one with a newline too.
+    if text.endswith("\n"):
+        text = text[:-1]
+    return text.split("\n")
 
 
 def diff_hunks(old, new):
     """GNU diff -U0 of two files as [(header, deleted, inserted)]."""
     p = subprocess.run(["diff", "-U0", old, new], stdout=subprocess.PIPE,
-                       encoding="utf-8", errors="replace")
+                       encoding="utf-8", errors="surrogateescape")
     if p.returncode > 1:
         raise RuntimeError("diff %s %s failed" % (old, new))
     hunks, cur = [], None
     for line in p.stdout.split("\n"):
+        # (diff ends each line with "\n" only; a "\r" stays in its line.)
         if line.startswith("--- ") or line.startswith("+++ "):
             if cur is None:
                 continue
@@ -137,30 +147,112 @@ def diff_hunks(old, new):
     return hunks
 
 
-def strip_warning_blocks(inserted):
-    """The inserted lines without migguard's WARNING blocks."""
+def write_lines(path, lines):
+    with open(path, "w", encoding="utf-8", errors="surrogateescape", newline="") as f:
+        f.write("".join(l + "\n" for l in lines))
+
+
+def alignment(plain_out, run_out, n):
+    """For each of the n lines of run_out, the index of the plain_out line
+    GNU diff pairs it with, or None for a line only run_out has."""
+    match = [None] * n
+    a = b = 0
+    for header, deleted, inserted in diff_hunks(plain_out, run_out):
+        m = HUNK_HEADER.match(header)
+        c, d = int(m.group(3)), int(m.group(4) if m.group(4) is not None else 1)
+        start_b = c if d == 0 else c - 1     # 0-based first line of the hunk
+        while b < start_b:
+            match[b] = a
+            a += 1
+            b += 1
+        a += len(deleted)
+        b += len(inserted)
+    while b < n:
+        match[b] = a
+        a += 1
+        b += 1
+    return match
+
+
+def strip_warning_blocks(plain_out, run_out, scratch):
+    """The lines of run_out without migguard's WARNING blocks (also written
+    to scratch, for diff).
+
+    Where a block ends cannot be told from the text alone: a HINT may end
+    in SQL, as the next statement echoed by psql does. So the alignment with
+    the plain output decides: a block is a WARNING line and its "DETAIL:
+    Rule" line that only the migguard output has, and the lines after them
+    that only the migguard output has, up to the next server message line.
+    A line of the plain output that diff paired with a HINT line equal to
+    it is paired instead with the same line before the WARNING (the
+    statement psql echoed), as that is where it belongs.
+    """
+    lines = read_lines(run_out)
+    n = len(lines)
+
+    def block_start(i, match):
+        return (i + 1 < n and match[i] is None and match[i + 1] is None
+                and WARNING_START.match(lines[i]) is not None
+                and RULE_DETAIL.match(lines[i + 1]) is not None)
+
+    match = alignment(plain_out, run_out, n)
+    for m in range(1, n):
+        if match[m] is None or match[m - 1] is not None:
+            continue
+        r = m - 1
+        while r > 0 and match[r - 1] is None:
+            r -= 1
+        for p in range(r, m - 1):
+            if lines[p] == lines[m] and block_start(p + 1, match):
+                match[p], match[m] = match[m], None
+                break
+
     kept, i = [], 0
-    while i < len(inserted):
-        if (WARNING_START.match(inserted[i]) and i + 1 < len(inserted)
-                and RULE_DETAIL.match(inserted[i + 1])):
+    while i < n:
+        if block_start(i, match):
             i += 2
-            while i < len(inserted) and not MESSAGE_LINE.match(inserted[i]):
+            while i < n and match[i] is None and not MESSAGE_LINE.match(lines[i]):
                 i += 1
             continue
-        kept.append(inserted[i])
+        kept.append(lines[i])
         i += 1
+    write_lines(scratch, kept)
     return kept
 
 
-def unexplained(test, mode, plain_out, run_out, entries):
+SEPARATOR = re.compile(r"^[-+]+$")
+ROW_COUNT = re.compile(r"^\((\d+) rows?\)$")
+
+
+def normalize(line):
+    """A line as compared inside a hunk: psql pads every column to its widest
+    value, so a row only one output has changes the padding of all others;
+    runs of blanks and of the dashes of a header rule are one."""
+    if SEPARATOR.match(line):
+        return re.sub(r"-+", "-", line)
+    return " ".join(line.split())
+
+
+def unexplained(test, mode, plain_out, run_out, entries, scratch):
     """Hunks ([(header, lines)]) of run_out against plain_out left after the
-    filter and the expected differences."""
+    WARNING filter and the expected differences."""
+    strip_warning_blocks(plain_out, run_out, scratch)
     left = []
-    for header, deleted, inserted in diff_hunks(plain_out, run_out):
-        lines = ["-" + l for l in deleted] + \
-            ["+" + l for l in strip_warning_blocks(inserted)]
-        rest = []
-        for l in lines:
+    for header, deleted, inserted in diff_hunks(plain_out, scratch):
+        # Lines that differ in padding only cancel out.
+        counts = Counter(normalize(l) for l in inserted)
+        counts.subtract(Counter(normalize(l) for l in deleted))
+        minus, plus = [], []
+        for l in deleted:
+            if counts[normalize(l)] < 0:
+                counts[normalize(l)] += 1
+                minus.append(l)
+        for l in inserted:
+            if counts[normalize(l)] > 0:
+                counts[normalize(l)] -= 1
+                plus.append(l)
+        rest, row_delta = [], 0
+        for l in ["-" + l for l in minus] + ["+" + l for l in plus]:
             hit = None
             for e in entries:
                 if e.applies(test, mode) and e.explains(l):
@@ -168,8 +260,17 @@ def unexplained(test, mode, plain_out, run_out, entries):
                     break
             if hit is None:
                 rest.append(l)
-            else:
-                hit.used = True
+                continue
+            hit.used = True
+            if l[1:2] == " ":   # a table row
+                row_delta += 1 if l[0] == "+" else -1
+        # "(N rows)" lines pass when they change by the explained rows.
+        counts_only = all(ROW_COUNT.match(l[1:]) for l in rest)
+        if rest and counts_only and row_delta != 0:
+            delta = sum(int(ROW_COUNT.match(l[1:]).group(1)) * (1 if l[0] == "+" else -1)
+                        for l in rest)
+            if delta == row_delta:
+                rest = []
         if rest:
             left.append((header, rest))
     return left
@@ -209,7 +310,8 @@ def main():
             unstable.append(test)
         best = None
         for p in plain_outs:
-            left = unexplained(test, mode, p, run_out, entries)
+            left = unexplained(test, mode, p, run_out, entries,
+                               os.path.join(args.rundir, "regressdiff.tmp"))
             if best is None or sum(len(h[1]) for h in left) < sum(len(h[1]) for h in best[1]):
                 best = (p, left)
             if not left:
