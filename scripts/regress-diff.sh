@@ -8,6 +8,13 @@
 #
 #   scripts/regress-diff.sh [WORKDIR]
 #
+# WORKDIR (default .scratch/regress-diff) is emptied and holds the test tree
+# and one directory per run (results/, regression.diffs, log/ of its server,
+# regressdiff.diffs with every unexplained difference). Run directly, the
+# script first builds and installs migguard into the install under test
+# (as scripts/test.sh does); suite regressdiff of scripts/test.sh runs it
+# with MIGGUARD_REGRESSDIFF_NO_BUILD=1.
+#
 # Steps:
 #   1. The source: `apt-get source --download-only postgresql-15` with a
 #      private apt configuration (its own deb-src list for bookworm,
@@ -55,8 +62,9 @@
 #   MIGGUARD_REGRESSDIFF_PLAIN_RUNS  plain runs, 1 or 2 (default 2)
 #   MIGGUARD_REGRESSDIFF_TESTS       instead of parallel_schedule, these tests
 #                                    (test_setup is always run first)
-#   MIGGUARD_REGRESSDIFF_PORT        first port for the temporary instances
-#                                    (default 55710; pg_regress skips busy ones)
+#   MIGGUARD_REGRESSDIFF_PORT        a fixed port for the temporary instances
+#                                    (default: pg_regress's choice; they listen
+#                                    on a private Unix socket only)
 #
 # Exit status: 0 when every compared test of every mode passed and no server
 # crashed; 1 otherwise; 2 when the harness itself could not run.
@@ -74,13 +82,13 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 SRC_CACHE="${MIGGUARD_PG_SRC_CACHE:-/var/cache/migguard/pg15-src}"
 MODES="${MIGGUARD_REGRESSDIFF_MODES:-audit warn}"
 PLAIN_RUNS="${MIGGUARD_REGRESSDIFF_PLAIN_RUNS:-2}"
-BASE_PORT="${MIGGUARD_REGRESSDIFF_PORT:-55710}"
+BASE_PORT="${MIGGUARD_REGRESSDIFF_PORT:-}"
 WORKDIR="${1:-$REPO_ROOT/.scratch/regress-diff}"
 EXPECTED_DIFFERENCES="$REPO_ROOT/test/regress-diff/expected-differences"
 
 harness_failed() {
 	printf 'error: %s\n' "$*" >&2
-	printf 'regressdiff harness: 0 passed, 1 failed\n'
+	printf 'REGRESSDIFF harness 0 1\n'
 	exit 2
 }
 
@@ -254,11 +262,14 @@ prepare_tree() {
 # 3. The runs
 # --------------------------------------------------------------------------
 
-# run_suite NAME SCHEDULE PORT [CONF_LINES...]: one pg_regress run on a
+# run_suite NAME SCHEDULE [CONF_LINES...]: one pg_regress run on a
 # temporary instance in WORKDIR/NAME.
 run_suite() {
-	local name="$1" schedule="$2" port="$3" out="$WORKDIR/$1" rc=0 start
-	shift 3
+	local name="$1" schedule="$2" out="$WORKDIR/$1" rc=0 start port_opt=()
+	shift 2
+	if [[ -n "$BASE_PORT" ]]; then
+		port_opt=(--port="$BASE_PORT")
+	fi
 	run_as_cluster_user mkdir -p "$out"
 	printf '%s\n' "# scripts/regress-diff.sh, run $name" "$@" |
 		run_as_cluster_user tee "$WORKDIR/$name.conf" >/dev/null
@@ -273,7 +284,7 @@ run_suite() {
 		--max-concurrent-tests=20 \
 		--temp-instance="$out/tmp_check" \
 		--temp-config="$WORKDIR/$name.conf" \
-		--port="$port" >"$out/pg_regress.log" 2>&1 || rc=$?
+		"${port_opt[@]}" >"$out/pg_regress.log" 2>&1 || rc=$?
 	# pg_regress exits 1 when a test output differs from PostgreSQL's
 	# expected file, which is no concern here; it must have run the tests.
 	if [[ ! -d "$out/results" ]] || ! grep -q -E 'tests (passed|failed)|of [0-9]+ tests' "$out/pg_regress.log"; then
@@ -286,23 +297,25 @@ run_suite() {
 
 main() {
 	[[ -x "$PG_CONFIG" ]] || harness_failed "$PG_CONFIG not found"
+	command -v python3 >/dev/null 2>&1 || harness_failed "python3 not found"
+	if [[ -z "${MIGGUARD_REGRESSDIFF_NO_BUILD:-}" ]]; then
+		build_and_install || harness_failed "building or installing migguard failed"
+	fi
 	fetch_source
 	prepare_tree
 
-	local plain=() i mode port="$BASE_PORT" rc=0
+	local plain=() i mode rc=0
 	for ((i = 1; i <= PLAIN_RUNS; i++)); do
-		run_suite "plain$i" schedule "$port"
+		run_suite "plain$i" schedule
 		plain+=("$WORKDIR/plain$i")
-		port=$((port + 1))
 	done
 	for mode in $MODES; do
-		run_suite "$mode" schedule_migguard "$port" \
+		run_suite "$mode" schedule_migguard \
 			"shared_preload_libraries = 'migguard'" \
 			"migguard.mode = '$mode'"
-		port=$((port + 1))
 	done
 
-	# 4. The comparison, one report per mode.
+	# 4. The comparison, one report per mode, then the total.
 	local compare_args=()
 	for i in "${plain[@]}"; do
 		compare_args+=(--plain "$i")
@@ -311,8 +324,12 @@ main() {
 		python3 "$REPO_ROOT/scripts/regress-diff-compare.py" \
 			--schedule "$WORKDIR/src/schedule" \
 			--expected-differences "$EXPECTED_DIFFERENCES" \
-			--mode "$mode" "${compare_args[@]}" "$WORKDIR/$mode" || rc=1
+			--mode "$mode" "${compare_args[@]}" "$WORKDIR/$mode" |
+			tee "$WORKDIR/compare-$mode.log" || rc=1
 	done
+	cat "$WORKDIR"/compare-*.log | awk '
+		/^REGRESSDIFF / { p += $3; f += $4 }
+		END { printf "\nregressdiff total: %d passed, %d failed\n", p, f }'
 	return $rc
 }
 

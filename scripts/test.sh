@@ -36,6 +36,13 @@
 #                       against that scratch cluster through
 #                       PGHOST/PGPORT/PGUSER; each creates and drops its own
 #                       database (migguard_django, migguard_alembic)
+#   suite_regressdiff   scripts/regress-diff.sh: PostgreSQL 15's own
+#                       regression suite, plain vs. migguard preloaded with
+#                       the extension created (modes audit and warn); one
+#                       test per regression file and mode, the differences
+#                       allowed in test/regress-diff/expected-differences;
+#                       fetches the source into /var/cache/migguard once
+#                       (about 5 minutes on 2 cores)
 # A suite whose directory holds no test file is skipped, with a note.
 
 set -euo pipefail
@@ -43,7 +50,7 @@ set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-SUITES=(suite_installcheck suite_tap suite_pgtap suite_client suite_python)
+SUITES=(suite_installcheck suite_tap suite_pgtap suite_client suite_python suite_regressdiff)
 # MIGGUARD_SUITES="installcheck tap" runs only those suites (names without
 # the suite_ prefix), for work on one area; CI runs them all.
 if [[ -n "${MIGGUARD_SUITES:-}" ]]; then
@@ -355,6 +362,30 @@ suite_python() {
 	fi
 	if [[ $rc -ne 0 ]]; then
 		show_crashes "$SCRATCH_DIR"
+	fi
+}
+
+# --------------------------------------------------------------------------
+# Differential: PostgreSQL's own regression suite, plain vs. migguard
+# (scripts/regress-diff.sh; migguard is already built and installed)
+# --------------------------------------------------------------------------
+
+suite_regressdiff() {
+	local log="$WORK/regressdiff.log" rc=0 name passed failed any=0
+	say "suite: PostgreSQL's regression suite, plain vs. migguard (scripts/regress-diff.sh)"
+	MIGGUARD_REGRESSDIFF_NO_BUILD=1 bash "$REPO_ROOT/scripts/regress-diff.sh" \
+		"$WORK/regress-diff" 2>&1 | tee "$log" || rc=$?
+	# One line per mode (and "harness" when it could not run at all):
+	#   REGRESSDIFF MODE PASSED FAILED
+	while read -r name passed failed; do
+		any=1
+		record "regressdiff-$name" "$passed" "$failed"
+	done < <(sed -n 's/^REGRESSDIFF \([^ ]*\) \([0-9]*\) \([0-9]*\)$/\1 \2 \3/p' "$log")
+	if [[ $any -eq 0 ]]; then
+		record "regressdiff" 0 1 "regress-diff.sh exited $rc without a result"
+	fi
+	if [[ $rc -ne 0 ]]; then
+		show_crashes "$WORK/regress-diff"
 	fi
 }
 
