@@ -12,8 +12,11 @@
 # -U0), then
 #   1. removes migguard's own WARNING blocks: a "WARNING:  " line followed by
 #      "DETAIL:  Rule <name>: " and the continuation lines of its DETAIL and
-#      HINT (where those end is found against the plain output, see
-#      strip_warning_blocks());
+#      HINT, exactly as the server log of the run holds the message (psql
+#      output alone cannot tell where a HINT ending in SQL ends; without the
+#      log the alignment with the plain output decides, see
+#      strip_warning_blocks()); test/t/006_regress_diff_compare.pl proves
+#      what this removes and what it keeps;
 #   2. within each remaining hunk, cancels lines that differ only in blanks
 #      (psql's column padding changes when a listing has one more row);
 #   3. allows the changed lines that an entry of the expected-differences
@@ -44,6 +47,9 @@ RULE_DETAIL = re.compile(r"^DETAIL:  Rule [a-z0-9_]+: ")
 MESSAGE_LINE = re.compile(r"^(ERROR|WARNING|NOTICE|INFO|LOG|FATAL|PANIC|DEBUG[1-5]?):  ")
 HUNK_HEADER = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 CRASH = re.compile(r"terminated by signal|TRAP:|PANIC:")
+
+# WARNING blocks removed, by how their end was found (for the report).
+BLOCKS = {"log": 0, "alignment": 0}
 
 PRINT_LINES_PER_TEST = 40
 PRINT_LINES_TOTAL = 600
@@ -174,18 +180,67 @@ def alignment(plain_out, run_out, n):
     return match
 
 
-def strip_warning_blocks(plain_out, run_out, scratch):
+LOG_LINE = re.compile(
+    r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+ \S+ .*?\[(\d+)\] (\S*) ?"
+    r"(WARNING|DETAIL|HINT|CONTEXT|STATEMENT|ERROR|LOG|NOTICE|INFO|FATAL|PANIC|DEBUG[1-5]?):  (.*)$")
+
+
+def logged_warnings(rundir):
+    """migguard's WARNING messages in the server log of a run, per test, in
+    the order they were raised: {test: [[line, ...], ...]}, each message as
+    psql shows it (WARNING, DETAIL, HINT; CONTEXT kept apart as the last
+    element's "context" lines are shown only with SHOW_CONTEXT always).
+
+    pg_regress names each test's session "pg_regress/TEST" (%a of
+    log_line_prefix); a message's continuation lines follow it with a tab.
+    Each message is written at once, so sessions do not interleave inside
+    one.
+    """
+    by_test, current = {}, {}
+    for log in sorted(glob.glob(os.path.join(rundir, "log", "*.log"))):
+        last_pid = None
+        for line in read_lines(log):
+            m = LOG_LINE.match(line)
+            if not m:
+                if line.startswith("\t") and last_pid in current:
+                    msg = current[last_pid]
+                    (msg["context"] if msg["in_context"] else msg["lines"]).append(line[1:])
+                continue
+            pid, app, key, text = m.groups()
+            last_pid = pid
+            if key == "WARNING" and app.startswith("pg_regress/"):
+                msg = {"lines": ["WARNING:  " + text], "context": [], "in_context": False}
+                current[pid] = msg
+                by_test.setdefault(app[len("pg_regress/"):], []).append(msg)
+            elif key in ("DETAIL", "HINT", "CONTEXT") and pid in current:
+                msg = current[pid]
+                if key == "CONTEXT":
+                    msg["in_context"] = True
+                    msg["context"].append("CONTEXT:  " + text)
+                elif not msg["in_context"]:
+                    msg["lines"].append(key + ":  " + text)
+            else:
+                current.pop(pid, None)
+    result = {}
+    for test, msgs in by_test.items():
+        result[test] = [(m["lines"], m["context"]) for m in msgs
+                        if len(m["lines"]) > 1 and RULE_DETAIL.match(m["lines"][1])]
+    return result
+
+
+def strip_warning_blocks(plain_out, run_out, scratch, logged):
     """The lines of run_out without migguard's WARNING blocks (also written
     to scratch, for diff).
 
-    Where a block ends cannot be told from the text alone: a HINT may end
-    in SQL, as the next statement echoed by psql does. So the alignment with
-    the plain output decides: a block is a WARNING line and its "DETAIL:
-    Rule" line that only the migguard output has, and the lines after them
-    that only the migguard output has, up to the next server message line.
-    A line of the plain output that diff paired with a HINT line equal to
-    it is paired instead with the same line before the WARNING (the
-    statement psql echoed), as that is where it belongs.
+    A block starts with a WARNING line and its "DETAIL:  Rule" line that
+    only the migguard output has. Where it ends cannot be told from the text
+    alone (a HINT may end in SQL, as the next statement echoed by psql
+    does), so it is the next not yet matched message of this test from the
+    server log (logged), line for line. Without one the alignment with the
+    plain output decides: the lines after it that only the migguard output
+    has, up to the next server message line. A line of the plain output that
+    diff paired with a HINT line equal to it is paired instead with the same
+    line before the WARNING (the statement psql echoed), where it belongs.
     """
     lines = read_lines(run_out)
     n = len(lines)
@@ -207,12 +262,26 @@ def strip_warning_blocks(plain_out, run_out, scratch):
                 match[p], match[m] = match[m], None
                 break
 
-    kept, i = [], 0
+    kept, i, next_logged = [], 0, 0
     while i < n:
         if block_start(i, match):
-            i += 2
-            while i < n and match[i] is None and not MESSAGE_LINE.match(lines[i]):
-                i += 1
+            # The exact message from the server log, when it is there.
+            end = None
+            for k in range(next_logged, len(logged)):
+                body, context = logged[k]
+                if lines[i:i + len(body)] == body:
+                    end = i + len(body)
+                    if context and lines[end:end + len(context)] == context:
+                        end += len(context)
+                    next_logged = k + 1
+                    BLOCKS["log"] += 1
+                    break
+            if end is None:
+                BLOCKS["alignment"] += 1
+                end = i + 2
+                while end < n and match[end] is None and not MESSAGE_LINE.match(lines[end]):
+                    end += 1
+            i = end
             continue
         kept.append(lines[i])
         i += 1
@@ -233,10 +302,10 @@ def normalize(line):
     return " ".join(line.split())
 
 
-def unexplained(test, mode, plain_out, run_out, entries, scratch):
+def unexplained(test, mode, plain_out, run_out, entries, scratch, logged):
     """Hunks ([(header, lines)]) of run_out against plain_out left after the
     WARNING filter and the expected differences."""
-    strip_warning_blocks(plain_out, run_out, scratch)
+    strip_warning_blocks(plain_out, run_out, scratch, logged)
     left = []
     for header, deleted, inserted in diff_hunks(plain_out, scratch):
         # Lines that differ in padding only cancel out.
@@ -288,6 +357,7 @@ def main():
     tests, _ = parse_schedule(args.schedule)
     entries = parse_expected(args.expected_differences)
     mode = args.mode
+    warnings = logged_warnings(args.rundir)
     passed = failed = 0
     printed = 0
     unstable = []
@@ -311,7 +381,8 @@ def main():
         best = None
         for p in plain_outs:
             left = unexplained(test, mode, p, run_out, entries,
-                               os.path.join(args.rundir, "regressdiff.tmp"))
+                               os.path.join(args.rundir, "regressdiff.tmp"),
+                               warnings.get(test, []))
             if best is None or sum(len(h[1]) for h in left) < sum(len(h[1]) for h in best[1]):
                 best = (p, left)
             if not left:
@@ -352,6 +423,8 @@ def main():
     for e in stale:
         print("note: expected difference at %s (%s) did not occur in mode %s"
               % (e.where, " ".join(e.tests), mode))
+    print("note: migguard WARNING blocks removed: %d as in the server log, %d by "
+          "alignment alone" % (BLOCKS["log"], BLOCKS["alignment"]))
     if unstable:
         print("note: tests whose two plain outputs differ: %s" % " ".join(unstable))
     report.close()
