@@ -380,13 +380,18 @@ def main():
             unstable.append(test)
         best = None
         for p in plain_outs:
+            before = dict(BLOCKS)
             left = unexplained(test, mode, p, run_out, entries,
                                os.path.join(args.rundir, "regressdiff.tmp"),
                                warnings.get(test, []))
+            found = {k: BLOCKS[k] - before[k] for k in BLOCKS}
+            BLOCKS.update(before)
             if best is None or sum(len(h[1]) for h in left) < sum(len(h[1]) for h in best[1]):
-                best = (p, left)
+                best = (p, left, found)
             if not left:
                 break
+        for k in BLOCKS:
+            BLOCKS[k] += best[2][k]
         if not best[1]:
             passed += 1
             continue
