@@ -353,6 +353,8 @@ def main():
     ap.add_argument("--plain", action="append", required=True)
     ap.add_argument("rundir")
     args = ap.parse_args()
+    # Outputs of the encoding tests hold bytes that are not UTF-8.
+    sys.stdout.reconfigure(errors="surrogateescape")
 
     tests, _ = parse_schedule(args.schedule)
     entries = parse_expected(args.expected_differences)
@@ -362,7 +364,10 @@ def main():
     printed = 0
     unstable = []
     report_path = os.path.join(args.rundir, "regressdiff.diffs")
-    report = open(report_path, "w", encoding="utf-8")
+    report = open(report_path, "w", encoding="utf-8", errors="surrogateescape")
+    report.write("# Unexplained differences, mode %s. In each hunk header the first\n"
+                 "# range is of the plain output, the second of the migguard output\n"
+                 "# without migguard's WARNING blocks.\n" % mode)
 
     print("\n===== regressdiff %s: PostgreSQL's regression outputs, plain vs. "
           "migguard.mode = %s =====" % (mode, mode))
