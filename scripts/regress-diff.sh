@@ -195,7 +195,7 @@ fetch_source() {
 		dsc="$SRC_CACHE/download/postgresql-15_${v}.dsc"
 		rm -rf "$(source_dir_for "$have").tmp"
 		(cd "$SRC_CACHE/download" &&
-			dpkg-source -x "$dsc" "$(source_dir_for "$have").tmp") >"$SRC_CACHE/download/$v.unpack.log" 2>&1 ||
+			dpkg-source --no-copy -x "$dsc" "$(source_dir_for "$have").tmp") >"$SRC_CACHE/download/$v.unpack.log" 2>&1 ||
 			{
 				tail -n 20 "$SRC_CACHE/download/$v.unpack.log" >&2
 				continue
