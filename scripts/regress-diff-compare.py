@@ -303,9 +303,11 @@ def normalize(line):
 
 
 def unexplained(test, mode, plain_out, run_out, entries, scratch, logged):
-    """Hunks ([(header, lines)]) of run_out against plain_out left after the
-    WARNING filter and the expected differences."""
+    """Hunks [(header, lines, count)] of run_out against plain_out left after
+    the WARNING filter and the expected differences: lines are context lines
+    (" ") and count changed lines ("-", "+")."""
     strip_warning_blocks(plain_out, run_out, scratch, logged)
+    plain_lines = read_lines(plain_out)
     left = []
     for header, deleted, inserted in diff_hunks(plain_out, scratch):
         # Lines that differ in padding only cancel out.
@@ -341,7 +343,12 @@ def unexplained(test, mode, plain_out, run_out, entries, scratch, logged):
             if delta == row_delta:
                 rest = []
         if rest:
-            left.append((header, rest))
+            # Two lines of the plain output before the hunk, as context (the
+            # statement, mostly); they do not count as differences.
+            m = HUNK_HEADER.match(header)
+            a = int(m.group(1)) if m.group(2) != "0" else int(m.group(1)) + 1
+            context = [" " + l for l in plain_lines[max(0, a - 3):max(0, a - 1)]]
+            left.append((header, context + rest, len(rest)))
     return left
 
 
@@ -391,7 +398,7 @@ def main():
                                warnings.get(test, []))
             found = {k: BLOCKS[k] - before[k] for k in BLOCKS}
             BLOCKS.update(before)
-            if best is None or sum(len(h[1]) for h in left) < sum(len(h[1]) for h in best[1]):
+            if best is None or sum(h[2] for h in left) < sum(h[2] for h in best[1]):
                 best = (p, left, found)
             if not left:
                 break
@@ -401,20 +408,20 @@ def main():
             passed += 1
             continue
         failed += 1
-        nlines = sum(len(h[1]) for h in best[1])
+        nlines = sum(h[2] for h in best[1])
         head = "FAILED %s (%s): %d unexplained changed lines against %s" % (
             test, mode, nlines, best[0])
         print(head)
         report.write(head + "\n")
         shown = 0
-        for header, lines in best[1]:
+        for header, lines, _ in best[1]:
             report.write(header + "\n" + "\n".join(lines) + "\n")
             for l in [header] + lines:
                 if shown < PRINT_LINES_PER_TEST and printed < PRINT_LINES_TOTAL:
                     print("    " + l)
                     shown += 1
                     printed += 1
-        if shown < nlines + len(best[1]):
+        if shown < sum(len(h[1]) + 1 for h in best[1]):
             print("    [... more in %s]" % report_path)
 
     crashes = []
