@@ -445,6 +445,9 @@ def main():
     if unstable:
         print("note: tests whose two plain outputs differ: %s" % " ".join(unstable))
     report.close()
+    scratch = os.path.join(args.rundir, "regressdiff.tmp")
+    if os.path.exists(scratch):
+        os.remove(scratch)
     print("regressdiff %s: %d passed, %d failed" % (mode, passed, failed))
     print("REGRESSDIFF %s %d %d" % (mode, passed, failed))
     return 1 if failed else 0
