@@ -305,6 +305,9 @@ run_suite() {
 		find "$out" -path '*/log/*.log' -exec tail -n 30 {} + >&2 2>/dev/null || true
 		harness_failed "pg_regress run $name did not run the suite (exit $rc)"
 	fi
+	# The stopped instance's data directory (some 350 MB); its server log
+	# is in $out/log.
+	rm -rf "$out/tmp_check"
 	say "run $name: $(grep -E 'tests (passed|failed)|of [0-9]+ tests' "$out/pg_regress.log" | tr -s ' ' | head -n1) in $((SECONDS - start)) s"
 }
 
