@@ -15,7 +15,7 @@
 #      HINT, exactly as the server log of the run holds the message (psql
 #      output alone cannot tell where a HINT ending in SQL ends; without the
 #      log the alignment with the plain output decides, see
-#      strip_warning_blocks()); test/t/006_regress_diff_compare.pl proves
+#      strip_warning_blocks()); test/t/020_regress_diff_compare.pl proves
 #      what this removes and what it keeps;
 #   2. within each remaining hunk, cancels lines that differ only in blanks
 #      (psql's column padding changes when a listing has one more row);
