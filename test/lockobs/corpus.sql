@@ -564,9 +564,9 @@ ALTER TRIGGER t_trg ON t RENAME TO t_trg_renamed;
 
 -- ==== Rules (DefineQueryRewrite, RemoveRewriteRuleById) ====
 
-CREATE RULE t_rule2 AS ON DELETE TO t WHERE old.id < 0 DO ALSO NOTIFY t_deleted;
+CREATE RULE t_rule2 AS ON DELETE TO t DO ALSO NOTIFY t_deleted;
 
-CREATE OR REPLACE RULE t_rule AS ON UPDATE TO t WHERE old.id < -1 DO ALSO NOTIFY t_changed;
+CREATE OR REPLACE RULE t_rule AS ON UPDATE TO t DO ALSO NOTIFY t_changed2;
 
 CREATE RULE v_rule AS ON INSERT TO v_t DO INSTEAD NOTHING;
 

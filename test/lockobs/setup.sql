@@ -4,7 +4,7 @@
 -- EXTENSION migguard.  Every table has rows, so that destructive rules and
 -- scans see data; each corpus entry runs against exactly this state (it is
 -- rolled back, or its "-- after:" lines restore it).  Tablespace lockobs_ts
--- exists (the test creates it).
+-- and role lockobs_role exist (the test creates them: both are global).
 
 -- A plain table with every kind of column, index, constraint and object a
 -- subcommand can act on.
@@ -30,9 +30,8 @@ CREATE STATISTICS t_stat ON a, c FROM t;
 ALTER TABLE t CLUSTER ON t_pkey;
 CREATE FUNCTION trg_fn() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NEW; END$$;
 CREATE TRIGGER t_trg BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION trg_fn();
-CREATE RULE t_rule AS ON UPDATE TO t WHERE old.id < 0 DO ALSO NOTIFY t_changed;
+CREATE RULE t_rule AS ON UPDATE TO t DO ALSO NOTIFY t_changed;
 CREATE POLICY t_pol ON t USING (true);
-CREATE ROLE lockobs_role;
 
 -- A table without a primary key, for ADD PRIMARY KEY / USING INDEX.
 CREATE TABLE u (id int NOT NULL, k int, w int);
