@@ -364,7 +364,9 @@ def hold_conflicting(s2, catalog, qualified, mode):
     want = CONFLICTING[mode]
     rel = catalog.by_name[qualified]
     ident = '"%s"."%s"' % (rel["schema"], rel["name"])
-    if rel["kind"] in ("r", "p", "v", "f"):
+    # LOCK TABLE takes tables and views only (RangeVarCallbackForLockTable);
+    # a foreign table without a handler cannot even be read.
+    if rel["kind"] in ("r", "p", "v"):
         sql = "LOCK TABLE ONLY %s IN %s MODE" % (ident, LOCK_SQL_MODE[want])
     elif rel["kind"] in ("m", "S") and want == "AccessShareLock":
         sql = "SELECT 1 FROM %s LIMIT 0" % ident

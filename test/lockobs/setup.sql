@@ -22,6 +22,7 @@ INSERT INTO t (id, a, b, c, d, e)
 SELECT i, i, 'x' || i, i, 'v', i FROM generate_series(1, 100) i;
 CREATE INDEX t_a_idx ON t (a);
 CREATE INDEX t_b_idx ON t (b);
+CREATE INDEX t_lower_b_idx ON t (lower(b));
 CREATE UNIQUE INDEX t_d_id_uidx ON t (d, id);
 ALTER TABLE t ADD CONSTRAINT t_c_check CHECK (c >= 0);
 ALTER TABLE t ADD CONSTRAINT t_a_positive CHECK (a > 0) NOT VALID;
@@ -128,6 +129,7 @@ INSERT INTO tsp VALUES (1);
 CREATE TABLE tdrop (id int);
 INSERT INTO tdrop VALUES (1);
 CREATE TABLE tempty (id int);
+CREATE TABLE tof (f1 int, f2 text);
 
 -- A foreign table (no handler: DDL works, scans do not).
 CREATE FOREIGN DATA WRAPPER lockobs_fdw;
