@@ -380,7 +380,8 @@ CREATE INDEX ON ONLY pt (k, v);
 
 CREATE INDEX ON pt1 (k);
 
--- ==== Indexes (DefineIndex, RemoveRelations, ReindexIndex, ReindexTable) ====
+-- ==== Indexes (DefineIndex, RemoveRelations, index_drop, ReindexIndex, ReindexTable,
+-- ReindexPartitions: each partition in its own transaction) ====
 
 CREATE INDEX t_c_idx ON t (c);
 
@@ -433,16 +434,26 @@ REINDEX INDEX CONCURRENTLY t_a_idx;
 REINDEX TABLE CONCURRENTLY t;
 
 -- autocommit
+-- expect: pt ShareLock
 -- expect: pt1 ShareLock
 -- expect: pt2 ShareLock
+-- expect: pt1_v_idx AccessExclusiveLock
+-- expect: pt1_k_idx AccessExclusiveLock
+-- expect: pt2_v_idx AccessExclusiveLock
+-- expect: pt2_k_idx AccessExclusiveLock
 REINDEX TABLE pt;
 
 -- autocommit
+-- expect: pt ShareLock
+-- expect: pt_k_idx AccessExclusiveLock
 -- expect: pt1 ShareLock
 -- expect: pt2 ShareLock
+-- expect: pt1_k_idx AccessExclusiveLock
+-- expect: pt2_k_idx AccessExclusiveLock
 REINDEX INDEX pt_k_idx;
 
--- ==== CLUSTER, VACUUM, ANALYZE (cluster_rel, vacuum_rel) ====
+-- ==== CLUSTER, VACUUM, ANALYZE (cluster: the parent AccessExclusiveLock, then
+-- each partition in its own transaction; cluster_rel, vacuum_rel) ====
 
 CLUSTER t USING t_pkey;
 
@@ -451,7 +462,7 @@ CLUSTER t;
 CLUSTER mv USING mv_id_idx;
 
 -- autocommit
--- expect: pt ShareUpdateExclusiveLock
+-- expect: pt AccessExclusiveLock
 -- expect: pt1 AccessExclusiveLock
 -- expect: pt2 AccessExclusiveLock
 CLUSTER pt USING pt_k_idx;
