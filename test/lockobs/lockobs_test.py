@@ -22,6 +22,8 @@ Ground truth
     must see session 1 wait for REL in MODE (aspect "ground").
 
 Aspects, one TAP test per entry and aspect (busy: per strongly locked relation)
+    runs       the statement runs (in the observation pass) and check()
+               analyses it without an error.
     recall     check() names every strongly locked relation with its observed
                mode.  check() runs in its own transaction before the
                statement with migguard.lock_timeout = 0, lock_timeout = 0 and
@@ -73,7 +75,8 @@ Corpus markers (comment lines before an entry's statement)
     -- expect: REL MODE   a lock of an autocommit entry (several lines)
     -- before: SQL        autocommit only: run (committed) before the entry
     -- after: SQL         autocommit only: run after it, restoring the schema
-    -- known: ASPECT WHY  a known failure: that aspect's tests become TODO
+    -- known: ASPECT WHY  a known failure: that aspect's tests become TODO;
+                          busy:REL and ground:REL name one relation's case
 
 Environment: PGHOST, PGPORT, PGUSER (libpq); LOCKOBS_WORKERS (default 4)
 databases, each a copy of the template, run entries in parallel;
@@ -108,7 +111,7 @@ MODES = [
 ]
 STRENGTH = {m: i for i, m in enumerate(MODES)}
 STRONG = STRENGTH["ShareLock"]
-ASPECTS = ("recall", "precision", "log", "rewrite", "busy", "ground")
+ASPECTS = ("runs", "recall", "precision", "log", "rewrite", "busy", "ground")
 
 # The weakest mode that conflicts with each strong mode (the lock conflict
 # table of lock.c, LockConflicts).
@@ -128,6 +131,11 @@ SYSTEM_SCHEMAS = ("pg_catalog", "pg_toast", "information_schema", "migguard")
 BUSY_LIMIT = 3.0
 # Commands PostgreSQL 15's event triggers do not see (no row is required).
 NOT_RECORDED = re.compile(r"(?i)\s*(lock|truncate|vacuum|analyze|reindex)\b")
+
+
+def short_name(qualified):
+    """A relation's name as the corpus writes it (public. left out)."""
+    return qualified[len("public."):] if qualified.startswith("public.") else qualified
 
 
 def strongest(modes):
@@ -204,7 +212,7 @@ def parse_entry(number, start, block):
                 entry.after.append(value)
             else:
                 aspect, _, why = value.partition(" ")
-                if aspect not in ASPECTS:
+                if aspect.split(":")[0] not in ASPECTS:
                     raise ValueError("line %d: unknown aspect %s" % (start, aspect))
                 entry.known[aspect] = why.strip()
     entry.sql = "\n".join(body).strip()
@@ -566,21 +574,25 @@ class Judge:
         self.waited_past = []
         self.failures = []
 
-    def test(self, entry, aspect, cond, desc, diag=None):
+    def test(self, entry, aspect, cond, desc, diag=None, relation=None):
+        """One TAP test; a "-- known:" marker for ASPECT (or, for the busy
+        and ground aspects, for ASPECT:RELATION) makes it a TODO."""
         known = entry.known.get(aspect)
+        if relation is not None:
+            known = entry.known.get("%s:%s" % (aspect, short_name(relation)), known)
         if known is not None:
             desc = "%s # TODO %s" % (desc, known)
         self.tap.ok(cond, desc, diag)
         if not cond:
             self.failures.append({"entry": entry.number, "title": entry.title,
-                                  "sql": entry.sql, "desc": desc,
+                                  "sql": entry.sql, "desc": desc, "relation": relation,
                                   "aspect": aspect, "diag": diag or "",
                                   "known": known})
 
     def entry(self, entry, r):
         t = entry.title
         ran = "error" not in r
-        self.test(entry, "recall", ran and "check_error" not in r,
+        self.test(entry, "runs", ran and "check_error" not in r,
                   "%s: runs, and check() analyses it" % t,
                   r.get("error", r.get("check_error")))
         if not ran:
@@ -670,7 +682,7 @@ class Judge:
                 self.waited_past.append(entry.title)
             self.test(entry, "busy", b["sqlstate"] == "55P03" and b["seconds"] <= BUSY_LIMIT,
                       desc, "got SQLSTATE %s after %ss (session 2: %s)" % (
-                          b["sqlstate"], b["seconds"], b["how"]))
+                          b["sqlstate"], b["seconds"], b["how"]), relation=b["relation"])
             if entry.autocommit:
                 waited = b["waited_on"]
                 self.test(entry, "ground",
@@ -678,7 +690,7 @@ class Judge:
                           or (waited and all(k == "virtualxid" for k in waited)),
                           "%s: waits for %s in %s as declared (or for session 2's"
                           " transaction)" % (t, b["relation"], b["mode"]),
-                          "waited on %s" % (waited,))
+                          "waited on %s" % (waited,), relation=b["relation"])
 
     def summary(self):
         def ratio(a, b):

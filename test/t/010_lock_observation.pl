@@ -28,7 +28,17 @@ $ENV{PGHOST} = $node->host;
 $ENV{PGPORT} = $node->port;
 delete $ENV{PGDATABASE};
 $ENV{LOCKOBS_RESULTS} //= "${PostgreSQL::Test::Utils::tmp_check}/lockobs_results.json";
-my $rc = system($python, "$ENV{TESTDIR}/lockobs/lockobs_test.py");
+# PostgreSQL::Test::Utils sends the file descriptors of STDOUT to the test's
+# log and ties the Perl handle to both: a child's output must be read here
+# and printed through the handle to reach prove.
+open(my $tap, '-|', $python, "$ENV{TESTDIR}/lockobs/lockobs_test.py")
+  or die "could not run $python: $!";
+while (my $line = <$tap>)
+{
+	print $line;
+}
+close($tap);
+my $rc = $?;
 
 $node->stop;
 exit($rc == 0 ? 0 : 1);
