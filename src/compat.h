@@ -28,7 +28,6 @@
 	QueryEnvironment *queryEnv, DestReceiver *dest, QueryCompletion *qc
 #define MG_PROCESS_UTILITY_ARGS \
 	pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc
-#define MG_READ_ONLY_TREE readOnlyTree
 #else
 #define MG_PROCESS_UTILITY_PARAMS \
 	PlannedStmt *pstmt, const char *queryString, \
@@ -36,7 +35,6 @@
 	QueryEnvironment *queryEnv, DestReceiver *dest, QueryCompletion *qc
 #define MG_PROCESS_UTILITY_ARGS \
 	pstmt, queryString, context, params, queryEnv, dest, qc
-#define MG_READ_ONLY_TREE true
 #endif
 
 /* MarkGUCPrefixReserved replaced EmitWarningsOnPlaceholders in 15. */
@@ -88,13 +86,6 @@
 #define MG_GENERATED_IS_STORED(constraint) true
 #endif
 
-/* 18 can add NOT NULL ... NOT VALID, the two-step path for set_not_null. */
-#if PG_VERSION_NUM >= 180000
-#define MG_HAS_NOT_NULL_NOT_VALID true
-#else
-#define MG_HAS_NOT_NULL_NOT_VALID false
-#endif
-
 /* DETACH PARTITION ... CONCURRENTLY exists from 14 on. */
 #if PG_VERSION_NUM >= 140000
 #define MG_HAS_DETACH_CONCURRENTLY true
@@ -111,13 +102,6 @@
 #else
 #define MG_REINDEX_OPTIONS(stmt) NIL
 #define MG_REINDEX_LEGACY_CONCURRENT(stmt) ((stmt)->concurrent)
-#endif
-
-/* CLUSTER options: a DefElem list from 14, a bit mask before. */
-#if PG_VERSION_NUM >= 140000
-#define MG_CLUSTER_OPTIONS(stmt) ((stmt)->params)
-#else
-#define MG_CLUSTER_OPTIONS(stmt) NIL
 #endif
 
 /*
