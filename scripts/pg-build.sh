@@ -17,7 +17,7 @@
 #      configuration: its own deb-src list, lists and cache directories under
 #      $CACHE/apt-VERSION (the -o Dir::... options below); the system's apt
 #      sources (/etc/apt) are never read or changed for this;
-#   3. unpacks it (dpkg-source -x, which also applies Debian's patches),
+#   3. unpacks it (dpkg-source -x --skip-patches: upstream's tree, see below),
 #      configures it, builds it under "nice -n 19" with at most 2 jobs, and
 #      installs the server, the client programs, the PGXS files, pg_regress,
 #      the isolation tester and the Perl TAP modules
@@ -37,7 +37,8 @@
 #   MIGGUARD_PG_REFRESH  1: check the mirror for a newer source version
 #
 # Where each version comes from (http://deb.debian.org/debian):
-#   15  bookworm      17  trixie      18  sid      19  experimental
+#   15  bookworm (or bookworm-security)    17  trixie (or trixie-security)
+#   18  sid                                19  experimental
 #
 # A cold build takes minutes.  Measured on this project's 2-core machine
 # (shared with other jobs, so an idle machine is faster), fetch + configure +
@@ -59,11 +60,14 @@ usage() {
 
 [[ $# -eq 1 ]] || usage
 VERSION="$1"
+# Where the source package is looked for, in this order: "ARCHIVE SUITE",
+# ARCHIVE under http://deb.debian.org/.  A stable release's point update
+# may sit in its security archive only.
 case "$VERSION" in
-	15) SUITE=bookworm ;;
-	17) SUITE=trixie ;;
-	18) SUITE=sid ;;
-	19) SUITE=experimental ;;
+	15) CANDIDATES=("debian bookworm" "debian-security bookworm-security") ;;
+	17) CANDIDATES=("debian trixie" "debian-security trixie-security") ;;
+	18) CANDIDATES=("debian sid") ;;
+	19) CANDIDATES=("debian experimental") ;;
 	*) usage ;;
 esac
 SRCPKG="postgresql-${VERSION}"
@@ -108,17 +112,40 @@ stamp_value() {
 	sed -n "s/^$1=//p" "$STAMP"
 }
 
-# Asks the mirror which source version it has; sets SRCVERSION.
-fetch_lists() {
+# find_source [download]: the first candidate whose list has the package
+# sets SRCVERSION; with "download", the first one from which the files also
+# download into $BUILDROOT.  Dies with what the mirror answered for each.
+find_source() {
+	local cand archive suite ver answers=() log="$APTDIR/answer.log"
 	mkdir -p "$APTDIR/lists/partial" "$APTDIR/cache/archives/partial"
-	printf 'deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian %s main\n' \
-		"$SUITE" >"$APTDIR/sources.list"
-	say "asking deb.debian.org ($SUITE) for $SRCPKG (private apt lists in $APTDIR)"
-	apt-get -q "${APT_OPTS[@]}" update || { sleep 5 && apt-get -q "${APT_OPTS[@]}" update; } ||
-		die "apt-get update of $SUITE failed (see above for what the mirror answered)"
-	SRCVERSION="$(apt-cache "${APT_OPTS[@]}" showsrc "$SRCPKG" 2>/dev/null |
-		sed -n 's/^Version: //p' | sort -V | tail -n 1)"
-	[[ -n "$SRCVERSION" ]] || die "the $SUITE suite lists no source package $SRCPKG"
+	for cand in "${CANDIDATES[@]}"; do
+		read -r archive suite <<<"$cand"
+		printf 'deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/%s %s main\n' \
+			"$archive" "$suite" >"$APTDIR/sources.list"
+		say "asking deb.debian.org/$archive ($suite) for $SRCPKG (private apt lists in $APTDIR)"
+		if ! apt-get -q "${APT_OPTS[@]}" update >"$log" 2>&1; then
+			answers+=("$archive $suite: apt-get update failed: $(grep -E '^(E|Err):' "$log" | tr '\n' ' ')")
+			continue
+		fi
+		ver="$(apt-cache "${APT_OPTS[@]}" showsrc "$SRCPKG" 2>/dev/null |
+			sed -n 's/^Version: //p' | sort -V | tail -n 1)"
+		if [[ -z "$ver" ]]; then
+			answers+=("$archive $suite: lists no source package $SRCPKG")
+			continue
+		fi
+		SRCVERSION="$ver"
+		[[ "${1:-}" == download ]] || return 0
+		say "fetching $SRCPKG $SRCVERSION from $archive $suite"
+		rm -rf "$BUILDROOT"
+		mkdir -p "$BUILDROOT"
+		if (cd "$BUILDROOT" &&
+			apt-get -q "${APT_OPTS[@]}" source --download-only "$SRCPKG=$SRCVERSION") >"$log" 2>&1; then
+			return 0
+		fi
+		answers+=("$archive $suite lists $SRCVERSION, but: $(grep -E '^E:' "$log" | tr '\n' ' ')")
+	done
+	printf '  %s\n' "${answers[@]}" >&2
+	die "could not fetch $SRCPKG; the mirror answered as above"
 }
 
 if [[ -f "$STAMP" && "$(stamp_value configure)" == "${CONFIGURE_FLAGS[*]}" &&
@@ -128,7 +155,7 @@ if [[ -f "$STAMP" && "$(stamp_value configure)" == "${CONFIGURE_FLAGS[*]}" &&
 		printf '%s\n' "$PREFIX/bin/pg_config"
 		exit 0
 	fi
-	fetch_lists
+	find_source
 	if [[ "$(stamp_value source)" == "$SRCPKG $SRCVERSION" ]]; then
 		say "reusing $PREFIX ($SRCPKG $SRCVERSION is current)"
 		printf '%s\n' "$PREFIX/bin/pg_config"
@@ -154,18 +181,16 @@ MIGGUARD_PACKAGES=(
 )
 ensure_packages
 
-[[ -n "${SRCVERSION:-}" ]] || fetch_lists
-say "fetching $SRCPKG $SRCVERSION"
-rm -rf "$BUILDROOT"
-mkdir -p "$BUILDROOT"
-(cd "$BUILDROOT" &&
-	apt-get -q "${APT_OPTS[@]}" source --download-only "$SRCPKG=$SRCVERSION") ||
-	die "apt-get source $SRCPKG=$SRCVERSION failed (see above for what the mirror answered)"
+find_source download
 dsc="$(find "$BUILDROOT" -maxdepth 1 -name "${SRCPKG}_*.dsc" | head -n 1)"
 [[ -n "$dsc" ]] || die "no .dsc for $SRCPKG in $BUILDROOT"
 # apt-get checked the files against the signed lists; dpkg-source checks them
 # against the .dsc (and only warns that the uploader's key is not at hand).
-(cd "$BUILDROOT" && dpkg-source -x "$dsc" src >/dev/null) ||
+# --skip-patches: the upstream tree as released.  Debian's patches hard-wire
+# /usr/lib/postgresql/VERSION/lib as pkglibdir (50-per-version-dirs.patch),
+# so "make install" would write outside the cache, and move the default
+# socket directory; neither is wanted for a private test install.
+(cd "$BUILDROOT" && dpkg-source --skip-patches -x "$dsc" src >/dev/null) ||
 	die "dpkg-source -x $dsc failed"
 SRC="$BUILDROOT/src"
 
