@@ -42,8 +42,15 @@
 #define MarkGUCPrefixReserved(prefix) EmitWarningsOnPlaceholders(prefix)
 #endif
 
-/* Ownership checks became object_ownercheck() in 16. */
+/*
+ * Ownership checks became object_ownercheck() in 16, which names the
+ * catalog: the *RelationId constants come from the catalog headers.
+ */
 #if PG_VERSION_NUM >= 160000
+#include "catalog/pg_class.h"
+#include "catalog/pg_database.h"
+#include "catalog/pg_namespace.h"
+#include "utils/acl.h"
 #define mg_class_ownercheck(relid, roleid) \
 	object_ownercheck(RelationRelationId, (relid), (roleid))
 #define mg_namespace_ownercheck(nspid, roleid) \
@@ -121,13 +128,21 @@
 #define mg_lock_held_by_me(tag, mode) LockHeldByMe((tag), (mode))
 #endif
 
-/* Backends are numbered by ProcNumber from 17 (BackendId before). */
+/*
+ * Backends are numbered by ProcNumber from 17 (BackendId before);
+ * ProcNumberGetProc lives in procarray.h, BackendIdGetProc in sinvaladt.h.
+ */
 #if PG_VERSION_NUM >= 170000
+#include "storage/procarray.h"
 #define MG_VXID_HAS_BACKEND(vxid) ((vxid).procNumber != INVALID_PROC_NUMBER)
 #define mg_vxid_proc(vxid) ProcNumberGetProc((vxid).procNumber)
+/* 17 moved PGPROC.lxid into PGPROC.vxid (storage/proc.h). */
+#define mg_proc_lxid(proc) ((proc)->vxid.lxid)
 #else
+#include "storage/sinvaladt.h"
 #define MG_VXID_HAS_BACKEND(vxid) ((vxid).backendId != InvalidBackendId)
 #define mg_vxid_proc(vxid) BackendIdGetProc((vxid).backendId)
+#define mg_proc_lxid(proc) ((proc)->lxid)
 #endif
 
 /* The local backend-status accessor was renamed in 16. */
