@@ -116,7 +116,7 @@ stamp_value() {
 # sets SRCVERSION; with "download", the first one from which the files also
 # download into $BUILDROOT.  Dies with what the mirror answered for each.
 find_source() {
-	local cand archive suite ver answers=() log="$APTDIR/answer.log"
+	local cand archive suite ver versions answers=() log="$APTDIR/answer.log"
 	mkdir -p "$APTDIR/lists/partial" "$APTDIR/cache/archives/partial"
 	for cand in "${CANDIDATES[@]}"; do
 		read -r archive suite <<<"$cand"
@@ -127,22 +127,29 @@ find_source() {
 			answers+=("$archive $suite: apt-get update failed: $(grep -E '^(E|Err):' "$log" | tr '\n' ' ')")
 			continue
 		fi
-		ver="$(apt-cache "${APT_OPTS[@]}" showsrc "$SRCPKG" 2>/dev/null |
-			sed -n 's/^Version: //p' | sort -V | tail -n 1)"
-		if [[ -z "$ver" ]]; then
+		# Every version the list names, newest first: the archive may list a
+		# version whose files the mirror does not (yet) hold.
+		mapfile -t versions < <(apt-cache "${APT_OPTS[@]}" showsrc "$SRCPKG" 2>/dev/null |
+			sed -n 's/^Version: //p' | sort -u -V -r)
+		if [[ ${#versions[@]} -eq 0 ]]; then
 			answers+=("$archive $suite: lists no source package $SRCPKG")
 			continue
 		fi
-		SRCVERSION="$ver"
-		[[ "${1:-}" == download ]] || return 0
-		say "fetching $SRCPKG $SRCVERSION from $archive $suite"
-		rm -rf "$BUILDROOT"
-		mkdir -p "$BUILDROOT"
-		if (cd "$BUILDROOT" &&
-			apt-get -q "${APT_OPTS[@]}" source --download-only "$SRCPKG=$SRCVERSION") >"$log" 2>&1; then
+		if [[ "${1:-}" != download ]]; then
+			SRCVERSION="${versions[0]}"
 			return 0
 		fi
-		answers+=("$archive $suite lists $SRCVERSION, but: $(grep -E '^E:' "$log" | tr '\n' ' ')")
+		for ver in "${versions[@]}"; do
+			say "fetching $SRCPKG $ver from $archive $suite"
+			rm -rf "$BUILDROOT"
+			mkdir -p "$BUILDROOT"
+			if (cd "$BUILDROOT" &&
+				apt-get -q "${APT_OPTS[@]}" source --download-only "$SRCPKG=$ver") >"$log" 2>&1; then
+				SRCVERSION="$ver"
+				return 0
+			fi
+			answers+=("$archive $suite lists $ver, but: $(grep -E '^E:' "$log" | tr '\n' ' ')")
+		done
 	done
 	printf '  %s\n' "${answers[@]}" >&2
 	die "could not fetch $SRCPKG; the mirror answered as above"

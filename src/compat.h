@@ -171,12 +171,13 @@
  * InitMaterializedSRF arrived in 15 (SetSingleFuncCall in 15 beta); before,
  * a set-returning function built its tuplestore by hand.
  */
+#include "funcapi.h"
+/* funcapi.h stopped including tuplestore.h in 19; its users need it. */
+#include "utils/tuplestore.h"
 #if PG_VERSION_NUM >= 150000
 #define mg_init_materialized_srf(fcinfo) InitMaterializedSRF((fcinfo), 0)
 #else
-#include "funcapi.h"
 #include "miscadmin.h"
-#include "utils/tuplestore.h"
 static inline void
 mg_init_materialized_srf(FunctionCallInfo fcinfo)
 {
@@ -207,6 +208,33 @@ mg_init_materialized_srf(FunctionCallInfo fcinfo)
 #define MG_HAS_SHMEM_REQUEST_HOOK 1
 #else
 #define MG_HAS_SHMEM_REQUEST_HOOK 0
+#endif
+
+/* get_database_name moved from commands/dbcommands.h to lsyscache.h in 19. */
+#if PG_VERSION_NUM >= 190000
+#include "utils/lsyscache.h"
+#endif
+
+/*
+ * table_beginscan took a flags argument (ScanOptions) in 19; SO_NONE asks
+ * for the plain sequential scan the three-argument form gave.
+ */
+#if PG_VERSION_NUM >= 190000
+#define mg_table_beginscan(rel, snapshot, nkeys, key) \
+	table_beginscan((rel), (snapshot), (nkeys), (key), SO_NONE)
+#else
+#define mg_table_beginscan(rel, snapshot, nkeys, key) \
+	table_beginscan((rel), (snapshot), (nkeys), (key))
+#endif
+
+/*
+ * DomainHasConstraints can report volatile CHECK expressions from 19 on
+ * (utils/typcache.h); NULL asks only whether there are constraints.
+ */
+#if PG_VERSION_NUM >= 190000
+#define mg_domain_has_constraints(typid) DomainHasConstraints((typid), NULL)
+#else
+#define mg_domain_has_constraints(typid) DomainHasConstraints(typid)
 #endif
 
 /* PG_MODULE_MAGIC_EXT appeared in 18. */
