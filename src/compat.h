@@ -3,9 +3,12 @@
  * compat.h
  *		The only file in migguard that tests PG_VERSION_NUM.
  *
- * PostgreSQL 15 is the tested target; these shims keep the sources
- * compiling against 13 through 18.  Every other file includes this header
- * instead of spelling a version number.
+ * PostgreSQL 15 is the tested target.  What else has been compiled with
+ * these shims (-Wall -Wextra -Werror): 18 (built by scripts/pg-build.sh,
+ * suites run), 17 and 19 (Debian's postgresql-server-dev headers only: the
+ * mirror had no source to build).  The 13, 14 and 16 branches have never
+ * been compiled.  Every other file includes this header instead of
+ * spelling a version number.
  *
  *-------------------------------------------------------------------------
  */
