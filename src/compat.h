@@ -6,8 +6,9 @@
  * PostgreSQL 15 is the tested target.  What else has been compiled with
  * these shims (-Wall -Wextra -Werror): 18 (built by scripts/pg-build.sh,
  * suites run), 17 and 19 (Debian's postgresql-server-dev headers only: the
- * mirror had no source to build).  The 13, 14 and 16 branches have never
- * been compiled.  Every other file includes this header instead of
+ * mirror had no source to build), once every call site uses the mg_ names
+ * below; 19 also needs CLUSTER handled as its RepackStmt.  The 13, 14 and
+ * 16 branches have never been compiled.  Every other file includes this header instead of
  * spelling a version number.
  *
  *-------------------------------------------------------------------------
