@@ -1,0 +1,278 @@
+#!/usr/bin/env bash
+#
+# scripts/pg-build.sh -- build a PostgreSQL release from Debian's source
+# package into a cache outside the checkout, for testing migguard on it.
+#
+#     scripts/pg-build.sh VERSION        VERSION is 15, 17, 18 or 19
+#
+# Prints the pg_config of the install as its last line, so that
+#
+#     MIGGUARD_PG_CONFIG="$(scripts/pg-build.sh 18 | tail -n 1)"
+#
+# points scripts/test.sh at it.
+#
+# Steps, each reported on stdout:
+#   1. installs the build dependencies it lacks (apt-get install, as root);
+#   2. fetches the source package postgresql-VERSION through a PRIVATE apt
+#      configuration: its own deb-src list, lists and cache directories under
+#      $CACHE/apt-VERSION (the -o Dir::... options below); the system's apt
+#      sources (/etc/apt) are never read or changed for this;
+#   3. unpacks it (dpkg-source -x --skip-patches: upstream's tree, see below),
+#      configures it, builds it under "nice -n 19" with at most 2 jobs, and
+#      installs the server, the client programs, the PGXS files, pg_regress,
+#      the isolation tester and the Perl TAP modules
+#      (PostgreSQL::Test::Cluster) into $CACHE/pg-VERSION;
+#   4. writes $CACHE/pg-VERSION/.migguard-build-stamp: the source package
+#      version and the configure flags.
+# A later run whose stamp names the same configure flags reuses the install
+# and touches no network.  MIGGUARD_PG_REFRESH=1 asks the mirror for the
+# current source version and rebuilds when it differs from the stamp's.
+#
+# Environment:
+#   MIGGUARD_PG_CACHE    the cache (default /var/cache/migguard)
+#   MIGGUARD_PG_CASSERT  1 builds with --enable-cassert --enable-debug, 0
+#                        without; default 1 for 18 (assertions run on one
+#                        version at least), 0 for the others
+#   MIGGUARD_PG_JOBS     make jobs (default 2, at most 2)
+#   MIGGUARD_PG_REFRESH  1: check the mirror for a newer source version
+#
+# Where each version comes from (http://deb.debian.org/debian):
+#   15  bookworm (or bookworm-security)    17  trixie (or trixie-security)
+#   18  sid                                19  experimental
+#
+# A cold build takes minutes.  Measured on this project's 2-core machine
+# while other jobs compiled and tested (load average 3 to 7, so an idle
+# machine is faster), fetch + configure + build + install, make -j2 under
+# nice -n 19, 2026-12-01:
+#   18  18.6-3 from sid, --enable-cassert --enable-debug:  552 s and 714 s
+#       (84 MB installed, 180 MB of sources kept in $CACHE/build-18)
+#   17  not built: trixie and trixie-security list 17.12-0+deb13u1, but the
+#       mirror answers 404 Not Found for its .dsc, .orig.tar.bz2 and
+#       .debian.tar.xz (the binary packages of that version do download)
+#   19  not built: experimental lists 19~rc1-1 and 19~beta2-1, the mirror
+#       answers 404 Not Found for the source files of both
+# A warm run (stamp present) takes well under a second.
+#
+# Runs as root (apt-get, writing the cache); clusters are run later as
+# another user, so the install stays world-readable.
+
+set -euo pipefail
+
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+usage() {
+	printf 'usage: %s VERSION   (15, 17, 18 or 19)\n' "$0" >&2
+	exit 2
+}
+
+[[ $# -eq 1 ]] || usage
+VERSION="$1"
+# Where the source package is looked for, in this order: "ARCHIVE SUITE",
+# ARCHIVE under http://deb.debian.org/.  A stable release's point update
+# may sit in its security archive only.
+case "$VERSION" in
+	15) CANDIDATES=("debian bookworm" "debian-security bookworm-security") ;;
+	17) CANDIDATES=("debian trixie" "debian-security trixie-security") ;;
+	18) CANDIDATES=("debian sid") ;;
+	19) CANDIDATES=("debian experimental") ;;
+	*) usage ;;
+esac
+SRCPKG="postgresql-${VERSION}"
+
+CACHE="${MIGGUARD_PG_CACHE:-/var/cache/migguard}"
+PREFIX="$CACHE/pg-$VERSION"
+STAMP="$PREFIX/.migguard-build-stamp"
+APTDIR="$CACHE/apt-$VERSION"
+BUILDROOT="$CACHE/build-$VERSION"
+JOBS="${MIGGUARD_PG_JOBS:-2}"
+((JOBS >= 1 && JOBS <= 2)) || JOBS=2
+
+if [[ -n "${MIGGUARD_PG_CASSERT:-}" ]]; then
+	CASSERT="$MIGGUARD_PG_CASSERT"
+elif [[ "$VERSION" == 18 ]]; then
+	CASSERT=1
+else
+	CASSERT=0
+fi
+
+# Only what migguard's tests use: no LLVM JIT, no contrib, no docs.  ICU is
+# the default from 16 on and wanted anyway (collations); readline for psql;
+# zlib for pg_dump and pg_basebackup, which the TAP framework calls.
+CONFIGURE_FLAGS=(--prefix="$PREFIX" --enable-tap-tests --without-llvm --with-icu)
+if [[ "$CASSERT" == 1 ]]; then
+	CONFIGURE_FLAGS+=(--enable-cassert --enable-debug)
+fi
+FLAGS_LINE="configure=${CONFIGURE_FLAGS[*]}"
+
+# The private apt configuration: nothing from /etc/apt/sources.list{,.d}.
+APT_OPTS=(
+	-o "Dir::Etc::sourcelist=$APTDIR/sources.list"
+	-o "Dir::Etc::sourceparts=-"
+	-o "Dir::State::Lists=$APTDIR/lists"
+	-o "Dir::Cache=$APTDIR/cache"
+	-o "APT::Get::List-Cleanup=0"
+)
+
+stamp_value() {
+	# stamp_value KEY: the value of KEY= in the stamp, empty if none.
+	[[ -f "$STAMP" ]] || return 0
+	sed -n "s/^$1=//p" "$STAMP"
+}
+
+# find_source [download]: the first candidate whose list has the package
+# sets SRCVERSION; with "download", the first one from which the files also
+# download into $BUILDROOT.  Dies with what the mirror answered for each.
+find_source() {
+	local cand archive suite ver versions answers=() log="$APTDIR/answer.log"
+	mkdir -p "$APTDIR/lists/partial" "$APTDIR/cache/archives/partial"
+	for cand in "${CANDIDATES[@]}"; do
+		read -r archive suite <<<"$cand"
+		printf 'deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/%s %s main\n' \
+			"$archive" "$suite" >"$APTDIR/sources.list"
+		say "asking deb.debian.org/$archive ($suite) for $SRCPKG (private apt lists in $APTDIR)"
+		if ! apt-get -q "${APT_OPTS[@]}" update >"$log" 2>&1; then
+			answers+=("$archive $suite: apt-get update failed: $(grep -E '^(E|Err):' "$log" | tr '\n' ' ')")
+			continue
+		fi
+		# Every version the list names, newest first: the archive may list a
+		# version whose files the mirror does not (yet) hold.
+		mapfile -t versions < <(apt-cache "${APT_OPTS[@]}" showsrc "$SRCPKG" 2>/dev/null |
+			sed -n 's/^Version: //p' | sort -u -V -r)
+		if [[ ${#versions[@]} -eq 0 ]]; then
+			answers+=("$archive $suite: lists no source package $SRCPKG")
+			continue
+		fi
+		if [[ "${1:-}" != download ]]; then
+			SRCVERSION="${versions[0]}"
+			return 0
+		fi
+		for ver in "${versions[@]}"; do
+			say "fetching $SRCPKG $ver from $archive $suite"
+			rm -rf "$BUILDROOT"
+			mkdir -p "$BUILDROOT"
+			if (cd "$BUILDROOT" &&
+				apt-get -q "${APT_OPTS[@]}" source --download-only "$SRCPKG=$ver") >"$log" 2>&1; then
+				SRCVERSION="$ver"
+				return 0
+			fi
+			answers+=("$archive $suite lists $ver, but: $(grep -E '^E:' "$log" | tr '\n' ' ')")
+		done
+	done
+	printf '  %s\n' "${answers[@]}" >&2
+	die "could not fetch $SRCPKG; the mirror answered as above"
+}
+
+# pgTAP for the pgtap suite and the api test: Debian's postgresql-VERSION-pgtap
+# is architecture-independent SQL built for that major version, so the
+# binary package's extension files are what a source build would install.
+# Fetched like the source, from the first suite that has it; a missing
+# package costs only those tests, so it warns instead of failing.
+install_pgtap() {
+	local cand archive suite pkg="postgresql-${VERSION}-pgtap" dl="$BUILDROOT/pgtap"
+	for cand in "${CANDIDATES[@]}"; do
+		read -r archive suite <<<"$cand"
+		printf 'deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/%s %s main\n' \
+			"$archive" "$suite" >"$APTDIR/sources.list"
+		rm -rf "$dl"
+		mkdir -p "$dl"
+		if apt-get -q "${APT_OPTS[@]}" -o Dir::State::status=/dev/null update >"$APTDIR/pgtap.log" 2>&1 &&
+			(cd "$dl" && apt-get -q "${APT_OPTS[@]}" -o Dir::State::status=/dev/null download "$pkg") \
+			>>"$APTDIR/pgtap.log" 2>&1 &&
+			dpkg-deb -x "$dl"/"${pkg}"_*.deb "$dl/root" &&
+			[[ -d "$dl/root/usr/share/postgresql/$VERSION/extension" ]]; then
+			cp "$dl/root/usr/share/postgresql/$VERSION/extension/"* "$($PREFIX/bin/pg_config --sharedir)/extension/"
+			say "installed pgTAP from $pkg ($archive $suite)"
+			return 0
+		fi
+	done
+	say "warning: no $pkg could be fetched (log: $APTDIR/pgtap.log); the pgTAP tests will fail"
+}
+
+# have_pgtap: whether the install has pgTAP's control file.
+have_pgtap() {
+	[[ -f "$("$PREFIX/bin/pg_config" --sharedir)/extension/pgtap.control" ]]
+}
+
+if [[ -f "$STAMP" && "$(stamp_value configure)" == "${CONFIGURE_FLAGS[*]}" &&
+	-x "$PREFIX/bin/pg_config" ]]; then
+	if [[ "${MIGGUARD_PG_REFRESH:-0}" != 1 ]]; then
+		say "reusing $PREFIX ($(stamp_value source); MIGGUARD_PG_REFRESH=1 checks for a newer one)"
+		have_pgtap || install_pgtap
+		printf '%s\n' "$PREFIX/bin/pg_config"
+		exit 0
+	fi
+	find_source
+	if [[ "$(stamp_value source)" == "$SRCPKG $SRCVERSION" ]]; then
+		say "reusing $PREFIX ($SRCPKG $SRCVERSION is current)"
+		have_pgtap || install_pgtap
+		printf '%s\n' "$PREFIX/bin/pg_config"
+		exit 0
+	fi
+	say "$(stamp_value source) is cached, the mirror has $SRCVERSION: rebuilding"
+fi
+
+is_root || die "run as root: it installs build dependencies and writes $CACHE"
+
+say "building PostgreSQL $VERSION into $PREFIX; a cold build takes several minutes on 2 cores"
+started=$SECONDS
+
+# Build dependencies: a C toolchain, the parser generators (Debian's tarball
+# ships the generated files, but a patched grammar regenerates them),
+# readline, zlib and ICU headers, pkg-config to find ICU, IPC::Run for the
+# TAP framework, dpkg-dev for dpkg-source, and the decompressors of the
+# source tarballs.
+MIGGUARD_PACKAGES=(
+	gcc make bison flex perl pkg-config
+	libreadline-dev zlib1g-dev libicu-dev
+	libipc-run-perl dpkg-dev xz-utils bzip2
+)
+ensure_packages
+
+find_source download
+dsc="$(find "$BUILDROOT" -maxdepth 1 -name "${SRCPKG}_*.dsc" | head -n 1)"
+[[ -n "$dsc" ]] || die "no .dsc for $SRCPKG in $BUILDROOT"
+# apt-get checked the files against the signed lists; dpkg-source checks them
+# against the .dsc (and only warns that the uploader's key is not at hand).
+# --skip-patches: the upstream tree as released.  Debian's patches hard-wire
+# /usr/lib/postgresql/VERSION/lib as pkglibdir (50-per-version-dirs.patch),
+# so "make install" would write outside the cache, and move the default
+# socket directory; neither is wanted for a private test install.
+(cd "$BUILDROOT" && dpkg-source --skip-patches -x "$dsc" src >/dev/null) ||
+	die "dpkg-source -x $dsc failed"
+SRC="$BUILDROOT/src"
+
+say "configuring (${CONFIGURE_FLAGS[*]})"
+(cd "$SRC" && nice -n 19 ./configure -q "${CONFIGURE_FLAGS[@]}") >"$BUILDROOT/configure.log" 2>&1 ||
+	{ tail -n 30 "$BUILDROOT/configure.log" >&2; die "configure failed (log: $BUILDROOT/configure.log)"; }
+
+say "compiling with make -j$JOBS under nice -n 19 (log: $BUILDROOT/make.log)"
+nice -n 19 make -C "$SRC" -j"$JOBS" -s >"$BUILDROOT/make.log" 2>&1 ||
+	{ tail -n 30 "$BUILDROOT/make.log" >&2; die "make failed (log: $BUILDROOT/make.log)"; }
+# The isolation tester is not part of "make all"; PGXS's ISOLATION runs
+# pgxs/src/test/isolation/pg_isolation_regress, which its install target puts
+# there.  The TAP modules go to pgxs/src/test/perl, where PGXS's
+# prove_installcheck and scripts/test.sh look for them.
+nice -n 19 make -C "$SRC/src/test/isolation" -j"$JOBS" -s >>"$BUILDROOT/make.log" 2>&1 ||
+	{ tail -n 30 "$BUILDROOT/make.log" >&2; die "make of the isolation tester failed"; }
+
+say "installing into $PREFIX"
+rm -rf "$PREFIX"
+{
+	make -C "$SRC" -s install &&
+		make -C "$SRC/src/test/isolation" -s install &&
+		make -C "$SRC/src/test/perl" -s install
+} >"$BUILDROOT/install.log" 2>&1 ||
+	{ tail -n 30 "$BUILDROOT/install.log" >&2; die "make install failed (log: $BUILDROOT/install.log)"; }
+
+install_pgtap
+chmod -R a+rX "$PREFIX"
+
+elapsed=$((SECONDS - started))
+printf 'source=%s %s\n%s\nbuilt=%s in %ds\n' "$SRCPKG" "$SRCVERSION" "$FLAGS_LINE" \
+	"$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$elapsed" >"$STAMP"
+say "PostgreSQL $("$PREFIX/bin/pg_config" --version | sed 's/^PostgreSQL //') installed in $PREFIX (${elapsed}s)"
+# The sources stay in $BUILDROOT (release notes in doc/src/sgml); the objects
+# do not need to.
+make -C "$SRC" -s clean >/dev/null 2>&1 || true
+printf '%s\n' "$PREFIX/bin/pg_config"
