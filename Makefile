@@ -21,7 +21,8 @@ OBJS = \
 	src/check.o \
 	src/audit.o \
 	src/blocked.o \
-	src/lockguard.o
+	src/lockguard.o \
+	src/stmtkind.o
 
 DATA = $(wildcard sql/migguard--*.sql)
 

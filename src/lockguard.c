@@ -36,6 +36,7 @@
  *-------------------------------------------------------------------------
  */
 #include "lockguard.h"
+#include "stmtkind.h"
 
 #include <math.h>
 
@@ -48,6 +49,7 @@
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "storage/latch.h"
+#include "storage/lmgr.h"
 #include "storage/lock.h"
 #include "storage/proc.h"
 #include "storage/sinvaladt.h"
@@ -76,7 +78,10 @@ typedef struct LockFact
 struct MigguardLockGuard
 {
 	const char *command_tag;
-	bool		transactional;	/* may run in a subtransaction */
+	bool		ddl;			/* DDL: the timeout applies even with no lock
+								 * migguard knows of */
+	bool		in_transaction; /* runs inside the current transaction */
+	bool		take_locks_first;	/* protected locks taken first, retried */
 	int			nprotected;
 	LockFact   *protected;		/* locks that may wait, SHARE or stronger */
 	List	   *strong_relids;	/* ACCESS EXCLUSIVE on existing tables */
@@ -161,6 +166,53 @@ lock_already_held(Oid relid, LOCKMODE mode)
 	return false;
 }
 
+/*
+ * Relations the analysis of the current statement locked itself (probes):
+ * a lock held only because a probe took it does not mean the statement
+ * cannot queue, since the statement's other locks, and the guard's
+ * decision, must not depend on whether a probe happened to get its lock.
+ * In TopMemoryContext, emptied when the next statement is classified.
+ */
+static List *probed_relids = NIL;
+
+void
+migguard_probes_reset(void)
+{
+	list_free(probed_relids);
+	probed_relids = NIL;
+}
+
+/*
+ * The analysis' only way to lock a relation: conditionally (never
+ * waiting), in the statement's own mode in the hook or ACCESS SHARE in a
+ * dry run (migguard_probe_lock), remembered as a probe.
+ */
+bool
+migguard_probe_relation(Oid relid, LOCKMODE statement_lock)
+{
+	LOCKMODE	mode = migguard_probe_lock(statement_lock);
+	bool		held = lock_already_held(relid, mode);
+
+	if (!ConditionalLockRelationOid(relid, mode))
+		return false;
+	if (!held && !list_member_oid(probed_relids, relid))
+	{
+		MemoryContext oldcontext = MemoryContextSwitchTo(TopMemoryContext);
+
+		probed_relids = lappend_oid(probed_relids, relid);
+		MemoryContextSwitchTo(oldcontext);
+	}
+	return true;
+}
+
+/* Held before the statement, not merely by one of its probes. */
+static bool
+lock_held_before_statement(Oid relid, LOCKMODE mode)
+{
+	return !list_member_oid(probed_relids, relid) &&
+		lock_already_held(relid, mode);
+}
+
 static bool
 relation_is_shared_and_old(const MigguardRelation *rel)
 {
@@ -180,7 +232,7 @@ migguard_lock_needs_protection(const MigguardOp *op)
 		(op->flags & MG_F_HELD_EARLIER) == 0 &&
 		migguard_lock_blocks_queries(op->lockmode) &&
 		relation_is_shared_and_old(op->rel) &&
-		!lock_already_held(op->rel->relid, op->lockmode);
+		!lock_held_before_statement(op->rel->relid, op->lockmode);
 }
 
 /*
@@ -226,74 +278,19 @@ remember_strong_locks(List *relids)
  */
 
 /*
- * Whether the statement may run inside a transaction block, hence inside a
- * subtransaction.  The others call PreventInTransactionBlock and mostly
- * commit internally.
- */
-static bool
-statement_is_transactional(Node *parsetree)
-{
-	switch (nodeTag(parsetree))
-	{
-		case T_IndexStmt:
-			return !((IndexStmt *) parsetree)->concurrent;
-		case T_DropStmt:
-			return !((DropStmt *) parsetree)->concurrent;
-		case T_ReindexStmt:
-			{
-				ReindexStmt *reindex = (ReindexStmt *) parsetree;
-
-				if (reindex->kind != REINDEX_OBJECT_INDEX &&
-					reindex->kind != REINDEX_OBJECT_TABLE)
-					return false;
-				return !(MG_REINDEX_LEGACY_CONCURRENT(reindex) ||
-						 migguard_defelem_is_true(MG_REINDEX_OPTIONS(reindex),
-											   "concurrently"));
-			}
-		case T_AlterTableStmt:
-			{
-				ListCell   *lc;
-
-				foreach(lc, ((AlterTableStmt *) parsetree)->cmds)
-				{
-					AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
-
-					if (cmd->subtype == AT_DetachPartition &&
-						MG_PARTCMD_CONCURRENT((PartitionCmd *) cmd->def))
-						return false;
-				}
-				return true;
-			}
-		case T_VacuumStmt:
-			return !((VacuumStmt *) parsetree)->is_vacuumcmd;
-		case T_ClusterStmt:
-			{
-				ClusterStmt *cluster = (ClusterStmt *) parsetree;
-				Oid			relid;
-
-				if (cluster->relation == NULL)
-					return false;
-				relid = RangeVarGetRelid(cluster->relation, NoLock, true);
-				return get_rel_relkind(relid) != RELKIND_PARTITIONED_TABLE;
-			}
-		default:
-			return true;
-	}
-}
-
-/*
  * Build the guard for a classified statement, in the given (longer-lived)
  * memory context: the analysis context is gone by the time the statement
  * runs.  NULL when there is nothing to protect and nothing to remember.
  */
 MigguardLockGuard *
-migguard_lock_guard(MigguardStatement *stmt, Node *parsetree,
+migguard_lock_guard(MigguardStatement *stmt, Node *parsetree, bool is_toplevel,
 					MemoryContext context)
 {
 	MigguardLockGuard *guard;
 	MemoryContext oldcontext;
 	ListCell   *lc;
 	int			n = 0;
+	bool		ddl = migguard_is_ddl(parsetree);
 
 	foreach(lc, stmt->ops)
 	{
@@ -304,14 +301,26 @@ migguard_lock_guard(MigguardStatement *stmt, Node *parsetree,
 			relation_is_shared_and_old(op->rel))
 			n++;
 	}
-	if (n == 0)
+	if (n == 0 && !ddl)
 		return NULL;
 
 	oldcontext = MemoryContextSwitchTo(context);
 	guard = palloc0(sizeof(MigguardLockGuard));
 	guard->command_tag = stmt->command_tag;
-	guard->transactional = statement_is_transactional(parsetree);
-	guard->protected = palloc(n * sizeof(LockFact));
+	guard->ddl = ddl;
+	guard->in_transaction = migguard_stmt_runs_in_transaction(parsetree);
+
+	/*
+	 * The locks are taken ahead of the statement only where that cannot
+	 * change what PostgreSQL does: not where the statement is refused at
+	 * once (LOCK TABLE outside a transaction block: RequireTransactionBlock
+	 * in LockTableCommand's caller, standard_ProcessUtility), and not in
+	 * parallel mode, which forbids subtransactions.
+	 */
+	guard->take_locks_first = guard->in_transaction && !IsInParallelMode() &&
+		(!IsA(parsetree, LockStmt) ||
+		 IsTransactionBlock() || IsSubTransaction() || !is_toplevel);
+	guard->protected = palloc(Max(n, 1) * sizeof(LockFact));
 	foreach(lc, stmt->ops)
 	{
 		MigguardOp *op = (MigguardOp *) lfirst(lc);
@@ -518,30 +527,31 @@ backoff_delay(int retry)
 }
 
 /*
- * One attempt in an internal subtransaction, as PL/pgSQL runs an exception
- * block.  NULL on success; the error on a lock timeout, with the attempt
- * rolled back; any other error is re-thrown after the rollback.
+ * One attempt at the statement's own locks, each waiting at most the lock
+ * timeout, in an internal subtransaction that takes nothing but these
+ * locks (LockRelationOid, as the statement's RangeVarGetRelidExtended or
+ * table_open would).  NULL on success: the subtransaction is released and
+ * its locks pass to the enclosing transaction (CommitSubTransaction
+ * reassigns them to the parent resource owner).  The error on a lock
+ * timeout, with the attempt rolled back and its locks gone; any other
+ * error is re-thrown after the rollback.  The user's statement never runs
+ * in here.
  */
 static ErrorData *
-run_attempt(ProcessUtility_hook_type next, MG_PROCESS_UTILITY_PARAMS)
+lock_attempt(const MigguardLockGuard *guard)
 {
 	MemoryContext oldcontext = CurrentMemoryContext;
 	ResourceOwner oldowner = CurrentResourceOwner;
 	ErrorData  *volatile edata = NULL;
 
-	/*
-	 * A fresh copy for every attempt: a failed attempt may have scribbled
-	 * on the tree it ran, and the caller's tree may be read-only.
-	 */
-	pstmt = copyObject(pstmt);
-
 	BeginInternalSubTransaction(NULL);
-	/* Run in the caller's memory context, not the subtransaction's. */
 	MemoryContextSwitchTo(oldcontext);
 
 	PG_TRY();
 	{
-		next(MG_PROCESS_UTILITY_ARGS);
+		for (int i = 0; i < guard->nprotected; i++)
+			LockRelationOid(guard->protected[i].relid,
+							guard->protected[i].lockmode);
 
 		ReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(oldcontext);
@@ -580,24 +590,15 @@ raise_lock_timeout(ErrorData *edata, char *blockers, int attempts,
 }
 
 /*
- * A transactional statement: apply the timeout, run each attempt in a
- * subtransaction, back off and retry on a lock timeout.
+ * Take the statement's protected locks first: on a lock timeout back off
+ * and try again, up to migguard.lock_retries more times; after the last
+ * one raise PostgreSQL's error with who blocked us.  The caller has set
+ * the timeout.
  */
 static void
-run_with_retries(const MigguardLockGuard *guard, int timeout_ms,
-				 MigguardLockStats *stats,
-				 ProcessUtility_hook_type next, MG_PROCESS_UTILITY_PARAMS)
+take_locks_with_retries(const MigguardLockGuard *guard, int timeout_ms,
+						MigguardLockStats *stats)
 {
-	int			nestlevel = -1;
-
-	if (timeout_ms != LockTimeout)
-	{
-		nestlevel = NewGUCNestLevel();
-		(void) set_config_option("lock_timeout", psprintf("%d", timeout_ms),
-								 PGC_USERSET, PGC_S_SESSION,
-								 GUC_ACTION_SAVE, true, 0, false);
-	}
-
 	for (;;)
 	{
 		TimestampTz start = GetCurrentTimestamp();
@@ -605,9 +606,9 @@ run_with_retries(const MigguardLockGuard *guard, int timeout_ms,
 		long		delay;
 
 		stats->attempts++;
-		edata = run_attempt(next, MG_PROCESS_UTILITY_ARGS);
+		edata = lock_attempt(guard);
 		if (edata == NULL)
-			break;
+			return;
 		stats->lock_wait_ms +=
 			TimestampDifferenceMilliseconds(start, GetCurrentTimestamp());
 
@@ -616,9 +617,6 @@ run_with_retries(const MigguardLockGuard *guard, int timeout_ms,
 			char	   *blockers = describe_blockers(guard);
 
 			migguard_last_lock_stats = *stats;
-			/* The session's setting is back before the error is seen. */
-			if (nestlevel >= 0)
-				AtEOXact_GUC(true, nestlevel);
 			raise_lock_timeout(edata, blockers, stats->attempts, timeout_ms);
 		}
 
@@ -634,6 +632,50 @@ run_with_retries(const MigguardLockGuard *guard, int timeout_ms,
 		stats->backoff_ms +=
 			TimestampDifferenceMilliseconds(start, GetCurrentTimestamp());
 	}
+}
+
+/*
+ * A statement that runs inside the current transaction: the timeout is
+ * set with a GUC nest level, as core does for a function's SET clause
+ * (fmgr_security_definer), so the session's value comes back after the
+ * statement, and on error with the abort of the enclosing (sub)transaction.
+ * The protected locks are taken first, with retries; then the statement
+ * runs as without migguard, at the transaction's own nesting level, and
+ * any further lock it takes waits at most the timeout too (no retry: that
+ * error is final).
+ */
+static void
+run_in_transaction(const MigguardLockGuard *guard, int timeout_ms,
+				   MigguardLockStats *stats,
+				   ProcessUtility_hook_type next, MG_PROCESS_UTILITY_PARAMS)
+{
+	volatile int nestlevel = -1;
+
+	if (timeout_ms != LockTimeout)
+	{
+		nestlevel = NewGUCNestLevel();
+		(void) set_config_option("lock_timeout", psprintf("%d", timeout_ms),
+								 PGC_USERSET, PGC_S_SESSION,
+								 GUC_ACTION_SAVE, true, 0, false);
+	}
+
+	PG_TRY();
+	{
+		if (guard->take_locks_first && guard->nprotected > 0)
+			take_locks_with_retries(guard, timeout_ms, stats);
+		else
+			stats->attempts = 1;
+	}
+	PG_CATCH();
+	{
+		/* The session's setting is back before the error is seen. */
+		if (nestlevel >= 0)
+			AtEOXact_GUC(true, nestlevel);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+
+	next(MG_PROCESS_UTILITY_ARGS);
 
 	if (nestlevel >= 0)
 		AtEOXact_GUC(true, nestlevel);
@@ -672,15 +714,16 @@ migguard_run_guarded(MigguardLockGuard *guard, ProcessUtility_hook_type next,
 	int			timeout_ms = migguard_effective_lock_timeout();
 	MigguardLockStats stats = {0};
 
-	if (guard == NULL || guard->nprotected == 0 || timeout_ms == 0)
+	if (guard == NULL || timeout_ms == 0 ||
+		(guard->nprotected == 0 && !guard->ddl))
 	{
-		/* Nothing can time out: no subtransaction, no retry. */
+		/* Nothing to bound. */
 		stats.attempts = 1;
 		next(MG_PROCESS_UTILITY_ARGS);
 	}
-	else if (guard->transactional)
-		run_with_retries(guard, timeout_ms, &stats, next,
-						 MG_PROCESS_UTILITY_ARGS);
+	else if (guard->in_transaction)
+		run_in_transaction(guard, timeout_ms, &stats, next,
+						   MG_PROCESS_UTILITY_ARGS);
 	else
 	{
 		stats.attempts = 1;
