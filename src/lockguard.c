@@ -7,28 +7,57 @@
  *		transaction plus one ALTER TABLE is an outage.  While such a statement
  *		runs, migguard
  *
- *	- applies migguard.lock_timeout when the session's own lock_timeout is
- *	  0 or larger, so the statement leaves the queue instead of stalling it;
- *	- retries a statement that hit the timeout up to migguard.lock_retries
- *	  more times, sleeping between attempts with exponential back-off and
- *	  jitter, so the queries that piled up behind it run in the gap;
+ *	- applies migguard.lock_timeout, when the session's own lock_timeout is
+ *	  0 or larger, to every DDL statement (migguard_is_ddl) and to every
+ *	  other statement with such a lock, so the statement leaves the queue
+ *	  instead of stalling it; a DDL kind stmtkind.c does not know gets it
+ *	  too, never silently unprotected;
+ *	- takes the statement's protected locks ahead of it and retries them,
+ *	  up to migguard.lock_retries more times, sleeping between attempts
+ *	  with exponential back-off and jitter, so the queries that piled up
+ *	  behind it run in the gap;
  *	- when the last attempt fails, keeps PostgreSQL's error (SQLSTATE 55P03)
  *	  and adds which sessions hold the conflicting locks.
  *
- * Each attempt runs in an internal subtransaction, the way PL/pgSQL runs an
- * exception block: a lock timeout aborts only the attempt, and the rest of
- * the user's transaction is untouched.  Every attempt gets its own copy of
- * the statement, since PostgreSQL may scribble on the tree it executes.
- * Statements that cannot run in a transaction block (CREATE INDEX
- * CONCURRENTLY, VACUUM, ...) cannot run in a subtransaction either and
- * commit internally; they are neither wrapped nor retried.
+ * The design (issue 12, items 1-3): the user's statement never runs inside
+ * a subtransaction, because that changes what PostgreSQL does: REINDEX or
+ * CLUSTER of a mapped catalog refuse to change the relation map in a
+ * subtransaction, REINDEX of a partitioned table calls
+ * PreventInTransactionBlock, which fails there, and LOCK TABLE's
+ * RequireTransactionBlock passes there.  Instead, for a statement that
+ * runs inside the current transaction, each attempt is a tiny internal
+ * subtransaction that only takes the statement's locks with
+ * LockRelationOid, in the modes and order of the lock facts (classify.c and
+ * stmtkind.c: the strongest mode the statement takes on each relation,
+ * never one it would not take, the named relation before the indirect
+ * ones), each waiting at most the lock timeout.  On 55P03 the
+ * subtransaction is rolled back, which releases its locks, and after the
+ * back-off the next attempt starts; on success it is released and its
+ * locks pass to the enclosing transaction (CommitSubTransaction reassigns
+ * them to the parent's resource owner).  Then the statement runs once, as
+ * without migguard, with the timeout still set: any further lock it takes
+ * is bounded too, and that error is final (no retry: the statement may
+ * have done work that only a subtransaction could undo).
+ *
+ * Only relations the current user may lock that way are taken ahead
+ * (classify.c and stmtkind.c name only relations the user could change,
+ * with the test PostgreSQL applies before its lock).  No locks are taken
+ * ahead of a statement that commits internally (stmtkind.c's table says
+ * which), of a kind the table does not know, of LOCK TABLE outside a
+ * transaction block (PostgreSQL refuses it at once), or in parallel mode
+ * (no subtransaction there): those get the timeout only.
  *
  * The timeout is applied with a GUC nest level, as core does for function
- * SET clauses, so the session's value comes back after the statement, and
- * on error through the abort of the enclosing (sub)transaction.  The
- * non-transactional statements commit on their own, which would pop a
+ * SET clauses (fmgr_security_definer), so the session's value comes back
+ * after the statement, and on error through the abort of the enclosing
+ * (sub)transaction.  The statements that commit internally would pop a
  * nest level early; for them the setting's variable is swapped and
  * restored in PG_FINALLY instead.
+ *
+ * migguard's own probes (conditional locks of the analysis) go through
+ * migguard_probe_relation, which remembers them: a lock held only because
+ * a probe got it does not mean the statement cannot queue, so whether a
+ * probe happened to get its lock never changes the guard's decision.
  *
  * This file also remembers, per transaction, the tables a checked
  * statement locked ACCESS EXCLUSIVE, for the strong_lock_held rule.

@@ -19,7 +19,8 @@
 --     statement has its lock_mode.
 --
 -- Conflicting locks come from a prepared transaction (no second session);
--- statement_timeout ends a statement that would otherwise wait forever.
+-- statement_timeout ends a statement that would otherwise wait forever, so
+-- each runs as a query of its own (\gexec).
 --
 CREATE EXTENSION IF NOT EXISTS migguard;
 SET migguard.mode = audit;
@@ -59,6 +60,7 @@ SET migguard.lock_timeout = '20ms';
 SET migguard.lock_retry_delay = '10ms';
 SET migguard.lock_retries = 1;
 SET statement_timeout = '3s';
+\pset tuples_only on
 
 --
 -- Statements on a table others write to (ROW EXCLUSIVE, as INSERT takes)
@@ -66,7 +68,7 @@ SET statement_timeout = '3s';
 BEGIN;
 LOCK TABLE lk.t, lk.v, lk.d IN ROW EXCLUSIVE MODE;
 PREPARE TRANSACTION 'lk_holder';
-SELECT sql, lk.try(sql) FROM (VALUES
+SELECT format('SELECT %L || '' -> '' || lk.try(%L)', sql, sql) FROM (VALUES
     ('CREATE TRIGGER tr BEFORE INSERT ON lk.t FOR EACH ROW EXECUTE FUNCTION lk.trg()'),
     ('CREATE OR REPLACE TRIGGER tr_existing BEFORE INSERT ON lk.t FOR EACH ROW EXECUTE FUNCTION lk.trg()'),
     ('CREATE CONSTRAINT TRIGGER ctr AFTER INSERT ON lk.t FOR EACH ROW EXECUTE FUNCTION lk.trg()'),
@@ -83,7 +85,7 @@ SELECT sql, lk.try(sql) FROM (VALUES
     ('ALTER DOMAIN lk.posint VALIDATE CONSTRAINT nonneg'),
     ('ALTER DOMAIN lk.posint SET NOT NULL'),
     ('ALTER DOMAIN lk.posint ADD CONSTRAINT small CHECK (VALUE < 1000) NOT VALID')
-) AS s(sql);
+) AS s(sql) \gexec
 COMMIT PREPARED 'lk_holder';
 
 --
@@ -92,21 +94,21 @@ COMMIT PREPARED 'lk_holder';
 BEGIN;
 LOCK TABLE lk.p IN ACCESS SHARE MODE;
 PREPARE TRANSACTION 'lk_holder';
-SELECT sql, lk.try(sql) FROM (VALUES
+SELECT format('SELECT %L || '' -> '' || lk.try(%L)', sql, sql) FROM (VALUES
     ('ALTER TABLE lk.c DROP CONSTRAINT c_pid_fkey'),
     ('ALTER TABLE lk.c DROP COLUMN pid'),
     ('ALTER TABLE lk.c ALTER pid TYPE bigint'),
     ('ALTER TABLE lk.c ALTER pid TYPE bigint USING pid::bigint'),
     ('DROP TABLE lk.c')
-) AS s(sql);
+) AS s(sql) \gexec
 COMMIT PREPARED 'lk_holder';
 BEGIN;
 LOCK TABLE lk.c IN ACCESS SHARE MODE;
 PREPARE TRANSACTION 'lk_holder';
-SELECT sql, lk.try(sql) FROM (VALUES
+SELECT format('SELECT %L || '' -> '' || lk.try(%L)', sql, sql) FROM (VALUES
     ('ALTER TABLE lk.p ALTER id TYPE bigint'),
     ('DROP TABLE lk.p CASCADE')
-) AS s(sql);
+) AS s(sql) \gexec
 COMMIT PREPARED 'lk_holder';
 
 --
@@ -115,12 +117,14 @@ COMMIT PREPARED 'lk_holder';
 BEGIN;
 LOCK TABLE ONLY lk.pt IN ACCESS SHARE MODE;
 PREPARE TRANSACTION 'lk_holder';
-SELECT sql, lk.try(sql) FROM (VALUES
+SELECT format('SELECT %L || '' -> '' || lk.try(%L)', sql, sql) FROM (VALUES
     ('CREATE TABLE lk.pt2 PARTITION OF lk.pt FOR VALUES IN (2)'),
     ('CREATE TABLE lk.ptd PARTITION OF lk.pt DEFAULT'),
     ('DROP TABLE lk.pt1')
-) AS s(sql);
+) AS s(sql) \gexec
 COMMIT PREPARED 'lk_holder';
+
+\pset tuples_only off
 
 --
 -- Named by check() with their modes when no timeout is in effect

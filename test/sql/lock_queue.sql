@@ -101,12 +101,15 @@ CREATE INDEX pt_v_idx ON lq.pt (v);
 REINDEX TABLE lq.pt;
 REINDEX INDEX lq.pt_v_idx;
 -- LOCK TABLE outside a transaction block: PostgreSQL refuses it at once,
--- also when the lock is busy (no wait, no retry).
+-- also when the lock is busy (no wait, no retry; statement_timeout would
+-- end the wait).
 BEGIN;
 LOCK TABLE lq.small IN ACCESS SHARE MODE;
 PREPARE TRANSACTION 'lq_holder';
 SET migguard.lock_retry_delay = '1h';
+SET statement_timeout = '2s';
 LOCK TABLE lq.small IN ACCESS EXCLUSIVE MODE;
+RESET statement_timeout;
 RESET migguard.lock_retry_delay;
 COMMIT PREPARED 'lq_holder';
 
