@@ -39,10 +39,13 @@
 #include "catalog/pg_inherits.h"
 #include "catalog/pg_type.h"
 #include "commands/defrem.h"
+#include "commands/policy.h"
+#include "commands/trigger.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "parser/parse_type.h"
 #include "partitioning/partdesc.h"
+#include "rewrite/rewriteSupport.h"
 #include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/fmgroids.h"
@@ -326,7 +329,11 @@ lock_fk_partners(MigguardStatement *stmt, Oid relid, LOCKMODE lockmode,
 	{
 		Form_pg_constraint con = (Form_pg_constraint) GETSTRUCT(tup);
 
-		if (con->contype != CONSTRAINT_FOREIGN)
+		/*
+		 * A key a partition inherited goes with its parent's: dropping the
+		 * partition or its column leaves the other table alone.
+		 */
+		if (con->contype != CONSTRAINT_FOREIGN || OidIsValid(con->conparentid))
 			continue;
 		if (referencing && con->conrelid == relid &&
 			(conname == NULL || strcmp(NameStr(con->conname), conname) == 0) &&
@@ -382,16 +389,34 @@ create_locks(MigguardStatement *stmt, Node *parsetree)
 	if (!create->partbound->is_default)
 		lock_relid(stmt, get_default_partition_oid(parentid),
 				   AccessExclusiveLock);
+	/* CloneForeignKeyConstraints: the tables the parent's keys reference */
+	lock_fk_partners(stmt, parentid, ShareRowExclusiveLock, true, false, 0,
+					 NULL, InvalidOid);
 }
 
-/* The table of a trigger, rule or policy named by a DROP: its name list less the last element. */
+/*
+ * The table of the trigger, rule or policy a DROP names (its name list less
+ * the last element), when the object exists: for DROP ... IF EXISTS of a
+ * missing one, get_object_address releases the table's lock at once.
+ */
 static Oid
-relobject_table(List *names)
+relobject_table(ObjectType type, List *names)
 {
+	Oid			relid;
+	const char *name;
+
 	if (list_length(names) < 2)
 		return InvalidOid;
-	return migguard_lookup_relid(makeRangeVarFromNameList(list_truncate(list_copy(names),
-																		list_length(names) - 1)));
+	relid = migguard_lookup_relid(makeRangeVarFromNameList(list_truncate(list_copy(names),
+																		 list_length(names) - 1)));
+	if (!OidIsValid(relid))
+		return InvalidOid;
+	name = strVal(llast(names));
+	if ((type == OBJECT_TRIGGER && OidIsValid(get_trigger_oid(relid, name, true))) ||
+		(type == OBJECT_RULE && OidIsValid(get_rewrite_oid(relid, name, true))) ||
+		(type == OBJECT_POLICY && OidIsValid(get_relation_policy_oid(relid, name, true))))
+		return relid;
+	return InvalidOid;
 }
 
 /* RangeVarCallbackForDropRelation refuses the wrong kind before locking. */
@@ -427,7 +452,7 @@ drop_locks(MigguardStatement *stmt, Node *parsetree)
 			case OBJECT_TRIGGER:
 			case OBJECT_RULE:
 			case OBJECT_POLICY:
-				relid = relobject_table((List *) lfirst(lc));
+				relid = relobject_table(drop->removeType, (List *) lfirst(lc));
 				if (user_owns(relid))
 					lock_relid(stmt, relid, AccessExclusiveLock);
 				break;
@@ -719,4 +744,39 @@ domain_locks(MigguardStatement *stmt, Node *parsetree)
 	ReleaseSysCache(tup);
 	if (scans)
 		lock_domain_users(stmt, domainid);
+}
+
+/*
+ * Whether the statement replaces a table's storage without a table_rewrite
+ * event (change_log.rewrite): VACUUM FULL and CLUSTER (cluster_rel ->
+ * rebuild_relation), REFRESH MATERIALIZED VIEW without CONCURRENTLY
+ * (refresh_by_heap_swap, WITH NO DATA too), SET TABLESPACE of a table to
+ * another tablespace (ATExecSetTableSpace copies it to a new relfilenode).
+ */
+bool
+migguard_statement_replaces_storage(const MigguardStatement *stmt)
+{
+	ListCell   *lc;
+
+	foreach(lc, stmt->ops)
+	{
+		const MigguardOp *op = (const MigguardOp *) lfirst(lc);
+
+		switch (op->kind)
+		{
+			case MG_OP_REWRITE_MAINTENANCE:
+				return true;
+			case MG_OP_REFRESH_MATVIEW:
+				if (!(op->flags & MG_F_CONCURRENTLY))
+					return true;
+				break;
+			case MG_OP_SET_TABLESPACE:
+				if (op->index == NULL && !(op->flags & MG_F_NO_OP))
+					return true;
+				break;
+			default:
+				break;
+		}
+	}
+	return false;
 }

@@ -16,7 +16,10 @@
 --   * an ALTER DOMAIN that validates nothing (NOT VALID) is not held up;
 --   * check() names each of these locks with its mode (the lock_timeout
 --     rule when no timeout is in effect), and the change_log row of such a
---     statement has its lock_mode.
+--     statement has its lock_mode;
+--   * change_log.rewrite is true where PostgreSQL replaced a table's storage
+--     without a table_rewrite event (CLUSTER, REFRESH MATERIALIZED VIEW),
+--     and false for REFRESH ... CONCURRENTLY, which updates in place.
 --
 -- Conflicting locks come from a prepared transaction (no second session);
 -- statement_timeout ends a statement that would otherwise wait forever, so
@@ -39,6 +42,8 @@ CREATE TABLE lk.pt (v int) PARTITION BY LIST (v);
 CREATE TABLE lk.pt1 PARTITION OF lk.pt FOR VALUES IN (1);
 CREATE INDEX pt_v_idx ON ONLY lk.pt (v);
 CREATE INDEX pt1_v_idx ON lk.pt1 (v);
+CREATE TABLE lk.pf (pid int REFERENCES lk.p) PARTITION BY LIST (pid);
+CREATE TABLE lk.pf1 PARTITION OF lk.pf FOR VALUES IN (1);
 CREATE DOMAIN lk.posint AS int;
 CREATE TABLE lk.d (x lk.posint);
 ALTER DOMAIN lk.posint ADD CONSTRAINT nonneg CHECK (VALUE >= 0) NOT VALID;
@@ -127,7 +132,10 @@ COMMIT PREPARED 'lk_holder';
 \pset tuples_only off
 
 --
--- Named by check() with their modes when no timeout is in effect
+-- Named by check() with their modes when no timeout is in effect; not the
+-- table of a trigger DROP ... IF EXISTS does not find (PostgreSQL lets go
+-- of it at once), nor the table a partition's inherited foreign key
+-- references (it goes with the parent's).
 --
 SET migguard.lock_timeout = 0;
 SELECT statement_no, rule, lock_mode, relation
@@ -143,6 +151,8 @@ SELECT statement_no, rule, lock_mode, relation
     CREATE TABLE lk.pt2 PARTITION OF lk.pt FOR VALUES IN (2);
     DROP TABLE lk.pt1;
     ALTER INDEX lk.pt_v_idx ATTACH PARTITION lk.pt1_v_idx;
+    DROP TRIGGER IF EXISTS nosuch ON lk.t;
+    DROP TABLE lk.pf1;
   $$)
  WHERE rule = 'lock_timeout'
  ORDER BY statement_no, relation;
@@ -152,6 +162,17 @@ RESET migguard.lock_timeout;
 CREATE TRIGGER tr_logged BEFORE UPDATE ON lk.t FOR EACH ROW EXECUTE FUNCTION lk.trg();
 SELECT statement, lock_mode FROM migguard.change_log
  WHERE statement LIKE 'CREATE TRIGGER tr_logged%';
+
+-- Storage replaced, recorded as a rewrite.
+CREATE INDEX t_v_idx ON lk.t (v);
+CLUSTER lk.t USING t_v_idx;
+CREATE MATERIALIZED VIEW lk.mv AS SELECT 1 AS one;
+CREATE UNIQUE INDEX mv_one ON lk.mv (one);
+REFRESH MATERIALIZED VIEW lk.mv;
+REFRESH MATERIALIZED VIEW CONCURRENTLY lk.mv;
+SELECT statement, rewrite FROM migguard.change_log
+ WHERE statement LIKE 'CLUSTER lk.%' OR statement LIKE 'REFRESH MATERIALIZED VIEW%lk.mv'
+ ORDER BY id;
 
 RESET statement_timeout;
 SET client_min_messages = error;
