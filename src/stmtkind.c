@@ -31,15 +31,18 @@
 #include "access/genam.h"
 #include "access/htup_details.h"
 #include "access/table.h"
+#include "catalog/index.h"
 #include "catalog/namespace.h"
 #include "catalog/partition.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_constraint.h"
 #include "catalog/pg_depend.h"
+#include "catalog/pg_index.h"
 #include "catalog/pg_inherits.h"
 #include "catalog/pg_type.h"
 #include "commands/defrem.h"
 #include "commands/policy.h"
+#include "commands/tablecmds.h"
 #include "commands/trigger.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
@@ -80,6 +83,12 @@ static void rule_locks(MigguardStatement *stmt, Node *parsetree);
 static void policy_locks(MigguardStatement *stmt, Node *parsetree);
 static void view_locks(MigguardStatement *stmt, Node *parsetree);
 static void domain_locks(MigguardStatement *stmt, Node *parsetree);
+static void sequence_locks(MigguardStatement *stmt, Node *parsetree);
+static void index_locks(MigguardStatement *stmt, Node *parsetree);
+static void reindex_locks(MigguardStatement *stmt, Node *parsetree);
+static void maintenance_locks(MigguardStatement *stmt, Node *parsetree);
+static void truncate_locks(MigguardStatement *stmt, Node *parsetree);
+static void lock_table_locks(MigguardStatement *stmt, Node *parsetree);
 
 /*
  * The table.  "in a block" is the PreventInTransactionBlock call that
@@ -89,7 +98,8 @@ static void domain_locks(MigguardStatement *stmt, Node *parsetree);
 static const StmtKind stmt_kinds[] = {
 	/* DefineIndex: SHARE, CONCURRENTLY SHARE UPDATE EXCLUSIVE and not in a
 	 * block (ProcessUtilitySlow) */
-	{T_IndexStmt, "table SHARE", index_in_transaction, NULL},
+	{T_IndexStmt, "table SHARE, and its partitions (DefineIndex recurses)",
+	index_in_transaction, index_locks},
 	/* RemoveRelations (RangeVarCallbackForDropRelation locks a partition's
 	 * parent), heap_drop_with_catalog (parent and default partition),
 	 * RemoveTriggerById / RemoveConstraintById (foreign-key partners),
@@ -100,7 +110,8 @@ static const StmtKind stmt_kinds[] = {
 	/* ReindexIndex/ReindexTable: SHARE on the table, ACCESS EXCLUSIVE on
 	 * the index; partitioned, SCHEMA/SYSTEM/DATABASE and CONCURRENTLY not
 	 * in a block (ExecReindex, ReindexPartitions) */
-	{T_ReindexStmt, "table SHARE", reindex_in_transaction, NULL},
+	{T_ReindexStmt, "table SHARE, each index ACCESS EXCLUSIVE",
+	reindex_in_transaction, reindex_locks},
 	/* AlterTableGetLockLevel; ATExecAttachPartition / ATExecDetachPartition
 	 * (default partition, the partition, referenced tables of the parent's
 	 * foreign keys), ATExecAttachPartitionIdx (the attached index),
@@ -115,21 +126,24 @@ static const StmtKind stmt_kinds[] = {
 	{T_AlterObjectSchemaStmt, "ACCESS EXCLUSIVE", NULL, NULL},
 	/* vacuum(): VACUUM never in a block, ANALYZE may be; FULL ACCESS
 	 * EXCLUSIVE (vacuum_rel) */
-	{T_VacuumStmt, "FULL: ACCESS EXCLUSIVE", vacuum_in_transaction, NULL},
+	{T_VacuumStmt, "FULL: ACCESS EXCLUSIVE, partitions too (expand_vacuum_rel)",
+	vacuum_in_transaction, maintenance_locks},
 	/* cluster(): ACCESS EXCLUSIVE; a partitioned table or no table is the
 	 * multi-table case, not in a block */
-	{T_ClusterStmt, "ACCESS EXCLUSIVE", cluster_in_transaction, NULL},
+	{T_ClusterStmt, "ACCESS EXCLUSIVE, partitions too",
+	cluster_in_transaction, maintenance_locks},
 	/* ExecRefreshMatView: ACCESS EXCLUSIVE, CONCURRENTLY EXCLUSIVE */
 	{T_RefreshMatViewStmt, "ACCESS EXCLUSIVE", NULL, NULL},
-	/* ExecuteTruncate */
-	{T_TruncateStmt, "ACCESS EXCLUSIVE", NULL, NULL},
+	/* ExecuteTruncate: partitions and inheritance children too */
+	{T_TruncateStmt, "ACCESS EXCLUSIVE", NULL, truncate_locks},
 	/* DefineRelation: PARTITION OF locks the parent and its default
 	 * partition ACCESS EXCLUSIVE; a foreign key locks the referenced table
 	 * SHARE ROW EXCLUSIVE (ATAddForeignKeyConstraint) */
 	{T_CreateStmt, "partition parent ACCESS EXCLUSIVE, referenced table SHARE ROW EXCLUSIVE",
 	NULL, create_locks},
-	/* LockTableCommand: the requested mode; RequireTransactionBlock */
-	{T_LockStmt, "the requested mode", NULL, NULL},
+	/* LockTableCommand: the requested mode, LockTableRecurse on the
+	 * children; RequireTransactionBlock */
+	{T_LockStmt, "the requested mode", NULL, lock_table_locks},
 	/* CreateTriggerFiringOn: SHARE ROW EXCLUSIVE, on every partition too
 	 * for a row trigger on a partitioned table */
 	{T_CreateTrigStmt, "SHARE ROW EXCLUSIVE", NULL, trigger_locks},
@@ -144,6 +158,8 @@ static const StmtKind stmt_kinds[] = {
 	 * AlterDomainNotNull: get_rels_with_domain locks every relation with a
 	 * column of the domain SHARE */
 	{T_AlterDomainStmt, "domain users SHARE", NULL, domain_locks},
+	/* AlterSequence: SHARE ROW EXCLUSIVE (RangeVarCallbackOwnsRelation) */
+	{T_AlterSeqStmt, "SHARE ROW EXCLUSIVE", NULL, sequence_locks},
 };
 
 static const StmtKind *
@@ -270,6 +286,19 @@ lock_relid(MigguardStatement *stmt, Oid relid, LOCKMODE lockmode)
 {
 	if (OidIsValid(relid) && get_rel_relkind(relid) != '\0')
 		migguard_add_lock(stmt, migguard_describe_relation(relid), lockmode);
+}
+
+/* Every partition or inheritance child of relid, at every level. */
+static void
+lock_inheritors(MigguardStatement *stmt, Oid relid, LOCKMODE lockmode)
+{
+	ListCell   *lc;
+
+	if (!OidIsValid(relid) || !has_subclass(relid))
+		return;
+	foreach(lc, find_all_inheritors(relid, NoLock, NULL))
+		if (lfirst_oid(lc) != relid)
+			lock_relid(stmt, lfirst_oid(lc), lockmode);
 }
 
 static bool
@@ -432,6 +461,10 @@ relkind_matches(ObjectType type, char relkind)
 			return relkind == RELKIND_VIEW;
 		case OBJECT_MATVIEW:
 			return relkind == RELKIND_MATVIEW;
+		case OBJECT_SEQUENCE:
+			return relkind == RELKIND_SEQUENCE;
+		case OBJECT_FOREIGN_TABLE:
+			return relkind == RELKIND_FOREIGN_TABLE;
 		default:
 			return false;
 	}
@@ -458,6 +491,8 @@ drop_locks(MigguardStatement *stmt, Node *parsetree)
 				break;
 			case OBJECT_VIEW:
 			case OBJECT_MATVIEW:
+			case OBJECT_SEQUENCE:
+			case OBJECT_FOREIGN_TABLE:
 			case OBJECT_TABLE:
 				relid = migguard_lookup_relid(makeRangeVarFromNameList((List *) lfirst(lc)));
 				if (!OidIsValid(relid) ||
@@ -515,6 +550,19 @@ alter_table_locks(MigguardStatement *stmt, Node *parsetree)
 		AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
 		bool		cascade = cmd->behavior == DROP_CASCADE;
 		AttrNumber	attnum;
+
+		/*
+		 * Without ONLY, these recurse to every child under the statement's
+		 * lock (ATSimpleRecursion, ATExecAddColumn, ATExecDropColumn,
+		 * ATPrepAlterColumnType, ATAddCheckConstraint).
+		 */
+		if (alter->objtype == OBJECT_TABLE && alter->relation->inh &&
+			(MG_IS_ADD_COLUMN(cmd->subtype) || MG_IS_DROP_COLUMN(cmd->subtype) ||
+			 cmd->subtype == AT_AlterColumnType || cmd->subtype == AT_SetNotNull ||
+			 (MG_IS_ADD_CONSTRAINT(cmd->subtype) && IsA(cmd->def, Constraint) &&
+			  ((Constraint *) cmd->def)->contype == CONSTR_CHECK &&
+			  !((Constraint *) cmd->def)->is_no_inherit)))
+			lock_inheritors(stmt, relid, AlterTableGetLockLevel(alter->cmds));
 
 		switch (cmd->subtype)
 		{
@@ -602,6 +650,12 @@ rename_locks(MigguardStatement *stmt, Node *parsetree)
 
 	switch (rename->renameType)
 	{
+		case OBJECT_COLUMN:
+			/* renameatt_internal: every child, ACCESS EXCLUSIVE */
+			relid = migguard_lookup_relid(rename->relation);
+			if (rename->relation->inh && user_owns(relid))
+				lock_inheritors(stmt, relid, AccessExclusiveLock);
+			break;
 		case OBJECT_TABCONSTRAINT:
 		case OBJECT_TRIGGER:
 		case OBJECT_RULE:
@@ -665,6 +719,140 @@ view_locks(MigguardStatement *stmt, Node *parsetree)
 	relid = migguard_lookup_relid(view->view);
 	if (user_owns(relid) && get_rel_relkind(relid) == RELKIND_VIEW)
 		lock_relid(stmt, relid, AccessExclusiveLock);
+}
+
+/* DefineIndex builds the index on every partition, each under SHARE. */
+static void
+index_locks(MigguardStatement *stmt, Node *parsetree)
+{
+	IndexStmt  *index = (IndexStmt *) parsetree;
+	Oid			relid;
+
+	if (index->concurrent || !index->relation->inh)
+		return;
+	relid = migguard_lookup_relid(index->relation);
+	if (user_owns(relid) && get_rel_relkind(relid) == RELKIND_PARTITIONED_TABLE)
+		lock_inheritors(stmt, relid, ShareLock);
+}
+
+/* reindex_relation / reindex_index: each index ACCESS EXCLUSIVE. */
+static void
+reindex_locks(MigguardStatement *stmt, Node *parsetree)
+{
+	ReindexStmt *reindex = (ReindexStmt *) parsetree;
+	Oid			relid;
+	Oid			tableid;
+
+	if (!reindex_in_transaction(parsetree))
+		return;
+	relid = migguard_lookup_relid(reindex->relation);
+	tableid = reindex->kind == REINDEX_OBJECT_INDEX ?
+		IndexGetRelation(relid, true) : relid;
+	if (!user_owns(tableid))
+		return;
+	if (reindex->kind == REINDEX_OBJECT_INDEX)
+		lock_relid(stmt, relid, AccessExclusiveLock);
+	else
+	{
+		/* pg_index read directly: the table itself is not open yet */
+		Relation	indrel = table_open(IndexRelationId, AccessShareLock);
+		ScanKeyData key;
+		SysScanDesc scan;
+		HeapTuple	tup;
+
+		ScanKeyInit(&key, Anum_pg_index_indrelid, BTEqualStrategyNumber,
+					F_OIDEQ, ObjectIdGetDatum(relid));
+		scan = systable_beginscan(indrel, IndexIndrelidIndexId, true, NULL,
+								  1, &key);
+		while (HeapTupleIsValid(tup = systable_getnext(scan)))
+			lock_relid(stmt, ((Form_pg_index) GETSTRUCT(tup))->indexrelid,
+					   AccessExclusiveLock);
+		systable_endscan(scan);
+		table_close(indrel, AccessShareLock);
+	}
+}
+
+/* VACUUM FULL and CLUSTER of a partitioned table: every partition. */
+static void
+maintenance_locks(MigguardStatement *stmt, Node *parsetree)
+{
+	ListCell   *lc;
+
+	if (IsA(parsetree, ClusterStmt))
+	{
+		ClusterStmt *cluster = (ClusterStmt *) parsetree;
+		Oid			relid = migguard_lookup_relid(cluster->relation);
+
+		if (user_owns(relid) && get_rel_relkind(relid) == RELKIND_PARTITIONED_TABLE)
+			lock_inheritors(stmt, relid, AccessExclusiveLock);
+		return;
+	}
+	if (!((VacuumStmt *) parsetree)->is_vacuumcmd ||
+		!migguard_defelem_is_true(((VacuumStmt *) parsetree)->options, "full"))
+		return;
+	foreach(lc, ((VacuumStmt *) parsetree)->rels)
+	{
+		Oid			relid = migguard_lookup_relid(lfirst_node(VacuumRelation, lc)->relation);
+
+		if (user_owns(relid) && get_rel_relkind(relid) == RELKIND_PARTITIONED_TABLE)
+			lock_inheritors(stmt, relid, AccessExclusiveLock);
+	}
+}
+
+/* ExecuteTruncate expands a partitioned table to its partitions. */
+static void
+truncate_locks(MigguardStatement *stmt, Node *parsetree)
+{
+	ListCell   *lc;
+
+	foreach(lc, ((TruncateStmt *) parsetree)->relations)
+	{
+		RangeVar   *rv = lfirst_node(RangeVar, lc);
+		Oid			relid = migguard_lookup_relid(rv);
+
+		if (OidIsValid(relid) && rv->inh &&
+			get_rel_relkind(relid) == RELKIND_PARTITIONED_TABLE &&
+			mg_class_aclcheck(relid, GetUserId(), ACL_TRUNCATE) == ACLCHECK_OK)
+			lock_inheritors(stmt, relid, AccessExclusiveLock);
+	}
+}
+
+/* LockTableRecurse: the children, in the same mode, with the same test. */
+static void
+lock_table_locks(MigguardStatement *stmt, Node *parsetree)
+{
+	LockStmt   *lock = (LockStmt *) parsetree;
+	ListCell   *lc;
+
+	if (lock->nowait)
+		return;
+	foreach(lc, lock->relations)
+	{
+		RangeVar   *rv = lfirst_node(RangeVar, lc);
+		Oid			relid = migguard_lookup_relid(rv);
+		ListCell   *cl;
+
+		if (!OidIsValid(relid) || !rv->inh || !has_subclass(relid))
+			continue;
+		foreach(cl, find_all_inheritors(relid, NoLock, NULL))
+		{
+			Oid			child = lfirst_oid(cl);
+
+			if (child != relid &&
+				mg_class_aclcheck(child, GetUserId(),
+								  ACL_UPDATE | ACL_DELETE | ACL_TRUNCATE) == ACLCHECK_OK)
+				lock_relid(stmt, child, lock->mode);
+		}
+	}
+}
+
+static void
+sequence_locks(MigguardStatement *stmt, Node *parsetree)
+{
+	Oid			relid = migguard_lookup_relid(((AlterSeqStmt *) parsetree)->sequence);
+
+	if (user_owns(relid) && get_rel_relkind(relid) == RELKIND_SEQUENCE)
+		lock_relid(stmt, relid, ShareRowExclusiveLock);
 }
 
 /*

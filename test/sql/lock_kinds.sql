@@ -44,6 +44,7 @@ CREATE INDEX pt_v_idx ON ONLY lk.pt (v);
 CREATE INDEX pt1_v_idx ON lk.pt1 (v);
 CREATE TABLE lk.pf (pid int REFERENCES lk.p) PARTITION BY LIST (pid);
 CREATE TABLE lk.pf1 PARTITION OF lk.pf FOR VALUES IN (1);
+CREATE SEQUENCE lk.s;
 CREATE DOMAIN lk.posint AS int;
 CREATE TABLE lk.d (x lk.posint);
 ALTER DOMAIN lk.posint ADD CONSTRAINT nonneg CHECK (VALUE >= 0) NOT VALID;
@@ -153,6 +154,11 @@ SELECT statement_no, rule, lock_mode, relation
     ALTER INDEX lk.pt_v_idx ATTACH PARTITION lk.pt1_v_idx;
     DROP TRIGGER IF EXISTS nosuch ON lk.t;
     DROP TABLE lk.pf1;
+    ALTER SEQUENCE lk.s RESTART;
+    DROP SEQUENCE lk.s;
+    ALTER TABLE lk.pt ADD COLUMN w int;
+    REINDEX TABLE lk.p;
+    TRUNCATE lk.pt;
   $$)
  WHERE rule = 'lock_timeout'
  ORDER BY statement_no, relation;
