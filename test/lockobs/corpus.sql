@@ -75,7 +75,7 @@ ALTER TABLE c ALTER COLUMN pid TYPE bigint;
 
 -- known: recall check() misses p AccessExclusive
 -- known: log change_log lock_mode 'AccessExclusiveLock', not named: ['public.p']
--- known: busy SQLSTATE 57014 behind p
+-- known: busy:p waits past the timeout (57014)
 ALTER TABLE c ALTER COLUMN pid TYPE bigint USING pid::bigint;
 
 -- known: recall check() misses c AccessExclusive, c2 AccessExclusive, pf AccessExclusive, pf1 AccessExclusive
@@ -175,12 +175,12 @@ ALTER TABLE t DROP CONSTRAINT t_pkey;
 
 -- known: recall check() misses t AccessExclusive
 -- known: log change_log lock_mode None, not named: ['public.t']
--- known: busy SQLSTATE 57014 behind t
+-- known: busy:t waits past the timeout (57014)
 ALTER TABLE t RENAME CONSTRAINT t_c_check TO t_c_nonneg;
 
 -- known: recall check() misses c AccessExclusive
 -- known: log change_log lock_mode None, not named: ['public.c']
--- known: busy SQLSTATE 57014 behind c
+-- known: busy:c waits past the timeout (57014)
 ALTER TABLE c RENAME CONSTRAINT c_pid_fkey TO c_parent_fkey;
 
 ALTER TABLE t ADD CONSTRAINT t_pol_check CHECK (id > 0) NO INHERIT;
@@ -389,14 +389,14 @@ ALTER FOREIGN TABLE ft OPTIONS (ADD opt 'x');
 -- known: recall check() misses tsp AccessExclusive
 -- known: log change_log lock_mode None, not named: []
 -- known: rewrite rewrite false though storage was replaced
--- known: busy SQLSTATE 57014 behind tsp
+-- known: busy:tsp waits past the timeout (57014)
 ALTER TABLE ALL IN TABLESPACE lockobs_ts SET TABLESPACE pg_default;
 
 -- ==== Partitions (ATExecAttachPartition, DefineRelation, ATExecDetachPartition) ====
 
 -- known: recall check() misses pt AccessExclusive
 -- known: log change_log lock_mode None, not named: ['public.pt']
--- known: busy SQLSTATE 57014 behind pt
+-- known: busy:pt waits past the timeout (57014)
 CREATE TABLE pt3 PARTITION OF pt FOR VALUES FROM (200) TO (300);
 
 -- known: recall check() misses pl AccessExclusive
@@ -405,12 +405,13 @@ CREATE TABLE pl_us PARTITION OF pl FOR VALUES IN ('us2');
 
 -- known: recall check() misses pt AccessExclusive
 -- known: log change_log lock_mode None, not named: ['public.pt']
--- known: busy SQLSTATE 57014 behind pt
+-- known: busy:pt waits past the timeout (57014)
 CREATE TABLE pt_def PARTITION OF pt DEFAULT;
 
 -- known: recall check() misses p ShareRowExclusive, pf AccessExclusive
 -- known: log change_log lock_mode None, not named: ['public.p', 'public.pf']
--- known: busy SQLSTATE 57014 behind p, pf
+-- known: busy:p waits past the timeout (57014)
+-- known: busy:pf waits past the timeout (57014)
 CREATE TABLE pf2 PARTITION OF pf FOR VALUES FROM (100) TO (200);
 
 -- known: log change_log lock_mode 'AccessExclusiveLock', not named: ['public.ptx']
@@ -419,6 +420,7 @@ ALTER TABLE pt ATTACH PARTITION ptx FOR VALUES FROM (200) TO (300);
 -- known: log change_log lock_mode 'AccessExclusiveLock', not named: ['public.pty']
 ALTER TABLE pt ATTACH PARTITION pty FOR VALUES FROM (300) TO (400);
 
+-- known: log change_log lock_mode 'AccessExclusiveLock', not named: ['public.ptx']
 ALTER TABLE pt ATTACH PARTITION ptx DEFAULT;
 
 
@@ -427,7 +429,7 @@ ALTER TABLE pl ATTACH PARTITION plx FOR VALUES IN ('jp');
 
 -- known: recall check() misses p ShareRowExclusive
 -- known: log change_log lock_mode 'AccessExclusiveLock', not named: ['public.p', 'public.pfx']
--- known: busy SQLSTATE 57014 behind p
+-- known: busy:p waits past the timeout (57014)
 ALTER TABLE pf ATTACH PARTITION pfx FOR VALUES FROM (100) TO (200);
 
 -- known: recall check() misses pt2 AccessExclusive, pt2_k_idx AccessExclusive, pt2_v_idx AccessExclusive
@@ -449,22 +451,22 @@ ALTER TABLE pf DETACH PARTITION pf1;
 -- after: ALTER TABLE pt ATTACH PARTITION pt2 FOR VALUES FROM (100) TO (200)
 -- known: recall check() misses pt2 AccessExclusive
 -- known: log change_log lock_mode 'ShareUpdateExclusiveLock', not named: ['public.pt2']
--- known: busy SQLSTATE 57014 behind pt2
+-- known: busy:pt2 waits past the timeout (57014)
 ALTER TABLE pt DETACH PARTITION pt2 CONCURRENTLY;
 
 -- known: recall check() misses pt1_v_idx AccessExclusive
 -- known: log change_log lock_mode 'ShareUpdateExclusiveLock', not named: ['public.pt1_v_idx']
--- known: busy SQLSTATE 57014 behind pt1_v_idx
+-- known: busy:pt1_v_idx waits past the timeout (57014)
 ALTER INDEX pt_v_idx ATTACH PARTITION pt1_v_idx;
 
 -- known: recall check() misses pt AccessExclusive
 -- known: log change_log lock_mode 'AccessExclusiveLock', not named: ['public.pt']
--- known: busy SQLSTATE 57014 behind pt
+-- known: busy:pt waits past the timeout (57014)
 DROP TABLE pt1;
 
 -- known: recall check() misses pl AccessExclusive
 -- known: log change_log lock_mode 'AccessExclusiveLock', not named: ['public.pl']
--- known: busy SQLSTATE 57014 behind pl
+-- known: busy:pl waits past the timeout (57014)
 DROP TABLE pl_def;
 
 -- known: recall check() misses pt1 AccessExclusive, pt1_k_idx AccessExclusive, pt1_v_idx AccessExclusive, pt2 AccessExclusive, pt2_k_idx AccessExclusive, pt2_v_idx AccessExclusive
@@ -473,7 +475,7 @@ DROP TABLE pt;
 
 -- known: recall check() misses pf AccessExclusive
 -- known: log change_log lock_mode 'AccessExclusiveLock', not named: ['public.pf']
--- known: busy SQLSTATE 57014 behind pf
+-- known: busy:pf waits past the timeout (57014)
 DROP TABLE pf1;
 
 -- known: recall check() misses pt1 AccessExclusive, pt2 AccessExclusive
@@ -555,7 +557,7 @@ DROP INDEX mv_id_idx;
 -- after: DROP INDEX IF EXISTS t_e_idx
 -- known: recall check() misses t_e_idx AccessExclusive
 -- known: log change_log lock_mode 'ShareUpdateExclusiveLock', not named: []
--- known: busy SQLSTATE 57014 behind t_e_idx
+-- known: busy:t_e_idx waits past the timeout (57014)
 DROP INDEX CONCURRENTLY t_e_idx;
 
 -- known: recall check() misses t_a_idx AccessExclusive
@@ -564,6 +566,7 @@ REINDEX INDEX t_a_idx;
 -- known: recall check() misses t_a_idx AccessExclusive, t_b_idx AccessExclusive, t_d_id_uidx AccessExclusive, t_lower_b_idx AccessExclusive, t_pkey AccessExclusive
 REINDEX TABLE t;
 
+-- known: recall check() misses c_pid_idx AccessExclusive, c_pkey AccessExclusive
 REINDEX (VERBOSE) TABLE c;
 
 
@@ -590,8 +593,18 @@ REINDEX TABLE CONCURRENTLY t;
 -- expect: pt2_v_idx AccessExclusiveLock
 -- expect: pt2_k_idx AccessExclusiveLock
 -- known: recall check() misses pt1 Share, pt1_k_idx AccessExclusive, pt1_v_idx AccessExclusive, pt2 Share, pt2_k_idx AccessExclusive, pt2_v_idx AccessExclusive
--- known: busy SQLSTATE 25001 behind pt1, pt1_k_idx, pt1_v_idx, pt2, pt2_k_idx, pt2_v_idx
--- known: ground waited on {}
+-- known: busy:pt1 25001 cannot run inside a transaction block
+-- known: ground:pt1 waited on {}
+-- known: busy:pt1_k_idx 25001 cannot run inside a transaction block
+-- known: ground:pt1_k_idx waited on {}
+-- known: busy:pt1_v_idx 25001 cannot run inside a transaction block
+-- known: ground:pt1_v_idx waited on {}
+-- known: busy:pt2 25001 cannot run inside a transaction block
+-- known: ground:pt2 waited on {}
+-- known: busy:pt2_k_idx 25001 cannot run inside a transaction block
+-- known: ground:pt2_k_idx waited on {}
+-- known: busy:pt2_v_idx 25001 cannot run inside a transaction block
+-- known: ground:pt2_v_idx waited on {}
 REINDEX TABLE pt;
 
 -- autocommit
@@ -602,8 +615,14 @@ REINDEX TABLE pt;
 -- expect: pt1_k_idx AccessExclusiveLock
 -- expect: pt2_k_idx AccessExclusiveLock
 -- known: recall check() misses pt1 Share, pt1_k_idx AccessExclusive, pt2 Share, pt2_k_idx AccessExclusive, pt_k_idx AccessExclusive
--- known: busy SQLSTATE 25001 behind pt1, pt1_k_idx, pt2, pt2_k_idx
--- known: ground waited on {}
+-- known: busy:pt1 25001 cannot run inside a transaction block
+-- known: ground:pt1 waited on {}
+-- known: busy:pt1_k_idx 25001 cannot run inside a transaction block
+-- known: ground:pt1_k_idx waited on {}
+-- known: busy:pt2 25001 cannot run inside a transaction block
+-- known: ground:pt2 waited on {}
+-- known: busy:pt2_k_idx 25001 cannot run inside a transaction block
+-- known: ground:pt2_k_idx waited on {}
 REINDEX INDEX pt_k_idx;
 
 -- ==== CLUSTER, VACUUM, ANALYZE (cluster: the parent AccessExclusiveLock, then
@@ -615,6 +634,7 @@ CLUSTER t USING t_pkey;
 -- known: rewrite rewrite false though storage was replaced
 CLUSTER t;
 
+-- known: rewrite rewrite false though storage was replaced
 CLUSTER (VERBOSE) c USING c_pkey;
 
 
@@ -642,6 +662,7 @@ VACUUM FULL mv;
 -- expect: pt AccessExclusiveLock
 -- expect: pt1 AccessExclusiveLock
 -- expect: pt2 AccessExclusiveLock
+-- known: recall check() misses pt1 AccessExclusive, pt2 AccessExclusive
 VACUUM FULL pt;
 
 
@@ -671,7 +692,7 @@ CREATE MATERIALIZED VIEW mv2 AS SELECT id FROM t;
 
 -- known: recall check() misses mv AccessExclusive, mv_id_idx AccessExclusive
 -- known: log change_log lock_mode None, not named: []
--- known: busy SQLSTATE 57014 behind mv
+-- known: busy:mv waits past the timeout (57014)
 DROP MATERIALIZED VIEW mv;
 
 -- ==== TRUNCATE (ExecuteTruncate) ====
@@ -691,7 +712,7 @@ TRUNCATE ih;
 TRUNCATE ONLY ih;
 
 -- known: recall check() misses ti_id_seq AccessExclusive
--- known: busy SQLSTATE 57014 behind ti_id_seq
+-- known: busy:ti_id_seq waits past the timeout (57014)
 TRUNCATE ti RESTART IDENTITY;
 
 TRUNCATE tdrop, tempty;
@@ -736,98 +757,100 @@ LOCK TABLE t IN ACCESS EXCLUSIVE MODE NOWAIT;
 
 -- known: recall check() misses t ShareRowExclusive
 -- known: log change_log lock_mode None, not named: ['public.t']
--- known: busy SQLSTATE 57014 behind t
+-- known: busy:t waits past the timeout (57014)
 CREATE TRIGGER t_trg2 BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION trg_fn();
 
 -- known: recall check() misses t ShareRowExclusive
 -- known: log change_log lock_mode None, not named: ['public.t']
--- known: busy SQLSTATE 57014 behind t
+-- known: busy:t waits past the timeout (57014)
 CREATE TRIGGER t_trg3 AFTER UPDATE ON t FOR EACH STATEMENT EXECUTE FUNCTION trg_fn();
 
 -- known: recall check() misses t ShareRowExclusive
 -- known: log change_log lock_mode None, not named: ['public.t']
--- known: busy SQLSTATE 57014 behind t
+-- known: busy:t waits past the timeout (57014)
 CREATE OR REPLACE TRIGGER t_trg BEFORE UPDATE ON t FOR EACH ROW EXECUTE FUNCTION trg_fn();
 
 -- known: recall check() misses t ShareRowExclusive
 -- known: log change_log lock_mode None, not named: ['public.t']
--- known: busy SQLSTATE 57014 behind t
+-- known: busy:t waits past the timeout (57014)
 CREATE CONSTRAINT TRIGGER t_ctrg AFTER INSERT ON t DEFERRABLE FOR EACH ROW EXECUTE FUNCTION trg_fn();
 
 -- known: recall check() misses c ShareRowExclusive
 -- known: log change_log lock_mode None, not named: ['public.c']
--- known: busy SQLSTATE 57014 behind c
+-- known: busy:c waits past the timeout (57014)
 CREATE TRIGGER c_trg AFTER INSERT ON c REFERENCING NEW TABLE AS n FOR EACH STATEMENT EXECUTE FUNCTION trg_fn();
 
 -- known: recall check() misses pt ShareRowExclusive, pt1 ShareRowExclusive, pt2 ShareRowExclusive
 -- known: log change_log lock_mode None, not named: ['public.pt', 'public.pt1', 'public.pt2']
--- known: busy SQLSTATE 57014 behind pt, pt1, pt2
+-- known: busy:pt waits past the timeout (57014)
+-- known: busy:pt1 waits past the timeout (57014)
+-- known: busy:pt2 waits past the timeout (57014)
 CREATE TRIGGER pt_trg BEFORE INSERT ON pt FOR EACH ROW EXECUTE FUNCTION trg_fn();
 
 -- known: recall check() misses v_t ShareRowExclusive
 -- known: log change_log lock_mode None, not named: ['public.v_t']
--- known: busy SQLSTATE 57014 behind v_t
+-- known: busy:v_t waits past the timeout (57014)
 CREATE TRIGGER v_trg INSTEAD OF INSERT ON v_t FOR EACH ROW EXECUTE FUNCTION trg_fn();
 
 -- known: recall check() misses t AccessExclusive
 -- known: log change_log lock_mode None, not named: ['public.t']
--- known: busy SQLSTATE 57014 behind t
+-- known: busy:t waits past the timeout (57014)
 DROP TRIGGER t_trg ON t;
 
 DROP TRIGGER IF EXISTS nosuch ON t;
 
 -- known: recall check() misses t AccessExclusive
 -- known: log change_log lock_mode None, not named: ['public.t']
--- known: busy SQLSTATE 57014 behind t
+-- known: busy:t waits past the timeout (57014)
 ALTER TRIGGER t_trg ON t RENAME TO t_trg_renamed;
 
 -- ==== Rules (DefineQueryRewrite, RemoveRewriteRuleById) ====
 
 -- known: recall check() misses t AccessExclusive
 -- known: log change_log lock_mode None, not named: ['public.t']
--- known: busy SQLSTATE 57014 behind t
+-- known: busy:t waits past the timeout (57014)
 CREATE RULE t_rule2 AS ON DELETE TO t DO ALSO NOTIFY t_deleted;
 
 -- known: recall check() misses t AccessExclusive
 -- known: log change_log lock_mode None, not named: ['public.t']
--- known: busy SQLSTATE 57014 behind t
+-- known: busy:t waits past the timeout (57014)
 CREATE OR REPLACE RULE t_rule AS ON UPDATE TO t DO ALSO NOTIFY t_changed2;
 
 -- known: recall check() misses v_t AccessExclusive
 -- known: log change_log lock_mode None, not named: ['public.v_t']
--- known: busy SQLSTATE 57014 behind v_t
+-- known: busy:v_t waits past the timeout (57014)
 CREATE RULE v_rule AS ON INSERT TO v_t DO INSTEAD NOTHING;
 
 -- known: recall check() misses t AccessExclusive
 -- known: log change_log lock_mode None, not named: ['public.t']
--- known: busy SQLSTATE 57014 behind t
+-- known: busy:t waits past the timeout (57014)
 DROP RULE t_rule ON t;
 
 -- known: recall check() misses t AccessExclusive
 -- known: log change_log lock_mode None, not named: ['public.t']
--- known: busy SQLSTATE 57014 behind t
+-- known: busy:t waits past the timeout (57014)
 ALTER RULE t_rule ON t RENAME TO t_rule_renamed;
 
 -- ==== Row security policies (CreatePolicy, AlterPolicy, RemovePolicyById) ====
 
 -- known: recall check() misses t AccessExclusive
 -- known: log change_log lock_mode None, not named: ['public.t']
--- known: busy SQLSTATE 57014 behind t
+-- known: busy:t waits past the timeout (57014)
 CREATE POLICY t_pol2 ON t FOR SELECT USING (id > 0);
 
 -- known: recall check() misses t AccessExclusive
 -- known: log change_log lock_mode None, not named: ['public.t']
--- known: busy SQLSTATE 57014 behind t
+-- known: busy:t waits past the timeout (57014)
 ALTER POLICY t_pol ON t USING (id > 0);
 
 -- known: recall check() misses t AccessExclusive
 -- known: log change_log lock_mode None, not named: ['public.t']
--- known: busy SQLSTATE 57014 behind t
+-- known: busy:t waits past the timeout (57014)
 ALTER POLICY t_pol ON t RENAME TO t_pol_renamed;
 
 -- known: recall check() misses t AccessExclusive
 -- known: log change_log lock_mode None, not named: ['public.t']
--- known: busy SQLSTATE 57014 behind t
+-- known: busy:t waits past the timeout (57014)
 DROP POLICY t_pol ON t;
 
 -- ==== Views (DefineView, RemoveRelations) ====
@@ -836,41 +859,42 @@ CREATE VIEW v_new AS SELECT id FROM t;
 
 -- known: recall check() misses v_t AccessExclusive
 -- known: log change_log lock_mode None, not named: []
--- known: busy SQLSTATE 57014 behind v_t
+-- known: busy:v_t waits past the timeout (57014)
 CREATE OR REPLACE VIEW v_t AS SELECT id, a, b FROM t;
 
 -- known: recall check() misses v_t AccessExclusive
 -- known: log change_log lock_mode None, not named: []
--- known: busy SQLSTATE 57014 behind v_t
+-- known: busy:v_t waits past the timeout (57014)
 CREATE OR REPLACE VIEW v_t AS SELECT id, a FROM t WHERE id > 0;
 
 -- known: recall check() misses v_vt AccessExclusive
 -- known: log change_log lock_mode None, not named: []
--- known: busy SQLSTATE 57014 behind v_vt
+-- known: busy:v_vt waits past the timeout (57014)
 DROP VIEW v_vt;
 
 -- known: recall check() misses v_t AccessExclusive, v_vt AccessExclusive
 -- known: log change_log lock_mode None, not named: []
--- known: busy SQLSTATE 57014 behind v_t, v_vt
+-- known: busy:v_t waits past the timeout (57014)
+-- known: busy:v_vt waits past the timeout (57014)
 DROP VIEW v_t CASCADE;
 
 -- ==== Domains and types (AlterDomainAddConstraint, AlterTypeOwner, ATExecAddColumn) ====
 
 -- known: recall check() misses dt Share
 -- known: log change_log lock_mode None, not named: ['public.dt']
--- known: busy SQLSTATE 57014 behind dt
+-- known: busy:dt waits past the timeout (57014)
 ALTER DOMAIN dpos ADD CONSTRAINT dpos_check CHECK (VALUE > 0);
 
 ALTER DOMAIN dpos ADD CONSTRAINT dpos_check2 CHECK (VALUE > 0) NOT VALID;
 
 -- known: recall check() misses dt Share
 -- known: log change_log lock_mode None, not named: ['public.dt']
--- known: busy SQLSTATE 57014 behind dt
+-- known: busy:dt waits past the timeout (57014)
 ALTER DOMAIN dpos VALIDATE CONSTRAINT dpos_nv;
 
 -- known: recall check() misses dt Share
 -- known: log change_log lock_mode None, not named: ['public.dt']
--- known: busy SQLSTATE 57014 behind dt
+-- known: busy:dt waits past the timeout (57014)
 ALTER DOMAIN dpos SET NOT NULL;
 
 ALTER DOMAIN dpos DROP NOT NULL;
@@ -883,7 +907,7 @@ ALTER DOMAIN dpos RENAME CONSTRAINT dpos_nv TO dpos_nv2;
 
 -- known: recall check() misses dt AccessExclusive
 -- known: log change_log lock_mode None, not named: ['public.dt']
--- known: busy SQLSTATE 57014 behind dt
+-- known: busy:dt waits past the timeout (57014)
 DROP DOMAIN dpos CASCADE;
 
 -- known: recall check() misses tt AccessExclusive
@@ -900,12 +924,12 @@ ALTER TYPE comp ALTER ATTRIBUTE f1 TYPE bigint CASCADE;
 
 -- known: recall check() misses comp AccessExclusive, tt AccessExclusive
 -- known: log change_log lock_mode None, not named: ['public.comp', 'public.tt']
--- known: busy SQLSTATE 57014 behind tt
+-- known: busy:tt waits past the timeout (57014)
 ALTER TYPE comp RENAME ATTRIBUTE f1 TO f1b CASCADE;
 
 -- known: recall check() misses comp AccessExclusive, tt AccessExclusive
 -- known: log change_log lock_mode None, not named: ['public.comp']
--- known: busy SQLSTATE 57014 behind tt
+-- known: busy:tt waits past the timeout (57014)
 DROP TYPE comp CASCADE;
 
 ALTER TYPE mood ADD VALUE 'happy';
@@ -936,27 +960,28 @@ CREATE SEQUENCE s2;
 
 -- known: recall check() misses s1 ShareRowExclusive
 -- known: log change_log lock_mode None, not named: []
--- known: busy SQLSTATE 57014 behind s1
+-- known: busy:s1 waits past the timeout (57014)
 ALTER SEQUENCE s1 RESTART WITH 10;
 
 -- known: recall check() misses s1 ShareRowExclusive
 -- known: log change_log lock_mode None, not named: []
--- known: busy SQLSTATE 57014 behind s1
+-- known: busy:s1 waits past the timeout (57014)
 ALTER SEQUENCE s1 INCREMENT BY 5;
 
 -- known: recall check() misses s1 ShareRowExclusive
 -- known: log change_log lock_mode None, not named: []
--- known: busy SQLSTATE 57014 behind s1
+-- known: busy:s1 waits past the timeout (57014)
 ALTER SEQUENCE s1 OWNED BY ts.id;
 
 -- known: recall check() misses s1 ShareRowExclusive
 -- known: log change_log lock_mode None, not named: []
--- known: busy SQLSTATE 57014 behind s1
+-- known: busy:s1 waits past the timeout (57014)
 ALTER SEQUENCE s1 AS bigint;
 
 -- known: recall check() misses s1 AccessExclusive, ts AccessExclusive
 -- known: log change_log lock_mode None, not named: ['public.ts']
--- known: busy SQLSTATE 57014 behind s1, ts
+-- known: busy:s1 waits past the timeout (57014)
+-- known: busy:ts waits past the timeout (57014)
 DROP SEQUENCE s1 CASCADE;
 
 CREATE STATISTICS t_stat2 ON a, b FROM t;
@@ -975,21 +1000,24 @@ DROP TABLE IF EXISTS nosuch;
 
 -- known: recall check() misses p AccessExclusive
 -- known: log change_log lock_mode 'AccessExclusiveLock', not named: ['public.p']
--- known: busy SQLSTATE 57014 behind p
+-- known: busy:p waits past the timeout (57014)
 DROP TABLE c;
 
 -- known: recall check() misses p AccessExclusive
 -- known: log change_log lock_mode 'AccessExclusiveLock', not named: ['public.p']
--- known: busy SQLSTATE 57014 behind p
+-- known: busy:p waits past the timeout (57014)
 DROP TABLE c2;
 
 -- known: recall check() misses c AccessExclusive, c2 AccessExclusive, pf AccessExclusive, pf1 AccessExclusive
 -- known: log change_log lock_mode 'AccessExclusiveLock', not named: ['public.c', 'public.c2', 'public.pf', 'public.pf1']
--- known: busy SQLSTATE 57014 behind c, c2, pf, pf1
+-- known: busy:c waits past the timeout (57014)
+-- known: busy:c2 waits past the timeout (57014)
+-- known: busy:pf waits past the timeout (57014)
+-- known: busy:pf1 waits past the timeout (57014)
 DROP TABLE p CASCADE;
 
 -- known: recall check() misses mv AccessExclusive, mv_id_idx AccessExclusive, v_t AccessExclusive, v_vt AccessExclusive
--- known: busy SQLSTATE 57014 behind mv
+-- known: busy:mv waits past the timeout (57014)
 DROP TABLE t CASCADE;
 
 DROP TABLE ih CASCADE;

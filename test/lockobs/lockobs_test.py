@@ -97,7 +97,7 @@ import psycopg2.extras
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
-from pytap import Tap  # noqa: E402
+from pytap import Tap, connect  # noqa: E402
 
 MODES = [
     "AccessShareLock",
@@ -222,12 +222,6 @@ def parse_entry(number, start, block):
 # --------------------------------------------------------------------------
 # Sessions
 # --------------------------------------------------------------------------
-
-def connect(dbname, application_name):
-    conn = psycopg2.connect(dbname=dbname, application_name=application_name)
-    conn.autocommit = True
-    return conn
-
 
 def rows(conn, sql, args=None):
     with conn.cursor() as cur:

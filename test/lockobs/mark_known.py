@@ -64,12 +64,14 @@ def reason(f, r):
             "change_log.rewrite false although the storage was replaced"
     if aspect == "busy":
         b = [b for b in r["busy"] if b["relation"] == f["relation"]][0]
-        text = "SQLSTATE %s after %ss" % (b["sqlstate"], b["seconds"])
         if b["sqlstate"] == "57014":
+            text = "waits past the timeout (57014)"
             group = "busy: waits past the timeout (57014 statement_timeout)"
         elif b["sqlstate"] == "25001":
+            text = "25001 cannot run inside a transaction block"
             group = "busy: 25001 cannot run inside a transaction block (issue 12 item 2)"
         else:
+            text = "SQLSTATE %s after %ss" % (b["sqlstate"], b["seconds"])
             group = "busy: SQLSTATE %s" % b["sqlstate"]
         return text, group
     return f["diag"].splitlines()[0] if f["diag"] else "fails", aspect + ": fails"

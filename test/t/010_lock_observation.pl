@@ -28,14 +28,15 @@ $ENV{PGHOST} = $node->host;
 $ENV{PGPORT} = $node->port;
 delete $ENV{PGDATABASE};
 $ENV{LOCKOBS_RESULTS} //= "${PostgreSQL::Test::Utils::tmp_check}/lockobs_results.json";
-# PostgreSQL::Test::Utils sends the file descriptors of STDOUT to the test's
-# log and ties the Perl handle to both: a child's output must be read here
-# and printed through the handle to reach prove.
+# PostgreSQL::Test::Utils sends STDOUT to the test's log; only Test::More's
+# output handle (tied to the original STDOUT and the log) reaches prove.  So
+# the script's TAP is read here and printed through that handle.
+my $to_prove = Test::More->builder->output;
 open(my $tap, '-|', $python, "$ENV{TESTDIR}/lockobs/lockobs_test.py")
   or die "could not run $python: $!";
 while (my $line = <$tap>)
 {
-	print $line;
+	print $to_prove $line;
 }
 close($tap);
 my $rc = $?;
