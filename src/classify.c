@@ -1528,6 +1528,14 @@ add_lock_facts(MigguardStatement *stmt, Node *parsetree)
 	list_free(ops);
 	migguard_classify_kind_locks(stmt, parsetree);
 
+	/*
+	 * The kind table decides whether the statement may run in a transaction
+	 * block (SET LOCAL cannot reach it otherwise: report.c's hint).
+	 */
+	if (migguard_stmt_kind_known(parsetree) &&
+		!migguard_stmt_runs_in_transaction(parsetree))
+		mark_outside_transaction_block(stmt);
+
 	if (migguard_dry_run)
 		return;
 	foreach(lc, migguard_strong_locks_held())

@@ -180,6 +180,27 @@ SELECT statement, rewrite FROM migguard.change_log
  WHERE statement LIKE 'CLUSTER lk.%' OR statement LIKE 'REFRESH MATERIALIZED VIEW%lk.mv'
  ORDER BY id;
 
+-- CLUSTER of a partitioned table commits per partition: the override hint
+-- of its block says SET ... RESET, not SET LOCAL (the kind table decides,
+-- as for VACUUM FULL).
+SET migguard.mode = enforce;
+SET migguard.large_table_size = 0;
+CREATE FUNCTION lk.override_hint(sql text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    hint text;
+BEGIN
+    EXECUTE sql;
+    RETURN 'not blocked';
+EXCEPTION WHEN SQLSTATE 'MG001' THEN
+    GET STACKED DIAGNOSTICS hint = PG_EXCEPTION_HINT;
+    RETURN substring(hint from 'run (SET (?:LOCAL )?migguard.allow)');
+END
+$$;
+SELECT lk.override_hint('CLUSTER lk.t USING t_v_idx') AS transactional,
+       lk.override_hint('CLUSTER lk.pt USING pt_v_idx') AS partitioned;
+RESET migguard.large_table_size;
+SET migguard.mode = audit;
+
 RESET statement_timeout;
 SET client_min_messages = error;
 DROP SCHEMA lk CASCADE;
