@@ -19,6 +19,7 @@
  *-------------------------------------------------------------------------
  */
 #include "migguard.h"
+#include "stmtkind.h"
 #include "lockguard.h"
 
 #include "access/htup_details.h"
@@ -409,6 +410,8 @@ migguard_audit_begin(Node *parsetree, MigguardStatement *stmt, List *findings,
 	initStringInfo(&entry->objects);
 
 	migguard_statement_lock_and_size(stmt, &entry->lockmode, &entry->table_size);
+	/* Storage replaced without a table_rewrite event (stmtkind.c) */
+	entry->rewrite = migguard_statement_replaces_storage(stmt);
 	append_findings(entry, findings);
 	append_global_objects(&entry->objects, parsetree);
 	entry->judged_rewrites = judged_rewrites(findings);

@@ -20,6 +20,7 @@
  */
 #include "migguard.h"
 #include "lockguard.h"
+#include "stmtkind.h"
 
 #include "access/genam.h"
 #include "access/heapam.h"
@@ -112,30 +113,13 @@ created_earlier_in_script(RangeVar *rv)
 }
 
 /*
- * The statements that can change a schema in a way some rule judges.
- * Everything else leaves the hook through this one switch.
+ * The statements that can change a schema in a way some rule judges: the
+ * kinds of stmtkind.c's table.  Everything else leaves the hook here.
  */
 bool
 migguard_is_checked_statement(Node *parsetree)
 {
-	switch (nodeTag(parsetree))
-	{
-		case T_IndexStmt:
-		case T_DropStmt:
-		case T_ReindexStmt:
-		case T_AlterTableStmt:
-		case T_RenameStmt:
-		case T_AlterObjectSchemaStmt:
-		case T_VacuumStmt:
-		case T_ClusterStmt:
-		case T_RefreshMatViewStmt:
-		case T_TruncateStmt:
-		case T_CreateStmt:
-		case T_LockStmt:
-			return true;
-		default:
-			return false;
-	}
+	return migguard_stmt_kind_known(parsetree);
 }
 
 /* ----------------------------------------------------------------
@@ -156,6 +140,13 @@ lookup_relid(RangeVar *rv)
 	if (migguard_dry_run && created_earlier_in_script(rv))
 		return InvalidOid;
 	return RangeVarGetRelid(rv, NoLock, true);
+}
+
+/* lookup_relid, for stmtkind.c */
+Oid
+migguard_lookup_relid(RangeVar *rv)
+{
+	return lookup_relid(rv);
 }
 
 /* The owner check PostgreSQL applies to ALTER, CREATE INDEX, REINDEX, ... */
@@ -235,6 +226,14 @@ add_lock(MigguardStatement *stmt, MigguardRelation *rel, LOCKMODE lockmode)
 		}
 	}
 	add_op(stmt, MG_OP_OTHER_LOCK, lockmode, rel);
+}
+
+/* add_lock, for stmtkind.c */
+void
+migguard_add_lock(MigguardStatement *stmt, MigguardRelation *rel,
+				  LOCKMODE lockmode)
+{
+	add_lock(stmt, rel, lockmode);
 }
 
 /* Whether a boolean option such as FULL or CONCURRENTLY is on. */
@@ -495,7 +494,7 @@ classify_alter_column_type(MigguardStatement *stmt, MigguardRelation *rel,
 			 * the relation open: take the statement's own lock, only if it is
 			 * free now.  When it is not, assume the rewrite.
 			 */
-			if (!ConditionalLockRelationOid(rel->relid, migguard_probe_lock(lockmode)))
+			if (!migguard_probe_relation(rel->relid, lockmode))
 			{
 				op->flags |= MG_F_REWRITES;
 				free_parsestate(pstate);
@@ -821,10 +820,9 @@ classify_partition_bound(MigguardStatement *stmt, MigguardRelation *parent,
 	bool		default_scans = OidIsValid(defaultid) && !bound->is_default;
 	MigguardOp *op;
 
-	if (ConditionalLockRelationOid(parent->relid, migguard_probe_lock(parent_lock)) &&
+	if (migguard_probe_relation(parent->relid, parent_lock) &&
 		(!OidIsValid(partid) ||
-		 ConditionalLockRelationOid(partid,
-									migguard_probe_lock(AccessExclusiveLock))))
+		 migguard_probe_relation(partid, AccessExclusiveLock)))
 	{
 		Relation	prel = relation_open(parent->relid, NoLock);
 		List	   *qual = partition_bound_qual(prel, bound);
@@ -839,8 +837,7 @@ classify_partition_bound(MigguardStatement *stmt, MigguardRelation *parent,
 			relation_close(arel, NoLock);
 		}
 		if (default_scans &&
-			ConditionalLockRelationOid(defaultid,
-									   migguard_probe_lock(AccessExclusiveLock)))
+			migguard_probe_relation(defaultid, AccessExclusiveLock))
 		{
 			Relation	drel = relation_open(defaultid, NoLock);
 
@@ -1506,12 +1503,13 @@ classify_create_references(MigguardStatement *stmt, CreateStmt *create)
  * Lock facts for the lock-queue rules and lockguard.c: one
  * MG_OP_OTHER_LOCK op per relation the statement locks, in the strongest
  * mode it takes there.  The ops above name most of them; a foreign key
- * also locks its referenced table.  Then the ACCESS EXCLUSIVE locks this
- * transaction took in earlier statements (strong_lock_held), which a dry
- * run does not have.
+ * also locks its referenced table; the statement kind's table
+ * (stmtkind.c) adds the locks no op names.  Then the ACCESS EXCLUSIVE
+ * locks this transaction took in earlier statements (strong_lock_held),
+ * which a dry run does not have.
  */
 static void
-add_lock_facts(MigguardStatement *stmt)
+add_lock_facts(MigguardStatement *stmt, Node *parsetree)
 {
 	List	   *ops = list_copy(stmt->ops);
 	ListCell   *lc;
@@ -1528,6 +1526,15 @@ add_lock_facts(MigguardStatement *stmt)
 			add_lock(stmt, op->index, ShareRowExclusiveLock);
 	}
 	list_free(ops);
+	migguard_classify_kind_locks(stmt, parsetree);
+
+	/*
+	 * The kind table decides whether the statement may run in a transaction
+	 * block (SET LOCAL cannot reach it otherwise: report.c's hint).
+	 */
+	if (migguard_stmt_kind_known(parsetree) &&
+		!migguard_stmt_runs_in_transaction(parsetree))
+		mark_outside_transaction_block(stmt);
 
 	if (migguard_dry_run)
 		return;
@@ -1551,6 +1558,8 @@ migguard_classify(Node *parsetree, const char *stmt_text)
 
 	stmt->text = stmt_text;
 	stmt->command_tag = GetCommandTagName(CreateCommandTag(parsetree));
+	/* The probes of the previous statement say nothing about this one. */
+	migguard_probes_reset();
 
 	switch (nodeTag(parsetree))
 	{
@@ -1601,6 +1610,6 @@ migguard_classify(Node *parsetree, const char *stmt_text)
 		default:
 			break;
 	}
-	add_lock_facts(stmt);
+	add_lock_facts(stmt, parsetree);
 	return stmt;
 }

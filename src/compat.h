@@ -63,6 +63,8 @@
 	object_ownercheck(DatabaseRelationId, (dbid), (roleid))
 #define mg_class_aclcheck(relid, roleid, mode) \
 	pg_class_aclcheck((relid), (roleid), (mode))
+#define mg_type_ownercheck(typid, roleid) \
+	object_ownercheck(TypeRelationId, (typid), (roleid))
 #else
 #define mg_class_ownercheck(relid, roleid) pg_class_ownercheck((relid), (roleid))
 #define mg_namespace_ownercheck(nspid, roleid) \
@@ -71,6 +73,7 @@
 	pg_database_ownercheck((dbid), (roleid))
 #define mg_class_aclcheck(relid, roleid, mode) \
 	pg_class_aclcheck((relid), (roleid), (mode))
+#define mg_type_ownercheck(typid, roleid) pg_type_ownercheck((typid), (roleid))
 #endif
 
 /* The *Recurse ALTER TABLE subcommands disappeared in 16. */
@@ -78,12 +81,15 @@
 #define MG_IS_ADD_COLUMN(t)		((t) == AT_AddColumn)
 #define MG_IS_ADD_CONSTRAINT(t) ((t) == AT_AddConstraint)
 #define MG_IS_DROP_COLUMN(t)	((t) == AT_DropColumn)
+#define MG_IS_DROP_CONSTRAINT(t) ((t) == AT_DropConstraint)
 #else
 #define MG_IS_ADD_COLUMN(t)		((t) == AT_AddColumn || (t) == AT_AddColumnRecurse)
 #define MG_IS_ADD_CONSTRAINT(t) \
 	((t) == AT_AddConstraint || (t) == AT_AddConstraintRecurse)
 #define MG_IS_DROP_COLUMN(t) \
 	((t) == AT_DropColumn || (t) == AT_DropColumnRecurse)
+#define MG_IS_DROP_CONSTRAINT(t) \
+	((t) == AT_DropConstraint || (t) == AT_DropConstraintRecurse)
 #endif
 
 /*

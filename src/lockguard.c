@@ -7,28 +7,57 @@
  *		transaction plus one ALTER TABLE is an outage.  While such a statement
  *		runs, migguard
  *
- *	- applies migguard.lock_timeout when the session's own lock_timeout is
- *	  0 or larger, so the statement leaves the queue instead of stalling it;
- *	- retries a statement that hit the timeout up to migguard.lock_retries
- *	  more times, sleeping between attempts with exponential back-off and
- *	  jitter, so the queries that piled up behind it run in the gap;
+ *	- applies migguard.lock_timeout, when the session's own lock_timeout is
+ *	  0 or larger, to every DDL statement (migguard_is_ddl) and to every
+ *	  other statement with such a lock, so the statement leaves the queue
+ *	  instead of stalling it; a DDL kind stmtkind.c does not know gets it
+ *	  too, never silently unprotected;
+ *	- takes the statement's protected locks ahead of it and retries them,
+ *	  up to migguard.lock_retries more times, sleeping between attempts
+ *	  with exponential back-off and jitter, so the queries that piled up
+ *	  behind it run in the gap;
  *	- when the last attempt fails, keeps PostgreSQL's error (SQLSTATE 55P03)
  *	  and adds which sessions hold the conflicting locks.
  *
- * Each attempt runs in an internal subtransaction, the way PL/pgSQL runs an
- * exception block: a lock timeout aborts only the attempt, and the rest of
- * the user's transaction is untouched.  Every attempt gets its own copy of
- * the statement, since PostgreSQL may scribble on the tree it executes.
- * Statements that cannot run in a transaction block (CREATE INDEX
- * CONCURRENTLY, VACUUM, ...) cannot run in a subtransaction either and
- * commit internally; they are neither wrapped nor retried.
+ * The design (issue 12, items 1-3): the user's statement never runs inside
+ * a subtransaction, because that changes what PostgreSQL does: REINDEX or
+ * CLUSTER of a mapped catalog refuse to change the relation map in a
+ * subtransaction, REINDEX of a partitioned table calls
+ * PreventInTransactionBlock, which fails there, and LOCK TABLE's
+ * RequireTransactionBlock passes there.  Instead, for a statement that
+ * runs inside the current transaction, each attempt is a tiny internal
+ * subtransaction that only takes the statement's locks with
+ * LockRelationOid, in the modes and order of the lock facts (classify.c and
+ * stmtkind.c: the strongest mode the statement takes on each relation,
+ * never one it would not take, the named relation before the indirect
+ * ones), each waiting at most the lock timeout.  On 55P03 the
+ * subtransaction is rolled back, which releases its locks, and after the
+ * back-off the next attempt starts; on success it is released and its
+ * locks pass to the enclosing transaction (CommitSubTransaction reassigns
+ * them to the parent's resource owner).  Then the statement runs once, as
+ * without migguard, with the timeout still set: any further lock it takes
+ * is bounded too, and that error is final (no retry: the statement may
+ * have done work that only a subtransaction could undo).
+ *
+ * Only relations the current user may lock that way are taken ahead
+ * (classify.c and stmtkind.c name only relations the user could change,
+ * with the test PostgreSQL applies before its lock).  No locks are taken
+ * ahead of a statement that commits internally (stmtkind.c's table says
+ * which), of a kind the table does not know, of LOCK TABLE outside a
+ * transaction block (PostgreSQL refuses it at once), or in parallel mode
+ * (no subtransaction there): those get the timeout only.
  *
  * The timeout is applied with a GUC nest level, as core does for function
- * SET clauses, so the session's value comes back after the statement, and
- * on error through the abort of the enclosing (sub)transaction.  The
- * non-transactional statements commit on their own, which would pop a
+ * SET clauses (fmgr_security_definer), so the session's value comes back
+ * after the statement, and on error through the abort of the enclosing
+ * (sub)transaction.  The statements that commit internally would pop a
  * nest level early; for them the setting's variable is swapped and
  * restored in PG_FINALLY instead.
+ *
+ * migguard's own probes (conditional locks of the analysis) go through
+ * migguard_probe_relation, which remembers them: a lock held only because
+ * a probe got it does not mean the statement cannot queue, so whether a
+ * probe happened to get its lock never changes the guard's decision.
  *
  * This file also remembers, per transaction, the tables a checked
  * statement locked ACCESS EXCLUSIVE, for the strong_lock_held rule.
@@ -36,6 +65,7 @@
  *-------------------------------------------------------------------------
  */
 #include "lockguard.h"
+#include "stmtkind.h"
 
 #include <math.h>
 
@@ -48,6 +78,7 @@
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "storage/latch.h"
+#include "storage/lmgr.h"
 #include "storage/lock.h"
 #include "storage/proc.h"
 #include "storage/sinvaladt.h"
@@ -76,7 +107,10 @@ typedef struct LockFact
 struct MigguardLockGuard
 {
 	const char *command_tag;
-	bool		transactional;	/* may run in a subtransaction */
+	bool		ddl;			/* DDL: the timeout applies even with no lock
+								 * migguard knows of */
+	bool		in_transaction; /* runs inside the current transaction */
+	bool		take_locks_first;	/* protected locks taken first, retried */
 	int			nprotected;
 	LockFact   *protected;		/* locks that may wait, SHARE or stronger */
 	List	   *strong_relids;	/* ACCESS EXCLUSIVE on existing tables */
@@ -161,6 +195,53 @@ lock_already_held(Oid relid, LOCKMODE mode)
 	return false;
 }
 
+/*
+ * Relations the analysis of the current statement locked itself (probes):
+ * a lock held only because a probe took it does not mean the statement
+ * cannot queue, since the statement's other locks, and the guard's
+ * decision, must not depend on whether a probe happened to get its lock.
+ * In TopMemoryContext, emptied when the next statement is classified.
+ */
+static List *probed_relids = NIL;
+
+void
+migguard_probes_reset(void)
+{
+	list_free(probed_relids);
+	probed_relids = NIL;
+}
+
+/*
+ * The analysis' only way to lock a relation: conditionally (never
+ * waiting), in the statement's own mode in the hook or ACCESS SHARE in a
+ * dry run (migguard_probe_lock), remembered as a probe.
+ */
+bool
+migguard_probe_relation(Oid relid, LOCKMODE statement_lock)
+{
+	LOCKMODE	mode = migguard_probe_lock(statement_lock);
+	bool		held = lock_already_held(relid, mode);
+
+	if (!ConditionalLockRelationOid(relid, mode))
+		return false;
+	if (!held && !list_member_oid(probed_relids, relid))
+	{
+		MemoryContext oldcontext = MemoryContextSwitchTo(TopMemoryContext);
+
+		probed_relids = lappend_oid(probed_relids, relid);
+		MemoryContextSwitchTo(oldcontext);
+	}
+	return true;
+}
+
+/* Held before the statement, not merely by one of its probes. */
+static bool
+lock_held_before_statement(Oid relid, LOCKMODE mode)
+{
+	return !list_member_oid(probed_relids, relid) &&
+		lock_already_held(relid, mode);
+}
+
 static bool
 relation_is_shared_and_old(const MigguardRelation *rel)
 {
@@ -180,7 +261,7 @@ migguard_lock_needs_protection(const MigguardOp *op)
 		(op->flags & MG_F_HELD_EARLIER) == 0 &&
 		migguard_lock_blocks_queries(op->lockmode) &&
 		relation_is_shared_and_old(op->rel) &&
-		!lock_already_held(op->rel->relid, op->lockmode);
+		!lock_held_before_statement(op->rel->relid, op->lockmode);
 }
 
 /*
@@ -226,74 +307,19 @@ remember_strong_locks(List *relids)
  */
 
 /*
- * Whether the statement may run inside a transaction block, hence inside a
- * subtransaction.  The others call PreventInTransactionBlock and mostly
- * commit internally.
- */
-static bool
-statement_is_transactional(Node *parsetree)
-{
-	switch (nodeTag(parsetree))
-	{
-		case T_IndexStmt:
-			return !((IndexStmt *) parsetree)->concurrent;
-		case T_DropStmt:
-			return !((DropStmt *) parsetree)->concurrent;
-		case T_ReindexStmt:
-			{
-				ReindexStmt *reindex = (ReindexStmt *) parsetree;
-
-				if (reindex->kind != REINDEX_OBJECT_INDEX &&
-					reindex->kind != REINDEX_OBJECT_TABLE)
-					return false;
-				return !(MG_REINDEX_LEGACY_CONCURRENT(reindex) ||
-						 migguard_defelem_is_true(MG_REINDEX_OPTIONS(reindex),
-											   "concurrently"));
-			}
-		case T_AlterTableStmt:
-			{
-				ListCell   *lc;
-
-				foreach(lc, ((AlterTableStmt *) parsetree)->cmds)
-				{
-					AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
-
-					if (cmd->subtype == AT_DetachPartition &&
-						MG_PARTCMD_CONCURRENT((PartitionCmd *) cmd->def))
-						return false;
-				}
-				return true;
-			}
-		case T_VacuumStmt:
-			return !((VacuumStmt *) parsetree)->is_vacuumcmd;
-		case T_ClusterStmt:
-			{
-				ClusterStmt *cluster = (ClusterStmt *) parsetree;
-				Oid			relid;
-
-				if (cluster->relation == NULL)
-					return false;
-				relid = RangeVarGetRelid(cluster->relation, NoLock, true);
-				return get_rel_relkind(relid) != RELKIND_PARTITIONED_TABLE;
-			}
-		default:
-			return true;
-	}
-}
-
-/*
  * Build the guard for a classified statement, in the given (longer-lived)
  * memory context: the analysis context is gone by the time the statement
  * runs.  NULL when there is nothing to protect and nothing to remember.
  */
 MigguardLockGuard *
-migguard_lock_guard(MigguardStatement *stmt, Node *parsetree,
+migguard_lock_guard(MigguardStatement *stmt, Node *parsetree, bool is_toplevel,
 					MemoryContext context)
 {
 	MigguardLockGuard *guard;
 	MemoryContext oldcontext;
 	ListCell   *lc;
 	int			n = 0;
+	bool		ddl = migguard_is_ddl(parsetree);
 
 	foreach(lc, stmt->ops)
 	{
@@ -304,14 +330,26 @@ migguard_lock_guard(MigguardStatement *stmt, Node *parsetree,
 			relation_is_shared_and_old(op->rel))
 			n++;
 	}
-	if (n == 0)
+	if (n == 0 && !ddl)
 		return NULL;
 
 	oldcontext = MemoryContextSwitchTo(context);
 	guard = palloc0(sizeof(MigguardLockGuard));
 	guard->command_tag = stmt->command_tag;
-	guard->transactional = statement_is_transactional(parsetree);
-	guard->protected = palloc(n * sizeof(LockFact));
+	guard->ddl = ddl;
+	guard->in_transaction = migguard_stmt_runs_in_transaction(parsetree);
+
+	/*
+	 * The locks are taken ahead of the statement only where that cannot
+	 * change what PostgreSQL does: not where the statement is refused at
+	 * once (LOCK TABLE outside a transaction block: RequireTransactionBlock
+	 * in LockTableCommand's caller, standard_ProcessUtility), and not in
+	 * parallel mode, which forbids subtransactions.
+	 */
+	guard->take_locks_first = guard->in_transaction && !IsInParallelMode() &&
+		(!IsA(parsetree, LockStmt) ||
+		 IsTransactionBlock() || IsSubTransaction() || !is_toplevel);
+	guard->protected = palloc(Max(n, 1) * sizeof(LockFact));
 	foreach(lc, stmt->ops)
 	{
 		MigguardOp *op = (MigguardOp *) lfirst(lc);
@@ -518,30 +556,31 @@ backoff_delay(int retry)
 }
 
 /*
- * One attempt in an internal subtransaction, as PL/pgSQL runs an exception
- * block.  NULL on success; the error on a lock timeout, with the attempt
- * rolled back; any other error is re-thrown after the rollback.
+ * One attempt at the statement's own locks, each waiting at most the lock
+ * timeout, in an internal subtransaction that takes nothing but these
+ * locks (LockRelationOid, as the statement's RangeVarGetRelidExtended or
+ * table_open would).  NULL on success: the subtransaction is released and
+ * its locks pass to the enclosing transaction (CommitSubTransaction
+ * reassigns them to the parent resource owner).  The error on a lock
+ * timeout, with the attempt rolled back and its locks gone; any other
+ * error is re-thrown after the rollback.  The user's statement never runs
+ * in here.
  */
 static ErrorData *
-run_attempt(ProcessUtility_hook_type next, MG_PROCESS_UTILITY_PARAMS)
+lock_attempt(const MigguardLockGuard *guard)
 {
 	MemoryContext oldcontext = CurrentMemoryContext;
 	ResourceOwner oldowner = CurrentResourceOwner;
 	ErrorData  *volatile edata = NULL;
 
-	/*
-	 * A fresh copy for every attempt: a failed attempt may have scribbled
-	 * on the tree it ran, and the caller's tree may be read-only.
-	 */
-	pstmt = copyObject(pstmt);
-
 	BeginInternalSubTransaction(NULL);
-	/* Run in the caller's memory context, not the subtransaction's. */
 	MemoryContextSwitchTo(oldcontext);
 
 	PG_TRY();
 	{
-		next(MG_PROCESS_UTILITY_ARGS);
+		for (int i = 0; i < guard->nprotected; i++)
+			LockRelationOid(guard->protected[i].relid,
+							guard->protected[i].lockmode);
 
 		ReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(oldcontext);
@@ -580,24 +619,15 @@ raise_lock_timeout(ErrorData *edata, char *blockers, int attempts,
 }
 
 /*
- * A transactional statement: apply the timeout, run each attempt in a
- * subtransaction, back off and retry on a lock timeout.
+ * Take the statement's protected locks first: on a lock timeout back off
+ * and try again, up to migguard.lock_retries more times; after the last
+ * one raise PostgreSQL's error with who blocked us.  The caller has set
+ * the timeout.
  */
 static void
-run_with_retries(const MigguardLockGuard *guard, int timeout_ms,
-				 MigguardLockStats *stats,
-				 ProcessUtility_hook_type next, MG_PROCESS_UTILITY_PARAMS)
+take_locks_with_retries(const MigguardLockGuard *guard, int timeout_ms,
+						MigguardLockStats *stats)
 {
-	int			nestlevel = -1;
-
-	if (timeout_ms != LockTimeout)
-	{
-		nestlevel = NewGUCNestLevel();
-		(void) set_config_option("lock_timeout", psprintf("%d", timeout_ms),
-								 PGC_USERSET, PGC_S_SESSION,
-								 GUC_ACTION_SAVE, true, 0, false);
-	}
-
 	for (;;)
 	{
 		TimestampTz start = GetCurrentTimestamp();
@@ -605,9 +635,9 @@ run_with_retries(const MigguardLockGuard *guard, int timeout_ms,
 		long		delay;
 
 		stats->attempts++;
-		edata = run_attempt(next, MG_PROCESS_UTILITY_ARGS);
+		edata = lock_attempt(guard);
 		if (edata == NULL)
-			break;
+			return;
 		stats->lock_wait_ms +=
 			TimestampDifferenceMilliseconds(start, GetCurrentTimestamp());
 
@@ -616,9 +646,6 @@ run_with_retries(const MigguardLockGuard *guard, int timeout_ms,
 			char	   *blockers = describe_blockers(guard);
 
 			migguard_last_lock_stats = *stats;
-			/* The session's setting is back before the error is seen. */
-			if (nestlevel >= 0)
-				AtEOXact_GUC(true, nestlevel);
 			raise_lock_timeout(edata, blockers, stats->attempts, timeout_ms);
 		}
 
@@ -634,6 +661,50 @@ run_with_retries(const MigguardLockGuard *guard, int timeout_ms,
 		stats->backoff_ms +=
 			TimestampDifferenceMilliseconds(start, GetCurrentTimestamp());
 	}
+}
+
+/*
+ * A statement that runs inside the current transaction: the timeout is
+ * set with a GUC nest level, as core does for a function's SET clause
+ * (fmgr_security_definer), so the session's value comes back after the
+ * statement, and on error with the abort of the enclosing (sub)transaction.
+ * The protected locks are taken first, with retries; then the statement
+ * runs as without migguard, at the transaction's own nesting level, and
+ * any further lock it takes waits at most the timeout too (no retry: that
+ * error is final).
+ */
+static void
+run_in_transaction(const MigguardLockGuard *guard, int timeout_ms,
+				   MigguardLockStats *stats,
+				   ProcessUtility_hook_type next, MG_PROCESS_UTILITY_PARAMS)
+{
+	volatile int nestlevel = -1;
+
+	if (timeout_ms != LockTimeout)
+	{
+		nestlevel = NewGUCNestLevel();
+		(void) set_config_option("lock_timeout", psprintf("%d", timeout_ms),
+								 PGC_USERSET, PGC_S_SESSION,
+								 GUC_ACTION_SAVE, true, 0, false);
+	}
+
+	PG_TRY();
+	{
+		if (guard->take_locks_first && guard->nprotected > 0)
+			take_locks_with_retries(guard, timeout_ms, stats);
+		else
+			stats->attempts = 1;
+	}
+	PG_CATCH();
+	{
+		/* The session's setting is back before the error is seen. */
+		if (nestlevel >= 0)
+			AtEOXact_GUC(true, nestlevel);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+
+	next(MG_PROCESS_UTILITY_ARGS);
 
 	if (nestlevel >= 0)
 		AtEOXact_GUC(true, nestlevel);
@@ -672,15 +743,16 @@ migguard_run_guarded(MigguardLockGuard *guard, ProcessUtility_hook_type next,
 	int			timeout_ms = migguard_effective_lock_timeout();
 	MigguardLockStats stats = {0};
 
-	if (guard == NULL || guard->nprotected == 0 || timeout_ms == 0)
+	if (guard == NULL || timeout_ms == 0 ||
+		(guard->nprotected == 0 && !guard->ddl))
 	{
-		/* Nothing can time out: no subtransaction, no retry. */
+		/* Nothing to bound. */
 		stats.attempts = 1;
 		next(MG_PROCESS_UTILITY_ARGS);
 	}
-	else if (guard->transactional)
-		run_with_retries(guard, timeout_ms, &stats, next,
-						 MG_PROCESS_UTILITY_ARGS);
+	else if (guard->in_transaction)
+		run_in_transaction(guard, timeout_ms, &stats, next,
+						   MG_PROCESS_UTILITY_ARGS);
 	else
 	{
 		stats.attempts = 1;

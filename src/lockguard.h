@@ -38,9 +38,14 @@ extern int	migguard_effective_lock_timeout(void);
 extern bool migguard_lock_needs_protection(const MigguardOp *op);
 extern List *migguard_strong_locks_held(void);
 
+/* Probe locks of the analysis (classify.c, relsize.c) */
+extern bool migguard_probe_relation(Oid relid, LOCKMODE statement_lock);
+extern void migguard_probes_reset(void);
+
 /* The hook */
 extern MigguardLockGuard *migguard_lock_guard(MigguardStatement *stmt,
 											  Node *parsetree,
+											  bool is_toplevel,
 											  MemoryContext context);
 extern void migguard_run_guarded(MigguardLockGuard *guard,
 								 ProcessUtility_hook_type next,

@@ -320,7 +320,8 @@ guard_statement(MG_PROCESS_UTILITY_PARAMS)
 	verdict = migguard_decide(findings);
 	migguard_act(stmt, findings, verdict, nesting);
 	/* What the execution needs outlives the analysis. */
-	guard = migguard_lock_guard(stmt, parsetree, oldcontext);
+	guard = migguard_lock_guard(stmt, parsetree,
+								context == PROCESS_UTILITY_TOPLEVEL, oldcontext);
 
 	/*
 	 * One audit row per DDL statement the user ran; the statements

@@ -17,6 +17,7 @@
  *-------------------------------------------------------------------------
  */
 #include "migguard.h"
+#include "lockguard.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -349,7 +350,7 @@ probe_one(Oid relid, LOCKMODE lockmode)
 
 	if (migguard_relation_size(relid) == 0)
 		return MG_EMPTINESS_EMPTY;
-	if (!ConditionalLockRelationOid(relid, migguard_probe_lock(lockmode)))
+	if (!migguard_probe_relation(relid, lockmode))
 		return MG_EMPTINESS_NONEMPTY;
 
 	rel = table_open(relid, NoLock);

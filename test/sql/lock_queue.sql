@@ -6,7 +6,13 @@
 --     migguard.lock_timeout when the session's lock_timeout is 0 or larger,
 --     and a lower session lock_timeout wins;
 --   * the session's lock_timeout is back after the statement, whether it
---     succeeded or failed;
+--     succeeded or failed; every DDL statement gets the timeout, also on a
+--     table created in this transaction;
+--   * the statement itself never runs in a subtransaction: REINDEX and
+--     CLUSTER of pg_class (a mapped catalog) and REINDEX of a partitioned
+--     table or index work as in PostgreSQL, and LOCK TABLE outside a
+--     transaction block fails at once with PostgreSQL's error even while
+--     another transaction holds a conflicting lock;
 --   * a statement that keeps hitting the timeout is retried, then fails with
 --     PostgreSQL's SQLSTATE 55P03, a detail naming what blocks it and a hint
 --     with the number of attempts; the rest of the transaction survives;
@@ -71,7 +77,8 @@ EXCEPTION WHEN raise_exception THEN
     RAISE NOTICE 'caught "%", lock_timeout is %', SQLERRM, current_setting('lock_timeout');
 END
 $$;
--- No protection for a table created in this transaction.
+-- The timeout also for a table created in this transaction: every DDL
+-- statement gets it.
 BEGIN;
 CREATE TABLE lq.fresh (id int);
 ALTER TABLE lq.fresh ADD COLUMN a text DEFAULT lq.timeout_now();
@@ -80,6 +87,31 @@ ROLLBACK;
 SET migguard.mode = off;
 ALTER TABLE lq.small ADD COLUMN e text DEFAULT lq.timeout_now();
 RESET migguard.mode;
+
+--
+-- The statement runs as in PostgreSQL, never in a subtransaction
+--
+-- Changing the relation map is refused inside a subtransaction.
+REINDEX TABLE pg_class;
+CLUSTER pg_class USING pg_class_oid_index;
+-- REINDEX of a partitioned table or index commits per partition.
+CREATE TABLE lq.pt (v int) PARTITION BY LIST (v);
+CREATE TABLE lq.pt1 PARTITION OF lq.pt FOR VALUES IN (1);
+CREATE INDEX pt_v_idx ON lq.pt (v);
+REINDEX TABLE lq.pt;
+REINDEX INDEX lq.pt_v_idx;
+-- LOCK TABLE outside a transaction block: PostgreSQL refuses it at once,
+-- also when the lock is busy (no wait, no retry; statement_timeout would
+-- end the wait).
+BEGIN;
+LOCK TABLE lq.small IN ACCESS SHARE MODE;
+PREPARE TRANSACTION 'lq_holder';
+SET migguard.lock_retry_delay = '1h';
+SET statement_timeout = '2s';
+LOCK TABLE lq.small IN ACCESS EXCLUSIVE MODE;
+RESET statement_timeout;
+RESET migguard.lock_retry_delay;
+COMMIT PREPARED 'lq_holder';
 
 --
 -- Retries, and the error when they run out

@@ -1,0 +1,970 @@
+/*-------------------------------------------------------------------------
+ *
+ * stmtkind.c
+ *		The one table of DDL statement kinds migguard looks at.  For each
+ *		kind: what it locks, on which relations (including the indirect
+ *		ones: foreign-key partner, partition parent and default partition,
+ *		domain users, the index of ALTER INDEX), whether it runs inside the
+ *		current transaction, and the PostgreSQL function that decides it.
+ *
+ * The hook (migguard_is_checked_statement), check(), the lock guard
+ * (lockguard.c) and the audit (lock_mode, through the lock facts) all read
+ * this table.  classify.c names the locks that its ops already imply (the
+ * table an ALTER TABLE changes, the one a DROP drops, ...); the functions
+ * here add the locks no op names, as MG_OP_OTHER_LOCK facts, after
+ * classify.c's, so a statement's named relation comes first, as it does in
+ * PostgreSQL.
+ *
+ * Only relations the current user may change that way are named, with the
+ * permission test PostgreSQL applies first; for everyone else the
+ * statement still gets the lock timeout (every DDL statement does), but
+ * migguard takes no lock ahead of it.
+ *
+ * A DDL kind this table does not know still gets migguard.lock_timeout
+ * (lockguard.c), run as a statement that may commit internally: never
+ * silently unprotected, and never with locks taken ahead of it.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "stmtkind.h"
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "catalog/index.h"
+#include "catalog/namespace.h"
+#include "catalog/partition.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_constraint.h"
+#include "catalog/pg_depend.h"
+#include "catalog/pg_index.h"
+#include "catalog/pg_inherits.h"
+#include "catalog/pg_type.h"
+#include "commands/defrem.h"
+#include "commands/policy.h"
+#include "commands/tablecmds.h"
+#include "commands/trigger.h"
+#include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "parser/parse_type.h"
+#include "partitioning/partdesc.h"
+#include "rewrite/rewriteSupport.h"
+#include "utils/acl.h"
+#include "utils/array.h"
+#include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/syscache.h"
+
+typedef bool (*RunsInTransaction) (Node *parsetree);
+typedef void (*KindLocks) (MigguardStatement *stmt, Node *parsetree);
+
+typedef struct StmtKind
+{
+	NodeTag		tag;
+	const char *locks;			/* what it locks, for the reader */
+	RunsInTransaction in_transaction;	/* NULL: always */
+	KindLocks	kind_locks;		/* locks no op of classify.c names */
+} StmtKind;
+
+static bool index_in_transaction(Node *parsetree);
+static bool drop_in_transaction(Node *parsetree);
+static bool reindex_in_transaction(Node *parsetree);
+static bool alter_table_in_transaction(Node *parsetree);
+static bool vacuum_in_transaction(Node *parsetree);
+static bool cluster_in_transaction(Node *parsetree);
+
+static void create_locks(MigguardStatement *stmt, Node *parsetree);
+static void drop_locks(MigguardStatement *stmt, Node *parsetree);
+static void alter_table_locks(MigguardStatement *stmt, Node *parsetree);
+static void rename_locks(MigguardStatement *stmt, Node *parsetree);
+static void trigger_locks(MigguardStatement *stmt, Node *parsetree);
+static void rule_locks(MigguardStatement *stmt, Node *parsetree);
+static void policy_locks(MigguardStatement *stmt, Node *parsetree);
+static void view_locks(MigguardStatement *stmt, Node *parsetree);
+static void domain_locks(MigguardStatement *stmt, Node *parsetree);
+static void sequence_locks(MigguardStatement *stmt, Node *parsetree);
+static void index_locks(MigguardStatement *stmt, Node *parsetree);
+static void reindex_locks(MigguardStatement *stmt, Node *parsetree);
+static void maintenance_locks(MigguardStatement *stmt, Node *parsetree);
+static void truncate_locks(MigguardStatement *stmt, Node *parsetree);
+static void lock_table_locks(MigguardStatement *stmt, Node *parsetree);
+
+/*
+ * The table.  "in a block" is the PreventInTransactionBlock call that
+ * makes a statement commit internally; such a statement gets the timeout
+ * but no locks taken ahead of it.
+ */
+static const StmtKind stmt_kinds[] = {
+	/* DefineIndex: SHARE, CONCURRENTLY SHARE UPDATE EXCLUSIVE and not in a
+	 * block (ProcessUtilitySlow) */
+	{T_IndexStmt, "table SHARE, and its partitions (DefineIndex recurses)",
+	index_in_transaction, index_locks},
+	/* RemoveRelations (RangeVarCallbackForDropRelation locks a partition's
+	 * parent), heap_drop_with_catalog (parent and default partition),
+	 * RemoveTriggerById / RemoveConstraintById (foreign-key partners),
+	 * get_object_address_relobject (trigger, rule, policy: their table);
+	 * DROP INDEX CONCURRENTLY not in a block (ExecDropStmt) */
+	{T_DropStmt, "object ACCESS EXCLUSIVE, plus parent, default partition, FK partner",
+	drop_in_transaction, drop_locks},
+	/* ReindexIndex/ReindexTable: SHARE on the table, ACCESS EXCLUSIVE on
+	 * the index; partitioned, SCHEMA/SYSTEM/DATABASE and CONCURRENTLY not
+	 * in a block (ExecReindex, ReindexPartitions) */
+	{T_ReindexStmt, "table SHARE, each index ACCESS EXCLUSIVE",
+	reindex_in_transaction, reindex_locks},
+	/* AlterTableGetLockLevel; ATExecAttachPartition / ATExecDetachPartition
+	 * (default partition, the partition, referenced tables of the parent's
+	 * foreign keys), ATExecAttachPartitionIdx (the attached index),
+	 * ATExecDropConstraint and RemoveConstraintById (FK partner); DETACH
+	 * CONCURRENTLY not in a block (ProcessUtilitySlow) */
+	{T_AlterTableStmt, "AlterTableGetLockLevel, plus partitions and FK partners",
+	alter_table_in_transaction, alter_table_locks},
+	/* renameatt, RenameRelation, rename_constraint, renametrig,
+	 * RenameRewriteRule, rename_policy */
+	{T_RenameStmt, "ACCESS EXCLUSIVE", NULL, rename_locks},
+	/* AlterTableNamespace */
+	{T_AlterObjectSchemaStmt, "ACCESS EXCLUSIVE", NULL, NULL},
+	/* vacuum(): VACUUM never in a block, ANALYZE may be; FULL ACCESS
+	 * EXCLUSIVE (vacuum_rel) */
+	{T_VacuumStmt, "FULL: ACCESS EXCLUSIVE, partitions too (expand_vacuum_rel)",
+	vacuum_in_transaction, maintenance_locks},
+	/* cluster(): ACCESS EXCLUSIVE; a partitioned table or no table is the
+	 * multi-table case, not in a block */
+	{T_ClusterStmt, "ACCESS EXCLUSIVE, partitions too",
+	cluster_in_transaction, maintenance_locks},
+	/* ExecRefreshMatView: ACCESS EXCLUSIVE, CONCURRENTLY EXCLUSIVE */
+	{T_RefreshMatViewStmt, "ACCESS EXCLUSIVE", NULL, NULL},
+	/* ExecuteTruncate: partitions and inheritance children too */
+	{T_TruncateStmt, "ACCESS EXCLUSIVE", NULL, truncate_locks},
+	/* DefineRelation: PARTITION OF locks the parent and its default
+	 * partition ACCESS EXCLUSIVE; a foreign key locks the referenced table
+	 * SHARE ROW EXCLUSIVE (ATAddForeignKeyConstraint) */
+	{T_CreateStmt, "partition parent ACCESS EXCLUSIVE, referenced table SHARE ROW EXCLUSIVE",
+	NULL, create_locks},
+	/* LockTableCommand: the requested mode, LockTableRecurse on the
+	 * children; RequireTransactionBlock */
+	{T_LockStmt, "the requested mode", NULL, lock_table_locks},
+	/* CreateTriggerFiringOn: SHARE ROW EXCLUSIVE, on every partition too
+	 * for a row trigger on a partitioned table */
+	{T_CreateTrigStmt, "SHARE ROW EXCLUSIVE", NULL, trigger_locks},
+	/* DefineRule / DefineQueryRewrite */
+	{T_RuleStmt, "ACCESS EXCLUSIVE", NULL, rule_locks},
+	/* CreatePolicy, AlterPolicy */
+	{T_CreatePolicyStmt, "ACCESS EXCLUSIVE", NULL, policy_locks},
+	{T_AlterPolicyStmt, "ACCESS EXCLUSIVE", NULL, policy_locks},
+	/* DefineVirtualRelation: OR REPLACE of an existing view */
+	{T_ViewStmt, "OR REPLACE: the view ACCESS EXCLUSIVE", NULL, view_locks},
+	/* AlterDomainAddConstraint, AlterDomainValidateConstraint,
+	 * AlterDomainNotNull: get_rels_with_domain locks every relation with a
+	 * column of the domain SHARE */
+	{T_AlterDomainStmt, "domain users SHARE", NULL, domain_locks},
+	/* AlterSequence: SHARE ROW EXCLUSIVE (RangeVarCallbackOwnsRelation) */
+	{T_AlterSeqStmt, "SHARE ROW EXCLUSIVE", NULL, sequence_locks},
+};
+
+static const StmtKind *
+find_kind(Node *parsetree)
+{
+	NodeTag		tag = nodeTag(parsetree);
+
+	for (size_t i = 0; i < lengthof(stmt_kinds); i++)
+		if (stmt_kinds[i].tag == tag)
+			return &stmt_kinds[i];
+	return NULL;
+}
+
+/* Whether the table knows the statement's kind (the hook's first test). */
+bool
+migguard_stmt_kind_known(Node *parsetree)
+{
+	return find_kind(parsetree) != NULL;
+}
+
+/*
+ * Whether the statement runs entirely inside the current transaction, so
+ * that its locks may be taken ahead of it and a GUC nest level survives it.
+ * False for the kinds that call PreventInTransactionBlock, and for kinds
+ * the table does not know.
+ */
+bool
+migguard_stmt_runs_in_transaction(Node *parsetree)
+{
+	const StmtKind *kind = find_kind(parsetree);
+
+	if (kind == NULL)
+		return false;
+	return kind->in_transaction == NULL || kind->in_transaction(parsetree);
+}
+
+/* The locks the kind takes that no op of classify.c names. */
+void
+migguard_classify_kind_locks(MigguardStatement *stmt, Node *parsetree)
+{
+	const StmtKind *kind = find_kind(parsetree);
+
+	if (kind != NULL && kind->kind_locks != NULL)
+		kind->kind_locks(stmt, parsetree);
+}
+
+/* ----------------------------------------------------------------
+ * In a transaction block?
+ * ----------------------------------------------------------------
+ */
+
+static bool
+index_in_transaction(Node *parsetree)
+{
+	return !((IndexStmt *) parsetree)->concurrent;
+}
+
+static bool
+drop_in_transaction(Node *parsetree)
+{
+	return !((DropStmt *) parsetree)->concurrent;
+}
+
+/* ReindexPartitions commits per partition. */
+static bool
+reindex_in_transaction(Node *parsetree)
+{
+	ReindexStmt *reindex = (ReindexStmt *) parsetree;
+	Oid			relid;
+	char		relkind;
+
+	if (reindex->kind != REINDEX_OBJECT_INDEX &&
+		reindex->kind != REINDEX_OBJECT_TABLE)
+		return false;
+	if (MG_REINDEX_LEGACY_CONCURRENT(reindex) ||
+		migguard_defelem_is_true(MG_REINDEX_OPTIONS(reindex), "concurrently"))
+		return false;
+	relid = RangeVarGetRelid(reindex->relation, NoLock, true);
+	relkind = get_rel_relkind(relid);
+	return relkind != RELKIND_PARTITIONED_TABLE &&
+		relkind != RELKIND_PARTITIONED_INDEX;
+}
+
+static bool
+alter_table_in_transaction(Node *parsetree)
+{
+	ListCell   *lc;
+
+	foreach(lc, ((AlterTableStmt *) parsetree)->cmds)
+	{
+		AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
+
+		if (cmd->subtype == AT_DetachPartition &&
+			MG_PARTCMD_CONCURRENT((PartitionCmd *) cmd->def))
+			return false;
+	}
+	return true;
+}
+
+static bool
+vacuum_in_transaction(Node *parsetree)
+{
+	return !((VacuumStmt *) parsetree)->is_vacuumcmd;
+}
+
+static bool
+cluster_in_transaction(Node *parsetree)
+{
+	ClusterStmt *cluster = (ClusterStmt *) parsetree;
+
+	if (cluster->relation == NULL)
+		return false;
+	return get_rel_relkind(RangeVarGetRelid(cluster->relation, NoLock, true)) !=
+		RELKIND_PARTITIONED_TABLE;
+}
+
+/* ----------------------------------------------------------------
+ * Locks
+ * ----------------------------------------------------------------
+ */
+
+static void
+lock_relid(MigguardStatement *stmt, Oid relid, LOCKMODE lockmode)
+{
+	if (OidIsValid(relid) && get_rel_relkind(relid) != '\0')
+		migguard_add_lock(stmt, migguard_describe_relation(relid), lockmode);
+}
+
+/* Every partition or inheritance child of relid, at every level. */
+static void
+lock_inheritors(MigguardStatement *stmt, Oid relid, LOCKMODE lockmode)
+{
+	ListCell   *lc;
+
+	if (!OidIsValid(relid) || !has_subclass(relid))
+		return;
+	foreach(lc, find_all_inheritors(relid, NoLock, NULL))
+		if (lfirst_oid(lc) != relid)
+			lock_relid(stmt, lfirst_oid(lc), lockmode);
+}
+
+static bool
+user_owns(Oid relid)
+{
+	return OidIsValid(relid) && mg_class_ownercheck(relid, GetUserId());
+}
+
+/* Whether an int2 array (conkey, confkey) holds attnum; 0 matches any. */
+static bool
+key_has_attnum(HeapTuple tup, TupleDesc desc, AttrNumber keyattr,
+			   AttrNumber attnum)
+{
+	Datum		datum;
+	bool		isnull;
+	Datum	   *keys;
+	int			n;
+
+	if (attnum == 0)
+		return true;
+	datum = heap_getattr(tup, keyattr, desc, &isnull);
+	if (isnull)
+		return false;
+	deconstruct_array(DatumGetArrayTypeP(datum), INT2OID, sizeof(int16), true,
+					  TYPALIGN_SHORT, &keys, NULL, &n);
+	for (int i = 0; i < n; i++)
+		if (DatumGetInt16(keys[i]) == attnum)
+			return true;
+	return false;
+}
+
+/*
+ * The other table of each foreign key of relid that the statement drops or
+ * rebuilds, in lockmode: removing a foreign key removes its triggers on
+ * both tables (RemoveTriggerById) and its constraint rows
+ * (RemoveConstraintById), each under ACCESS EXCLUSIVE; cloning one to a new
+ * partition adds triggers to the referenced table under SHARE ROW
+ * EXCLUSIVE (CloneFkReferencing).
+ *
+ * referencing: the keys of relid (conrelid), on the attnum column (0: any),
+ * or only the one named conname.  referenced: the keys that reference
+ * relid (confrelid), likewise, or only those using the index conindid.
+ */
+static void
+lock_fk_partners(MigguardStatement *stmt, Oid relid, LOCKMODE lockmode,
+				 bool referencing, bool referenced, AttrNumber attnum,
+				 const char *conname, Oid conindid)
+{
+	Relation	conrel = table_open(ConstraintRelationId, AccessShareLock);
+	SysScanDesc scan = systable_beginscan(conrel, InvalidOid, false,
+										  NULL, 0, NULL);
+	HeapTuple	tup;
+	List	   *partners = NIL;
+	ListCell   *lc;
+
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_constraint con = (Form_pg_constraint) GETSTRUCT(tup);
+
+		/*
+		 * A key a partition inherited goes with its parent's: dropping the
+		 * partition or its column leaves the other table alone.
+		 */
+		if (con->contype != CONSTRAINT_FOREIGN || OidIsValid(con->conparentid))
+			continue;
+		if (referencing && con->conrelid == relid &&
+			(conname == NULL || strcmp(NameStr(con->conname), conname) == 0) &&
+			key_has_attnum(tup, RelationGetDescr(conrel),
+						   Anum_pg_constraint_conkey, attnum))
+			partners = list_append_unique_oid(partners, con->confrelid);
+		if (referenced && con->confrelid == relid &&
+			(!OidIsValid(conindid) || con->conindid == conindid) &&
+			key_has_attnum(tup, RelationGetDescr(conrel),
+						   Anum_pg_constraint_confkey, attnum))
+			partners = list_append_unique_oid(partners, con->conrelid);
+	}
+	systable_endscan(scan);
+	table_close(conrel, AccessShareLock);
+
+	foreach(lc, partners)
+		if (lfirst_oid(lc) != relid)
+			lock_relid(stmt, lfirst_oid(lc), lockmode);
+}
+
+/* The parent and default partition a partition's DROP locks. */
+static void
+lock_partition_parent(MigguardStatement *stmt, Oid relid)
+{
+	Oid			parentid;
+	Oid			defaultid;
+
+	if (!get_rel_relispartition(relid))
+		return;
+	parentid = get_partition_parent(relid, true);
+	if (!OidIsValid(parentid))
+		return;
+	lock_relid(stmt, parentid, AccessExclusiveLock);
+	defaultid = get_default_partition_oid(parentid);
+	if (defaultid != relid)
+		lock_relid(stmt, defaultid, AccessExclusiveLock);
+}
+
+/* CREATE TABLE ... PARTITION OF: DefineRelation's parentLockmode. */
+static void
+create_locks(MigguardStatement *stmt, Node *parsetree)
+{
+	CreateStmt *create = (CreateStmt *) parsetree;
+	Oid			parentid;
+
+	if (create->partbound == NULL || create->inhRelations == NIL)
+		return;
+	parentid = migguard_lookup_relid(linitial_node(RangeVar, create->inhRelations));
+	if (!user_owns(parentid) ||
+		get_rel_relkind(parentid) != RELKIND_PARTITIONED_TABLE)
+		return;
+	lock_relid(stmt, parentid, AccessExclusiveLock);
+	if (!create->partbound->is_default)
+		lock_relid(stmt, get_default_partition_oid(parentid),
+				   AccessExclusiveLock);
+	/* CloneForeignKeyConstraints: the tables the parent's keys reference */
+	lock_fk_partners(stmt, parentid, ShareRowExclusiveLock, true, false, 0,
+					 NULL, InvalidOid);
+}
+
+/*
+ * The table of the trigger, rule or policy a DROP names (its name list less
+ * the last element), when the object exists: for DROP ... IF EXISTS of a
+ * missing one, get_object_address releases the table's lock at once.
+ */
+static Oid
+relobject_table(ObjectType type, List *names)
+{
+	Oid			relid;
+	const char *name;
+
+	if (list_length(names) < 2)
+		return InvalidOid;
+	relid = migguard_lookup_relid(makeRangeVarFromNameList(list_truncate(list_copy(names),
+																		 list_length(names) - 1)));
+	if (!OidIsValid(relid))
+		return InvalidOid;
+	name = strVal(llast(names));
+	if ((type == OBJECT_TRIGGER && OidIsValid(get_trigger_oid(relid, name, true))) ||
+		(type == OBJECT_RULE && OidIsValid(get_rewrite_oid(relid, name, true))) ||
+		(type == OBJECT_POLICY && OidIsValid(get_relation_policy_oid(relid, name, true))))
+		return relid;
+	return InvalidOid;
+}
+
+/* RangeVarCallbackForDropRelation refuses the wrong kind before locking. */
+static bool
+relkind_matches(ObjectType type, char relkind)
+{
+	switch (type)
+	{
+		case OBJECT_TABLE:
+			return relkind == RELKIND_RELATION ||
+				relkind == RELKIND_PARTITIONED_TABLE;
+		case OBJECT_VIEW:
+			return relkind == RELKIND_VIEW;
+		case OBJECT_MATVIEW:
+			return relkind == RELKIND_MATVIEW;
+		case OBJECT_SEQUENCE:
+			return relkind == RELKIND_SEQUENCE;
+		case OBJECT_FOREIGN_TABLE:
+			return relkind == RELKIND_FOREIGN_TABLE;
+		default:
+			return false;
+	}
+}
+
+static void
+drop_locks(MigguardStatement *stmt, Node *parsetree)
+{
+	DropStmt   *drop = (DropStmt *) parsetree;
+	ListCell   *lc;
+
+	foreach(lc, drop->objects)
+	{
+		Oid			relid;
+
+		switch (drop->removeType)
+		{
+			case OBJECT_TRIGGER:
+			case OBJECT_RULE:
+			case OBJECT_POLICY:
+				relid = relobject_table(drop->removeType, (List *) lfirst(lc));
+				if (user_owns(relid))
+					lock_relid(stmt, relid, AccessExclusiveLock);
+				break;
+			case OBJECT_VIEW:
+			case OBJECT_MATVIEW:
+			case OBJECT_SEQUENCE:
+			case OBJECT_FOREIGN_TABLE:
+			case OBJECT_TABLE:
+				relid = migguard_lookup_relid(makeRangeVarFromNameList((List *) lfirst(lc)));
+				if (!OidIsValid(relid) ||
+					!relkind_matches(drop->removeType, get_rel_relkind(relid)) ||
+					!(user_owns(relid) ||
+					  mg_namespace_ownercheck(get_rel_namespace(relid), GetUserId())))
+					break;
+				lock_relid(stmt, relid, AccessExclusiveLock);
+				if (drop->removeType != OBJECT_TABLE)
+					break;
+				lock_partition_parent(stmt, relid);
+				lock_fk_partners(stmt, relid, AccessExclusiveLock, true,
+								 drop->behavior == DROP_CASCADE, 0, NULL,
+								 InvalidOid);
+				break;
+			default:
+				break;
+		}
+	}
+}
+
+/* The index a constraint of relid named conname uses (PRIMARY KEY, UNIQUE). */
+static Oid
+constraint_index(Oid relid, const char *conname)
+{
+	Oid			conid = get_relation_constraint_oid(relid, conname, true);
+	HeapTuple	tup;
+	Oid			indexid = InvalidOid;
+
+	if (!OidIsValid(conid))
+		return InvalidOid;
+	tup = SearchSysCache1(CONSTROID, ObjectIdGetDatum(conid));
+	if (HeapTupleIsValid(tup))
+	{
+		Form_pg_constraint con = (Form_pg_constraint) GETSTRUCT(tup);
+
+		if (con->contype == CONSTRAINT_PRIMARY || con->contype == CONSTRAINT_UNIQUE)
+			indexid = con->conindid;
+		ReleaseSysCache(tup);
+	}
+	return indexid;
+}
+
+static void
+alter_table_locks(MigguardStatement *stmt, Node *parsetree)
+{
+	AlterTableStmt *alter = (AlterTableStmt *) parsetree;
+	Oid			relid = migguard_lookup_relid(alter->relation);
+	ListCell   *lc;
+
+	if (!user_owns(relid))
+		return;
+	foreach(lc, alter->cmds)
+	{
+		AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
+		bool		cascade = cmd->behavior == DROP_CASCADE;
+		AttrNumber	attnum;
+
+		/*
+		 * Without ONLY, these recurse to every child under the statement's
+		 * lock (ATSimpleRecursion, ATExecAddColumn, ATExecDropColumn,
+		 * ATPrepAlterColumnType, ATAddCheckConstraint).
+		 */
+		if (alter->objtype == OBJECT_TABLE && alter->relation->inh &&
+			(MG_IS_ADD_COLUMN(cmd->subtype) || MG_IS_DROP_COLUMN(cmd->subtype) ||
+			 cmd->subtype == AT_AlterColumnType || cmd->subtype == AT_SetNotNull ||
+			 (MG_IS_ADD_CONSTRAINT(cmd->subtype) && IsA(cmd->def, Constraint) &&
+			  ((Constraint *) cmd->def)->contype == CONSTR_CHECK &&
+			  !((Constraint *) cmd->def)->is_no_inherit)))
+			lock_inheritors(stmt, relid, AlterTableGetLockLevel(alter->cmds));
+
+		switch (cmd->subtype)
+		{
+			case AT_AttachPartition:
+				{
+					PartitionCmd *pc = (PartitionCmd *) cmd->def;
+					Oid			partid = migguard_lookup_relid(pc->name);
+
+					if (alter->objtype == OBJECT_INDEX)
+					{
+						/* ATExecAttachPartitionIdx */
+						if (user_owns(partid))
+							lock_relid(stmt, partid, AccessExclusiveLock);
+						break;
+					}
+					if (get_rel_relkind(relid) != RELKIND_PARTITIONED_TABLE ||
+						!user_owns(partid))
+						break;
+					/* ATExecAttachPartition, then CloneForeignKeyConstraints */
+					lock_relid(stmt, get_default_partition_oid(relid),
+							   AccessExclusiveLock);
+					lock_relid(stmt, partid, AccessExclusiveLock);
+					lock_fk_partners(stmt, relid, ShareRowExclusiveLock,
+									 true, false, 0, NULL, InvalidOid);
+					break;
+				}
+			case AT_DetachPartition:
+				{
+					PartitionCmd *pc = (PartitionCmd *) cmd->def;
+					Oid			partid = migguard_lookup_relid(pc->name);
+
+					/*
+					 * ATExecDetachPartition: the default partition, then the
+					 * partition; CONCURRENTLY takes ACCESS EXCLUSIVE on the
+					 * partition in its second transaction
+					 * (DetachPartitionFinalize).
+					 */
+					if (!MG_PARTCMD_CONCURRENT(pc))
+						lock_relid(stmt, get_default_partition_oid(relid),
+								   AccessExclusiveLock);
+					lock_relid(stmt, partid, AccessExclusiveLock);
+					break;
+				}
+			case AT_AlterColumnType:
+				/* ATPostAlterTypeCleanup rebuilds the keys on both sides */
+				attnum = get_attnum(relid, cmd->name);
+				if (attnum > 0)
+					lock_fk_partners(stmt, relid, AccessExclusiveLock, true,
+									 true, attnum, NULL, InvalidOid);
+				break;
+			default:
+				if (MG_IS_DROP_CONSTRAINT(cmd->subtype))
+				{
+					Oid			indexid;
+
+					/* ATExecDropConstraint: the referenced table of an FK */
+					lock_fk_partners(stmt, relid, AccessExclusiveLock, true,
+									 false, 0, cmd->name, InvalidOid);
+					/* CASCADE drops the keys using a primary key or unique */
+					indexid = cascade ? constraint_index(relid, cmd->name) :
+						InvalidOid;
+					if (OidIsValid(indexid))
+						lock_fk_partners(stmt, relid, AccessExclusiveLock,
+										 false, true, 0, NULL, indexid);
+				}
+				else if (MG_IS_DROP_COLUMN(cmd->subtype))
+				{
+					attnum = get_attnum(relid, cmd->name);
+					if (attnum > 0)
+						lock_fk_partners(stmt, relid, AccessExclusiveLock,
+										 true, cascade, attnum, NULL,
+										 InvalidOid);
+				}
+				break;
+		}
+	}
+}
+
+/* The table a trigger, rule or policy is renamed on, or a constraint. */
+static void
+rename_locks(MigguardStatement *stmt, Node *parsetree)
+{
+	RenameStmt *rename = (RenameStmt *) parsetree;
+	Oid			relid;
+
+	switch (rename->renameType)
+	{
+		case OBJECT_COLUMN:
+			/* renameatt_internal: every child, ACCESS EXCLUSIVE */
+			relid = migguard_lookup_relid(rename->relation);
+			if (rename->relation->inh && user_owns(relid))
+				lock_inheritors(stmt, relid, AccessExclusiveLock);
+			break;
+		case OBJECT_TABCONSTRAINT:
+		case OBJECT_TRIGGER:
+		case OBJECT_RULE:
+		case OBJECT_POLICY:
+			relid = migguard_lookup_relid(rename->relation);
+			if (user_owns(relid))
+				lock_relid(stmt, relid, AccessExclusiveLock);
+			break;
+		default:
+			break;
+	}
+}
+
+/* CreateTriggerFiringOn checks the TRIGGER privilege. */
+static void
+trigger_locks(MigguardStatement *stmt, Node *parsetree)
+{
+	CreateTrigStmt *trig = (CreateTrigStmt *) parsetree;
+	Oid			relid = migguard_lookup_relid(trig->relation);
+	ListCell   *lc;
+
+	if (!OidIsValid(relid) ||
+		mg_class_aclcheck(relid, GetUserId(), ACL_TRIGGER) != ACLCHECK_OK)
+		return;
+	lock_relid(stmt, relid, ShareRowExclusiveLock);
+	if (!trig->row || get_rel_relkind(relid) != RELKIND_PARTITIONED_TABLE)
+		return;
+	foreach(lc, find_all_inheritors(relid, NoLock, NULL))
+		lock_relid(stmt, lfirst_oid(lc), ShareRowExclusiveLock);
+}
+
+static void
+rule_locks(MigguardStatement *stmt, Node *parsetree)
+{
+	Oid			relid = migguard_lookup_relid(((RuleStmt *) parsetree)->relation);
+
+	if (user_owns(relid))
+		lock_relid(stmt, relid, AccessExclusiveLock);
+}
+
+static void
+policy_locks(MigguardStatement *stmt, Node *parsetree)
+{
+	RangeVar   *table = IsA(parsetree, CreatePolicyStmt) ?
+		((CreatePolicyStmt *) parsetree)->table :
+		((AlterPolicyStmt *) parsetree)->table;
+	Oid			relid = migguard_lookup_relid(table);
+
+	if (user_owns(relid))
+		lock_relid(stmt, relid, AccessExclusiveLock);
+}
+
+static void
+view_locks(MigguardStatement *stmt, Node *parsetree)
+{
+	ViewStmt   *view = (ViewStmt *) parsetree;
+	Oid			relid;
+
+	if (!view->replace)
+		return;
+	relid = migguard_lookup_relid(view->view);
+	if (user_owns(relid) && get_rel_relkind(relid) == RELKIND_VIEW)
+		lock_relid(stmt, relid, AccessExclusiveLock);
+}
+
+/* DefineIndex builds the index on every partition, each under SHARE. */
+static void
+index_locks(MigguardStatement *stmt, Node *parsetree)
+{
+	IndexStmt  *index = (IndexStmt *) parsetree;
+	Oid			relid;
+
+	if (index->concurrent || !index->relation->inh)
+		return;
+	relid = migguard_lookup_relid(index->relation);
+	if (user_owns(relid) && get_rel_relkind(relid) == RELKIND_PARTITIONED_TABLE)
+		lock_inheritors(stmt, relid, ShareLock);
+}
+
+/* reindex_relation / reindex_index: each index ACCESS EXCLUSIVE. */
+static void
+reindex_locks(MigguardStatement *stmt, Node *parsetree)
+{
+	ReindexStmt *reindex = (ReindexStmt *) parsetree;
+	Oid			relid;
+	Oid			tableid;
+
+	if (!reindex_in_transaction(parsetree))
+		return;
+	relid = migguard_lookup_relid(reindex->relation);
+	tableid = reindex->kind == REINDEX_OBJECT_INDEX ?
+		IndexGetRelation(relid, true) : relid;
+	if (!user_owns(tableid))
+		return;
+	if (reindex->kind == REINDEX_OBJECT_INDEX)
+		lock_relid(stmt, relid, AccessExclusiveLock);
+	else
+	{
+		/* pg_index read directly: the table itself is not open yet */
+		Relation	indrel = table_open(IndexRelationId, AccessShareLock);
+		ScanKeyData key;
+		SysScanDesc scan;
+		HeapTuple	tup;
+
+		ScanKeyInit(&key, Anum_pg_index_indrelid, BTEqualStrategyNumber,
+					F_OIDEQ, ObjectIdGetDatum(relid));
+		scan = systable_beginscan(indrel, IndexIndrelidIndexId, true, NULL,
+								  1, &key);
+		while (HeapTupleIsValid(tup = systable_getnext(scan)))
+			lock_relid(stmt, ((Form_pg_index) GETSTRUCT(tup))->indexrelid,
+					   AccessExclusiveLock);
+		systable_endscan(scan);
+		table_close(indrel, AccessShareLock);
+	}
+}
+
+/* VACUUM FULL and CLUSTER of a partitioned table: every partition. */
+static void
+maintenance_locks(MigguardStatement *stmt, Node *parsetree)
+{
+	ListCell   *lc;
+
+	if (IsA(parsetree, ClusterStmt))
+	{
+		ClusterStmt *cluster = (ClusterStmt *) parsetree;
+		Oid			relid = migguard_lookup_relid(cluster->relation);
+
+		if (user_owns(relid) && get_rel_relkind(relid) == RELKIND_PARTITIONED_TABLE)
+			lock_inheritors(stmt, relid, AccessExclusiveLock);
+		return;
+	}
+	if (!((VacuumStmt *) parsetree)->is_vacuumcmd ||
+		!migguard_defelem_is_true(((VacuumStmt *) parsetree)->options, "full"))
+		return;
+	foreach(lc, ((VacuumStmt *) parsetree)->rels)
+	{
+		Oid			relid = migguard_lookup_relid(lfirst_node(VacuumRelation, lc)->relation);
+
+		if (user_owns(relid) && get_rel_relkind(relid) == RELKIND_PARTITIONED_TABLE)
+			lock_inheritors(stmt, relid, AccessExclusiveLock);
+	}
+}
+
+/* ExecuteTruncate expands a partitioned table to its partitions. */
+static void
+truncate_locks(MigguardStatement *stmt, Node *parsetree)
+{
+	ListCell   *lc;
+
+	foreach(lc, ((TruncateStmt *) parsetree)->relations)
+	{
+		RangeVar   *rv = lfirst_node(RangeVar, lc);
+		Oid			relid = migguard_lookup_relid(rv);
+
+		if (OidIsValid(relid) && rv->inh &&
+			get_rel_relkind(relid) == RELKIND_PARTITIONED_TABLE &&
+			mg_class_aclcheck(relid, GetUserId(), ACL_TRUNCATE) == ACLCHECK_OK)
+			lock_inheritors(stmt, relid, AccessExclusiveLock);
+	}
+}
+
+/* LockTableRecurse: the children, in the same mode, with the same test. */
+static void
+lock_table_locks(MigguardStatement *stmt, Node *parsetree)
+{
+	LockStmt   *lock = (LockStmt *) parsetree;
+	ListCell   *lc;
+
+	if (lock->nowait)
+		return;
+	foreach(lc, lock->relations)
+	{
+		RangeVar   *rv = lfirst_node(RangeVar, lc);
+		Oid			relid = migguard_lookup_relid(rv);
+		ListCell   *cl;
+
+		if (!OidIsValid(relid) || !rv->inh || !has_subclass(relid))
+			continue;
+		foreach(cl, find_all_inheritors(relid, NoLock, NULL))
+		{
+			Oid			child = lfirst_oid(cl);
+
+			if (child != relid &&
+				mg_class_aclcheck(child, GetUserId(),
+								  ACL_UPDATE | ACL_DELETE | ACL_TRUNCATE) == ACLCHECK_OK)
+				lock_relid(stmt, child, lock->mode);
+		}
+	}
+}
+
+static void
+sequence_locks(MigguardStatement *stmt, Node *parsetree)
+{
+	Oid			relid = migguard_lookup_relid(((AlterSeqStmt *) parsetree)->sequence);
+
+	if (user_owns(relid) && get_rel_relkind(relid) == RELKIND_SEQUENCE)
+		lock_relid(stmt, relid, ShareRowExclusiveLock);
+}
+
+/*
+ * Every relation with a column of the domain or of a domain over it, in
+ * get_rels_with_domain's order (pg_depend's reference index), which locks
+ * each before it looks at its kind.
+ */
+static void
+lock_domain_users(MigguardStatement *stmt, Oid domainid)
+{
+	Relation	deprel;
+	ScanKeyData key[2];
+	SysScanDesc scan;
+	HeapTuple	tup;
+
+	check_stack_depth();
+	deprel = table_open(DependRelationId, AccessShareLock);
+	ScanKeyInit(&key[0], Anum_pg_depend_refclassid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(TypeRelationId));
+	ScanKeyInit(&key[1], Anum_pg_depend_refobjid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(domainid));
+	scan = systable_beginscan(deprel, DependReferenceIndexId, true, NULL, 2, key);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tup);
+
+		if (dep->classid == TypeRelationId &&
+			get_typtype(dep->objid) == TYPTYPE_DOMAIN)
+			lock_domain_users(stmt, dep->objid);
+		else if (dep->classid == RelationRelationId && dep->objsubid > 0)
+			lock_relid(stmt, dep->objid, ShareLock);
+	}
+	systable_endscan(scan);
+	table_close(deprel, AccessShareLock);
+}
+
+/*
+ * ALTER DOMAIN ... ADD CONSTRAINT (a CHECK, unless NOT VALID), VALIDATE
+ * CONSTRAINT, SET NOT NULL (unless already NOT NULL): checkDomainOwner
+ * first, then every user of the domain SHARE.
+ */
+static void
+domain_locks(MigguardStatement *stmt, Node *parsetree)
+{
+	AlterDomainStmt *alter = (AlterDomainStmt *) parsetree;
+	Oid			domainid;
+	HeapTuple	tup;
+	bool		scans;
+
+	switch (alter->subtype)
+	{
+		case 'C':
+			scans = IsA(alter->def, Constraint) &&
+				((Constraint *) alter->def)->contype == CONSTR_CHECK &&
+				!((Constraint *) alter->def)->skip_validation;
+			break;
+		case 'V':
+		case 'O':
+			scans = true;
+			break;
+		default:
+			scans = false;
+			break;
+	}
+	if (!scans)
+		return;
+	domainid = LookupTypeNameOid(NULL, makeTypeNameFromNameList(alter->typeName),
+								 true);
+	if (!OidIsValid(domainid))
+		return;
+	tup = SearchSysCache1(TYPEOID, ObjectIdGetDatum(domainid));
+	if (!HeapTupleIsValid(tup))
+		return;
+	scans = ((Form_pg_type) GETSTRUCT(tup))->typtype == TYPTYPE_DOMAIN &&
+		mg_type_ownercheck(domainid, GetUserId()) &&
+		!(alter->subtype == 'O' && ((Form_pg_type) GETSTRUCT(tup))->typnotnull);
+	ReleaseSysCache(tup);
+	if (scans)
+		lock_domain_users(stmt, domainid);
+}
+
+/*
+ * Whether the statement replaces a table's storage without a table_rewrite
+ * event (change_log.rewrite): VACUUM FULL and CLUSTER (cluster_rel ->
+ * rebuild_relation), REFRESH MATERIALIZED VIEW without CONCURRENTLY
+ * (refresh_by_heap_swap, WITH NO DATA too), SET TABLESPACE of a table to
+ * another tablespace (ATExecSetTableSpace copies it to a new relfilenode).
+ */
+bool
+migguard_statement_replaces_storage(const MigguardStatement *stmt)
+{
+	ListCell   *lc;
+
+	foreach(lc, stmt->ops)
+	{
+		const MigguardOp *op = (const MigguardOp *) lfirst(lc);
+
+		switch (op->kind)
+		{
+			case MG_OP_REWRITE_MAINTENANCE:
+				return true;
+			case MG_OP_REFRESH_MATVIEW:
+				if (!(op->flags & MG_F_CONCURRENTLY))
+					return true;
+				break;
+			case MG_OP_SET_TABLESPACE:
+				if (op->index == NULL && !(op->flags & MG_F_NO_OP))
+					return true;
+				break;
+			default:
+				break;
+		}
+	}
+	return false;
+}
