@@ -39,6 +39,7 @@
 #include "catalog/pg_inherits.h"
 #include "catalog/pg_namespace.h"
 #include "catalog/pg_opclass.h"
+#include "catalog/pg_partitioned_table.h"
 #include "catalog/pg_type.h"
 #include "commands/defrem.h"
 #include "commands/tablecmds.h"
@@ -63,9 +64,11 @@
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/partcache.h"
+#include "utils/resowner.h"
 #include "utils/rel.h"
 #include "utils/ruleutils.h"
 #include "utils/syscache.h"
+#include "utils/memutils.h"
 #include "utils/timestamp.h"
 #include "utils/typcache.h"
 
@@ -184,6 +187,203 @@ user_may_vacuum_relation(Oid relid)
 		 !IsSharedRelation(relid));
 }
 
+/* ----------------------------------------------------------------
+ * Analysis that runs no user code and raises no error
+ *
+ * Some facts need PostgreSQL's parse analysis (a DEFAULT, a USING
+ * expression, a partition bound) or its constant folding and predicate
+ * proofs (CHECK constraints).  Both may call functions: type input and
+ * typmod functions while transforming, any immutable function while
+ * folding, comparison operators while proving.  migguard never calls one
+ * that is not PostgreSQL's own (OID below FirstNormalObjectId): a CHECK
+ * written by a table's owner would otherwise run with the privileges of
+ * whoever runs the DDL or migguard.check().  And the analysis must never
+ * raise the error PostgreSQL raises a moment later itself, with its
+ * statement text and cursor: parse analysis runs in an internal
+ * subtransaction, and when it fails the fact is simply not judged.
+ * ----------------------------------------------------------------
+ */
+
+static bool
+object_is_builtin(Oid objectid)
+{
+	return objectid < FirstNormalObjectId;
+}
+
+/*
+ * Whether the input (and typmod) functions of a type, and of the types its
+ * input function reads, are PostgreSQL's own.  A domain is refused: its
+ * CHECK expressions are evaluated on coercion.
+ */
+static bool
+type_input_is_builtin(Oid typid)
+{
+	HeapTuple	tup = SearchSysCache1(TYPEOID, ObjectIdGetDatum(typid));
+	Form_pg_type typ;
+	bool		result;
+
+	if (!HeapTupleIsValid(tup))
+		return false;
+	typ = (Form_pg_type) GETSTRUCT(tup);
+	result = typ->typtype != TYPTYPE_DOMAIN &&
+		!OidIsValid(typ->typrelid) &&
+		object_is_builtin(typ->typinput) &&
+		object_is_builtin(typ->typoutput) &&
+		object_is_builtin(typ->typmodin) &&
+		object_is_builtin(typ->typmodout);
+	if (result && OidIsValid(typ->typelem) && IsTrueArrayType(typ))
+		result = type_input_is_builtin(typ->typelem);
+	ReleaseSysCache(tup);
+	if (result && type_is_range(typid))
+		result = type_input_is_builtin(get_range_subtype(typid));
+	return result;
+}
+
+static bool
+function_is_foreign(Oid funcid, void *context)
+{
+	return !object_is_builtin(funcid);
+}
+
+/*
+ * Walker: true when the expression names a function, operator, domain or
+ * constant type that is not PostgreSQL's own.  check_functions_in_node
+ * visits every function an expression can call, the I/O functions of
+ * CoerceViaIO included; operators are checked too, because predicate
+ * proofs look up their btree families and commutators.
+ */
+static bool
+contains_foreign_code_walker(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (check_functions_in_node(node, function_is_foreign, context))
+		return true;
+	switch (nodeTag(node))
+	{
+		case T_OpExpr:
+		case T_DistinctExpr:
+		case T_NullIfExpr:
+			if (!object_is_builtin(((OpExpr *) node)->opno))
+				return true;
+			break;
+		case T_ScalarArrayOpExpr:
+			if (!object_is_builtin(((ScalarArrayOpExpr *) node)->opno))
+				return true;
+			break;
+		case T_RowCompareExpr:
+			{
+				ListCell   *lc;
+
+				foreach(lc, ((RowCompareExpr *) node)->opnos)
+					if (!object_is_builtin(lfirst_oid(lc)))
+						return true;
+				break;
+			}
+		case T_CoerceToDomain:
+			if (!object_is_builtin(((CoerceToDomain *) node)->resulttype))
+				return true;
+			break;
+		case T_Const:
+			/* deparsing a constant calls its type's output function */
+			if (!type_input_is_builtin(((Const *) node)->consttype))
+				return true;
+			break;
+		case T_SubLink:
+		case T_Param:
+			return true;
+		default:
+			break;
+	}
+	return expression_tree_walker(node, contains_foreign_code_walker, context);
+}
+
+/* Whether folding, proving or deparsing expr could run non-core code. */
+static bool
+contains_foreign_code(Node *expr)
+{
+	return contains_foreign_code_walker(expr, NULL);
+}
+
+/*
+ * Run fn(arg) in an internal subtransaction, as PL/pgSQL runs an EXCEPTION
+ * block.  True when it completed; false when it raised, in which case the
+ * error is discarded and whatever fn took (locks included) is released:
+ * PostgreSQL raises the same error itself when it runs the statement.  A
+ * cancel or timeout is not an analysis failure and goes on.
+ */
+static bool
+analysis_succeeds(void (*fn) (void *), void *arg)
+{
+	MemoryContext oldcontext = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	volatile bool ok = true;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcontext);
+	PG_TRY();
+	{
+		fn(arg);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcontext);
+		CurrentResourceOwner = oldowner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(oldcontext);
+		edata = CopyErrorData();
+		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED)
+			PG_RE_THROW();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcontext);
+		CurrentResourceOwner = oldowner;
+		FreeErrorData(edata);
+		ok = false;
+	}
+	PG_END_TRY();
+	return ok;
+}
+
+/*
+ * A type named in a statement, with its typmod, resolved without running a
+ * typmod function that is not PostgreSQL's own.  Call inside
+ * analysis_succeeds: an invalid typmod raises.
+ */
+static bool
+lookup_type_safely(TypeName *typeName, Oid *typoid, int32 *typmod)
+{
+	Type		typtup = LookupTypeName(NULL, typeName, NULL, true);
+
+	if (typtup == NULL)
+		return false;
+	*typoid = typeTypeId(typtup);
+	ReleaseSysCache(typtup);
+	if (typeName->typmods != NIL &&
+		!object_is_builtin(get_typmodin(*typoid)))
+		return false;
+	typenameTypeIdAndMod(NULL, typeName, typoid, typmod);
+	return true;
+}
+
+/* format_type_with_typemod, unless the type's typmodout is not core's. */
+static char *
+type_sql_name(Oid typoid, int32 typmod)
+{
+	HeapTuple	tup = SearchSysCache1(TYPEOID, ObjectIdGetDatum(typoid));
+	bool		builtin_out = true;
+
+	if (HeapTupleIsValid(tup))
+	{
+		builtin_out = object_is_builtin(((Form_pg_type) GETSTRUCT(tup))->typmodout);
+		ReleaseSysCache(tup);
+	}
+	return builtin_out ? format_type_with_typemod(typoid, typmod) :
+		format_type_be(typoid);
+}
+
 /* pg_class.relam, the access method of an index. */
 static Oid
 relation_am(Oid relid)
@@ -260,7 +460,11 @@ migguard_defelem_is_true(List *options, const char *name)
 
 /*
  * The validated CHECK constraints of a relation, prepared the way
- * ConstraintImpliedByRelConstraint (tablecmds.c) prepares them.
+ * ConstraintImpliedByRelConstraint (tablecmds.c) prepares them, except that
+ * a conjunct naming code that is not PostgreSQL's own is left out before
+ * anything is folded: eval_const_expressions would call an owner's
+ * IMMUTABLE function with the privileges of whoever runs the analysis.
+ * Fewer premises can only prove less, so leaving one out is conservative.
  */
 static List *
 validated_check_constraints(Oid relid)
@@ -281,7 +485,7 @@ validated_check_constraints(Oid relid)
 		Form_pg_constraint con = (Form_pg_constraint) GETSTRUCT(tup);
 		Datum		bin;
 		bool		isnull;
-		Node	   *expr;
+		ListCell   *lc;
 
 		if (con->contype != CONSTRAINT_CHECK || !con->convalidated)
 			continue;
@@ -289,10 +493,16 @@ validated_check_constraints(Oid relid)
 						   RelationGetDescr(conrel), &isnull);
 		if (isnull)
 			continue;
-		expr = stringToNode(TextDatumGetCString(bin));
-		expr = eval_const_expressions(NULL, expr);
-		expr = (Node *) canonicalize_qual((Expr *) expr, true);
-		result = list_concat(result, make_ands_implicit((Expr *) expr));
+		foreach(lc, make_ands_implicit((Expr *) stringToNode(TextDatumGetCString(bin))))
+		{
+			Node	   *expr = (Node *) lfirst(lc);
+
+			if (contains_foreign_code(expr))
+				continue;
+			expr = eval_const_expressions(NULL, expr);
+			expr = (Node *) canonicalize_qual((Expr *) expr, true);
+			result = list_concat(result, make_ands_implicit((Expr *) expr));
+		}
 	}
 	systable_endscan(scan);
 	table_close(conrel, AccessShareLock);
@@ -300,12 +510,51 @@ validated_check_constraints(Oid relid)
 }
 
 /*
+ * What a relation's own constraints guarantee: IS NOT NULL for each NOT
+ * NULL column and its (core-code) validated CHECK conjuncts, as
+ * PartConstraintImpliedByRelConstraint (tablecmds.c) collects them.
+ */
+static List *
+relation_constraint_premises(Relation rel)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+	List	   *premises = NIL;
+
+	for (int i = 1; i <= desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i - 1);
+
+		if (att->attnotnull && !att->attisdropped)
+		{
+			NullTest   *ntest = makeNode(NullTest);
+
+			ntest->arg = (Expr *) makeVar(1, i, att->atttypid, att->atttypmod,
+										  att->attcollation, 0);
+			ntest->nulltesttype = IS_NOT_NULL;
+			ntest->argisrow = false;
+			ntest->location = -1;
+			premises = lappend(premises, ntest);
+		}
+	}
+	return list_concat(premises, validated_check_constraints(RelationGetRelid(rel)));
+}
+
+typedef struct NotNullProof
+{
+	Oid			relid;
+	Form_pg_attribute att;
+	bool		proven;
+} NotNullProof;
+
+/*
  * Whether a valid CHECK constraint proves the column NOT NULL, so that
  * SET NOT NULL skips its scan (PostgreSQL 12+, NotNullImpliedByRelConstraints).
  */
-static bool
-not_null_proven_by_check(Oid relid, Form_pg_attribute att)
+static void
+prove_not_null_by_check(void *arg)
 {
+	NotNullProof *proof = (NotNullProof *) arg;
+	Form_pg_attribute att = proof->att;
 	NullTest   *test = makeNode(NullTest);
 
 	test->arg = (Expr *) makeVar(1, att->attnum, att->atttypid,
@@ -314,8 +563,9 @@ not_null_proven_by_check(Oid relid, Form_pg_attribute att)
 	test->argisrow = false;
 	test->location = -1;
 
-	return predicate_implied_by(list_make1(test),
-								validated_check_constraints(relid), true);
+	proof->proven = predicate_implied_by(list_make1(test),
+										 validated_check_constraints(proof->relid),
+										 true);
 }
 
 static void
@@ -325,19 +575,41 @@ add_set_not_null(MigguardStatement *stmt, MigguardRelation *rel,
 	HeapTuple	tup;
 	Form_pg_attribute att;
 	MigguardOp *op;
+	NotNullProof proof;
 
 	tup = SearchSysCacheAttName(rel->relid, colname);
 	if (!HeapTupleIsValid(tup))
 		return;
 	att = (Form_pg_attribute) GETSTRUCT(tup);
+	/* ATExecSetNotNull: "cannot alter system column" is PostgreSQL's. */
+	if (att->attnum <= 0)
+	{
+		ReleaseSysCache(tup);
+		return;
+	}
+
+	proof.relid = rel->relid;
+	proof.att = att;
+	proof.proven = false;
+	/*
+	 * Folding a CHECK can fail (a division by zero in a constant): then
+	 * PostgreSQL fails the same way, and its error is the one to see.
+	 */
+	if (!att->attnotnull && rel->relkind != RELKIND_FOREIGN_TABLE &&
+		!analysis_succeeds(prove_not_null_by_check, &proof))
+	{
+		ReleaseSysCache(tup);
+		return;
+	}
 
 	op = add_op(stmt, MG_OP_SET_NOT_NULL, lockmode, rel);
 	op->object = pstrdup(colname);
 	if (implied)
 		op->flags |= MG_F_IMPLIED;
-	if (att->attnotnull)
+	/* A foreign table's NOT NULL is not checked (ATRewriteTables: no storage). */
+	if (att->attnotnull || rel->relkind == RELKIND_FOREIGN_TABLE)
 		op->flags |= MG_F_NO_OP;
-	else if (not_null_proven_by_check(rel->relid, att))
+	else if (proof.proven)
 		op->flags |= MG_F_PROVEN;
 	ReleaseSysCache(tup);
 }
@@ -446,101 +718,126 @@ type_change_rebuilds_indexes(Oid relid, AttrNumber attnum, Oid newtype,
 	return rebuild;
 }
 
+/* What ALTER COLUMN TYPE needs to know, found in a subtransaction. */
+typedef struct TypeChange
+{
+	MigguardRelation *rel;
+	LOCKMODE	lockmode;
+	AlterTableCmd *cmd;
+	bool		judged;			/* the column and type exist, a cast does */
+	char	   *type_name;
+	uint32		flags;
+} TypeChange;
+
+/*
+ * The type change as ATPrepAlterColumnType sees it: the target type, the
+ * transformed USING expression (or the column itself) coerced to it, and
+ * whether the planned expression needs the table rewritten.  Folding runs
+ * only over PostgreSQL's own code; a USING that calls anything else is
+ * assumed to rewrite.
+ */
+static void
+analyze_type_change(void *arg)
+{
+	TypeChange *tc = (TypeChange *) arg;
+	ColumnDef  *def = (ColumnDef *) tc->cmd->def;
+	MigguardRelation *rel = tc->rel;
+	HeapTuple	atttup;
+	Form_pg_attribute att;
+	int32		targettypmod;
+	Oid			targettype;
+	Oid			targetcoll;
+	ParseState *pstate;
+	Node	   *transform;
+	Relation	relation = NULL;
+
+	atttup = SearchSysCacheAttName(rel->relid, tc->cmd->name);
+	if (!HeapTupleIsValid(atttup))
+		return;
+	att = (Form_pg_attribute) GETSTRUCT(atttup);
+	if (att->attnum <= 0 ||
+		!lookup_type_safely(def->typeName, &targettype, &targettypmod))
+	{
+		ReleaseSysCache(atttup);
+		return;					/* PostgreSQL reports it */
+	}
+	targetcoll = def->collClause ?
+		get_collation_oid(def->collClause->collname, true) :
+		get_typcollation(targettype);
+	tc->type_name = type_sql_name(targettype, targettypmod);
+
+	pstate = make_parsestate(NULL);
+	if (def->raw_default != NULL)
+	{
+		ParseNamespaceItem *nsitem;
+
+		/*
+		 * A USING expression may name any column, so it is transformed
+		 * against the relation as ATPrepAlterColumnType does, which needs
+		 * the relation open: take the statement's own lock, only if it is
+		 * free now.  When it is not, assume the rewrite.
+		 */
+		if (!ConditionalLockRelationOid(rel->relid, migguard_probe_lock(tc->lockmode)))
+		{
+			tc->judged = true;
+			tc->flags |= MG_F_REWRITES;
+			ReleaseSysCache(atttup);
+			return;
+		}
+		relation = relation_open(rel->relid, NoLock);
+		nsitem = addRangeTableEntryForRelation(pstate, relation,
+											   AccessShareLock, NULL,
+											   false, true);
+		addNSItemToQuery(pstate, nsitem, false, true, true);
+		transform = transformExpr(pstate, copyObject(def->raw_default),
+								  EXPR_KIND_ALTER_COL_TRANSFORM);
+	}
+	else
+		transform = (Node *) makeVar(1, att->attnum, att->atttypid,
+									 att->atttypmod, att->attcollation, 0);
+
+	transform = coerce_to_target_type(pstate, transform,
+									  exprType(transform),
+									  targettype, targettypmod,
+									  COERCION_ASSIGNMENT,
+									  COERCE_IMPLICIT_CAST, -1);
+	if (transform != NULL)
+	{
+		/* No cast (NULL): PostgreSQL raises its own error. */
+		tc->judged = true;
+		assign_expr_collations(pstate, transform);
+		if (contains_foreign_code(transform))
+			tc->flags |= MG_F_REWRITES;
+		else
+		{
+			transform = (Node *) expression_planner((Expr *) transform);
+			if (column_change_requires_rewrite(transform, att->attnum))
+				tc->flags |= MG_F_REWRITES;
+			else if (type_change_rebuilds_indexes(rel->relid, att->attnum,
+												  targettype, att->attcollation,
+												  targetcoll))
+				tc->flags |= MG_F_REBUILDS_INDEXES;
+		}
+	}
+	free_parsestate(pstate);
+	if (relation)
+		relation_close(relation, NoLock);
+	ReleaseSysCache(atttup);
+}
+
 static void
 classify_alter_column_type(MigguardStatement *stmt, MigguardRelation *rel,
 						   LOCKMODE lockmode, AlterTableCmd *cmd)
 {
-	ColumnDef  *def = (ColumnDef *) cmd->def;
-	HeapTuple	atttup;
-	Form_pg_attribute att;
-	Type		typtup;
-	int32		targettypmod;
-	Oid			targettype;
-	Oid			targetcoll;
+	TypeChange	tc = {rel, lockmode, cmd, false, NULL, 0};
 	MigguardOp *op;
 
-	atttup = SearchSysCacheAttName(rel->relid, cmd->name);
-	if (!HeapTupleIsValid(atttup))
+	if (!analysis_succeeds(analyze_type_change, &tc) || !tc.judged)
 		return;
-	att = (Form_pg_attribute) GETSTRUCT(atttup);
-
-	typtup = LookupTypeName(NULL, def->typeName, &targettypmod, true);
-	if (typtup == NULL)
-	{
-		ReleaseSysCache(atttup);
-		return;					/* PostgreSQL reports the unknown type */
-	}
-	targettype = typeTypeId(typtup);
-	ReleaseSysCache(typtup);
-	targetcoll = def->collClause ?
-		get_collation_oid(def->collClause->collname, true) :
-		get_typcollation(targettype);
-
 	op = add_op(stmt, MG_OP_ALTER_COLUMN_TYPE, lockmode, rel);
 	op->object = pstrdup(cmd->name);
-	op->detail = format_type_with_typemod(targettype, targettypmod);
-
-	{
-		ParseState *pstate = make_parsestate(NULL);
-		Node	   *transform;
-		Relation	relation = NULL;
-
-		if (def->raw_default != NULL)
-		{
-			ParseNamespaceItem *nsitem;
-
-			/*
-			 * A USING expression may name any column, so it is transformed
-			 * against the relation as ATPrepAlterColumnType does, which needs
-			 * the relation open: take the statement's own lock, only if it is
-			 * free now.  When it is not, assume the rewrite.
-			 */
-			if (!ConditionalLockRelationOid(rel->relid, migguard_probe_lock(lockmode)))
-			{
-				op->flags |= MG_F_REWRITES;
-				free_parsestate(pstate);
-				ReleaseSysCache(atttup);
-				return;
-			}
-			relation = relation_open(rel->relid, NoLock);
-			nsitem = addRangeTableEntryForRelation(pstate, relation,
-												   AccessShareLock, NULL,
-												   false, true);
-			addNSItemToQuery(pstate, nsitem, false, true, true);
-			transform = transformExpr(pstate, copyObject(def->raw_default),
-									  EXPR_KIND_ALTER_COL_TRANSFORM);
-		}
-		else
-			transform = (Node *) makeVar(1, att->attnum, att->atttypid,
-										 att->atttypmod, att->attcollation, 0);
-
-		transform = coerce_to_target_type(pstate, transform,
-										  exprType(transform),
-										  targettype, targettypmod,
-										  COERCION_ASSIGNMENT,
-										  COERCE_IMPLICIT_CAST, -1);
-		if (transform == NULL)
-		{
-			/* No cast: PostgreSQL raises its own error. */
-			stmt->ops = list_delete_last(stmt->ops);
-			if (relation)
-				relation_close(relation, NoLock);
-			ReleaseSysCache(atttup);
-			return;
-		}
-		assign_expr_collations(pstate, transform);
-		transform = (Node *) expression_planner((Expr *) transform);
-		if (column_change_requires_rewrite(transform, att->attnum))
-			op->flags |= MG_F_REWRITES;
-		else if (type_change_rebuilds_indexes(rel->relid, att->attnum,
-											  targettype, att->attcollation,
-											  targetcoll))
-			op->flags |= MG_F_REBUILDS_INDEXES;
-		free_parsestate(pstate);
-		if (relation)
-			relation_close(relation, NoLock);
-	}
-	ReleaseSysCache(atttup);
+	op->detail = tc.type_name;
+	op->flags |= tc.flags;
 }
 
 static bool
@@ -556,26 +853,60 @@ type_name_is_serial(TypeName *typeName)
 		strcmp(name, "bigserial") == 0 || strcmp(name, "serial8") == 0;
 }
 
-/*
- * Whether a raw DEFAULT expression, cooked the way ATExecAddColumn cooks it,
- * is volatile (and so defeats the PostgreSQL 11 fast default).
- */
-static bool
-default_is_volatile(Node *raw, Oid typoid, int32 typmod, char **text)
+/* The column type and DEFAULT of an ADD COLUMN, found in a subtransaction. */
+typedef struct NewColumn
 {
-	ParseState *pstate = make_parsestate(NULL);
-	Node	   *expr;
-	bool		result;
+	ColumnDef  *def;
+	Node	   *raw_default;
+	bool		typed;			/* the type exists */
+	Oid			typoid;
+	char	   *type_name;
+	bool		domain_constraints;
+	bool		volatile_default;
+	char	   *default_text;
+} NewColumn;
 
-	expr = transformExpr(pstate, copyObject(raw), EXPR_KIND_COLUMN_DEFAULT);
-	expr = coerce_to_target_type(pstate, expr, exprType(expr), typoid, typmod,
+/*
+ * The new column's type, and whether its DEFAULT, cooked the way
+ * ATExecAddColumn cooks it, is volatile (and so defeats the PostgreSQL 11
+ * fast default).  Nothing is evaluated: cooking only resolves names and
+ * builds the coercion.  A default that names code which is not
+ * PostgreSQL's own is not deparsed (deparsing a constant calls its type's
+ * output function); the hint then shows a placeholder.
+ */
+static void
+analyze_new_column(void *arg)
+{
+	NewColumn  *nc = (NewColumn *) arg;
+	int32		typmod = -1;
+	ParseState *pstate;
+	Node	   *expr;
+
+	if (!lookup_type_safely(nc->def->typeName, &nc->typoid, &typmod))
+		return;
+	nc->typed = true;
+	nc->type_name = type_sql_name(nc->typoid, typmod);
+	if (get_typtype(nc->typoid) == TYPTYPE_DOMAIN && DomainHasConstraints(nc->typoid))
+	{
+		nc->domain_constraints = true;
+		/* The hint adds the column with the domain's base type. */
+		nc->type_name = format_type_be(getBaseType(nc->typoid));
+	}
+	if (nc->raw_default == NULL)
+		return;
+
+	pstate = make_parsestate(NULL);
+	expr = transformExpr(pstate, copyObject(nc->raw_default), EXPR_KIND_COLUMN_DEFAULT);
+	expr = coerce_to_target_type(pstate, expr, exprType(expr), nc->typoid, typmod,
 								 COERCION_ASSIGNMENT, COERCE_IMPLICIT_CAST, -1);
-	result = expr != NULL && contain_volatile_functions(expr);
-	/* The default as SQL, for the hint's SET DEFAULT and backfill. */
 	if (expr != NULL)
-		*text = deparse_expression(expr, NIL, false, false);
+	{
+		nc->volatile_default = contain_volatile_functions(expr);
+		/* The default as SQL, for the hint's SET DEFAULT and backfill. */
+		if (!contains_foreign_code(expr))
+			nc->default_text = deparse_expression(expr, NIL, false, false);
+	}
 	free_parsestate(pstate);
-	return result;
 }
 
 /* The plain integer type behind serial, bigserial and smallserial. */
@@ -595,22 +926,40 @@ static void add_constraint(MigguardStatement *stmt, MigguardRelation *rel,
 						   LOCKMODE lockmode, Constraint *con,
 						   const char *column);
 
+/*
+ * ADD COLUMN.  with_identity: a later subcommand of the same ALTER TABLE
+ * makes the column an identity (ADD GENERATED ... AS IDENTITY), which
+ * fills it for existing and new rows alike.
+ */
 static void
 classify_add_column(MigguardStatement *stmt, MigguardRelation *rel,
-					LOCKMODE lockmode, ColumnDef *def)
+					LOCKMODE lockmode, ColumnDef *def, bool with_identity)
 {
-	MigguardOp *op = add_op(stmt, MG_OP_ADD_COLUMN, lockmode, rel);
-	Node	   *raw_default = def->raw_default;
+	MigguardOp *op;
 	ListCell   *lc;
-	Type		typtup;
-	int32		typmod = -1;
-	Oid			typoid = InvalidOid;
+	NewColumn	nc = {0};
+	HeapTuple	existing;
 
+	/*
+	 * A column of that name already exists: ADD COLUMN IF NOT EXISTS does
+	 * nothing, and without IF NOT EXISTS PostgreSQL raises its own error
+	 * (check_for_column_name_collision; system column names included).
+	 */
+	existing = SearchSysCacheAttName(rel->relid, def->colname);
+	if (HeapTupleIsValid(existing))
+	{
+		ReleaseSysCache(existing);
+		return;
+	}
+
+	nc.def = def;
+	nc.raw_default = def->raw_default;
+	op = add_op(stmt, MG_OP_ADD_COLUMN, lockmode, rel);
 	op->object = pstrdup(def->colname);
 
 	if (def->is_not_null)
 		op->flags |= MG_F_NOT_NULL;
-	if (def->identity)
+	if (def->identity || with_identity)
 		op->flags |= MG_F_IDENTITY | MG_F_HAS_DEFAULT;
 
 	foreach(lc, def->constraints)
@@ -623,7 +972,7 @@ classify_add_column(MigguardStatement *stmt, MigguardRelation *rel,
 				op->flags |= MG_F_NOT_NULL;
 				break;
 			case CONSTR_DEFAULT:
-				raw_default = con->raw_expr;
+				nc.raw_default = con->raw_expr;
 				break;
 			case CONSTR_IDENTITY:
 				op->flags |= MG_F_IDENTITY | MG_F_HAS_DEFAULT;
@@ -647,6 +996,9 @@ classify_add_column(MigguardStatement *stmt, MigguardRelation *rel,
 				break;
 		}
 	}
+	/* PostgreSQL does not enforce NOT NULL on a foreign table's rows. */
+	if (rel->relkind == RELKIND_FOREIGN_TABLE)
+		op->flags &= ~MG_F_NOT_NULL;
 
 	if (type_name_is_serial(def->typeName))
 	{
@@ -656,27 +1008,22 @@ classify_add_column(MigguardStatement *stmt, MigguardRelation *rel,
 	}
 
 	op->column_type = TypeNameToString(def->typeName);
-	typtup = LookupTypeName(NULL, def->typeName, &typmod, true);
-	if (typtup != NULL)
-	{
-		typoid = typeTypeId(typtup);
-		ReleaseSysCache(typtup);
-		op->column_type = format_type_with_typemod(typoid, typmod);
-		if (get_typtype(typoid) == TYPTYPE_DOMAIN && DomainHasConstraints(typoid))
-		{
-			op->flags |= MG_F_DOMAIN_CONSTRAINTS;
-			/* The hint adds the column with the domain's base type. */
-			op->column_type = format_type_be(getBaseType(typoid));
-		}
-	}
-
-	if (raw_default != NULL)
-	{
+	if (nc.raw_default != NULL)
 		op->flags |= MG_F_HAS_DEFAULT;
-		if (OidIsValid(typoid) &&
-			default_is_volatile(raw_default, typoid, typmod, &op->detail))
-			op->flags |= MG_F_VOLATILE_DEFAULT;
+	if (!analysis_succeeds(analyze_new_column, &nc))
+	{
+		/* PostgreSQL rejects the type or the default itself. */
+		stmt->ops = list_delete_ptr(stmt->ops, op);
+		return;
 	}
+	if (!nc.typed)
+		return;
+	op->column_type = nc.type_name;
+	if (nc.domain_constraints)
+		op->flags |= MG_F_DOMAIN_CONSTRAINTS;
+	if (nc.volatile_default)
+		op->flags |= MG_F_VOLATILE_DEFAULT;
+	op->detail = nc.default_text;
 }
 
 /* ----------------------------------------------------------------
@@ -778,91 +1125,235 @@ add_constraint(MigguardStatement *stmt, MigguardRelation *rel,
  */
 
 /*
- * The partition constraint an ATTACH or CREATE ... PARTITION OF implies,
- * built as ATExecAttachPartition builds it.  The caller holds locks.
+ * Whether the partition key reads only PostgreSQL's own code: key types
+ * whose input functions are core's (transformPartitionBoundValue calls
+ * them), core operator families (the partition constraint's operators),
+ * and key expressions with core functions only.
  */
-static List *
-partition_bound_qual(Relation parent, PartitionBoundSpec *bound)
+static bool
+partition_key_is_core(Relation parent)
 {
-	ParseState *pstate = make_parsestate(NULL);
-	PartitionBoundSpec *spec;
+	PartitionKey key = RelationGetPartitionKey(parent);
 
-	spec = transformPartitionBound(pstate, parent, copyObject(bound));
-	free_parsestate(pstate);
-	return get_qual_from_partbound(parent, spec);
+	for (int i = 0; i < key->partnatts; i++)
+		if (!type_input_is_builtin(key->parttypid[i]) ||
+			!object_is_builtin(key->partopfamily[i]))
+			return false;
+	return !contains_foreign_code((Node *) key->partexprs);
+}
+
+/*
+ * Whether a raw bound value is a literal, which transformPartitionBoundValue
+ * turns into a constant with the key type's input function or a core cast
+ * and nothing else: a string or number, NULL, MINVALUE / MAXVALUE, or a
+ * literal cast to the key's own type.  Anything else (nextval('s'),
+ * length(pg_sleep(3)::text)) would be evaluated, and evaluating it is
+ * PostgreSQL's job, once, when the statement runs.
+ */
+static bool
+bound_value_is_literal(Node *value, Oid keytype)
+{
+	if (IsA(value, ColumnRef))
+	{
+		ColumnRef  *cref = (ColumnRef *) value;
+		const char *name;
+
+		if (list_length(cref->fields) != 1 || !IsA(linitial(cref->fields), String))
+			return false;
+		name = strVal(linitial(cref->fields));
+		return strcmp(name, "minvalue") == 0 || strcmp(name, "maxvalue") == 0;
+	}
+	if (IsA(value, TypeCast))
+	{
+		TypeCast   *cast = (TypeCast *) value;
+
+		return IsA(cast->arg, A_Const) && cast->typeName->typmods == NIL &&
+			LookupTypeNameOid(NULL, cast->typeName, true) == keytype;
+	}
+	if (IsA(value, A_Const))
+	{
+		A_Const    *c = (A_Const *) value;
+		Oid			littypes[2] = {InvalidOid, InvalidOid};
+
+		/* A string is unknown until the key type's input function reads it. */
+		if (c->isnull || IsA(&c->val, String))
+			return true;
+		switch (nodeTag(&c->val))
+		{
+			case T_Integer:
+				littypes[0] = INT4OID;
+				break;
+			case T_Float:
+				littypes[0] = INT8OID;
+				littypes[1] = NUMERICOID;
+				break;
+			case T_Boolean:
+				littypes[0] = BOOLOID;
+				break;
+			case T_BitString:
+				littypes[0] = BITOID;
+				break;
+			default:
+				return false;
+		}
+		for (int i = 0; i < 2 && OidIsValid(littypes[i]); i++)
+		{
+			Oid			funcid = InvalidOid;
+
+			if (littypes[i] != keytype &&
+				find_coercion_pathway(keytype, littypes[i], COERCION_ASSIGNMENT,
+									  &funcid) == COERCION_PATH_FUNC &&
+				!object_is_builtin(funcid))
+				return false;
+		}
+		return true;
+	}
+	return false;
 }
 
 static bool
-constraint_implied(Relation scanrel, Relation parent, List *qual)
+bound_is_literal(Relation parent, PartitionBoundSpec *bound)
+{
+	PartitionKey key = RelationGetPartitionKey(parent);
+	List	   *lists[3] = {bound->listdatums, bound->lowerdatums, bound->upperdatums};
+
+	for (int l = 0; l < 3; l++)
+	{
+		ListCell   *lc;
+		int			i = 0;
+
+		foreach(lc, lists[l])
+		{
+			/* a list bound's values are all of the first key column */
+			Oid			keytype = key->parttypid[l == 0 ? 0 : Min(i, key->partnatts - 1)];
+
+			if (!bound_value_is_literal((Node *) lfirst(lc), keytype))
+				return false;
+			i++;
+		}
+	}
+	return true;
+}
+
+/*
+ * Whether scanrel's constraints imply the partition constraint qual (in
+ * the parent's attribute numbers), as ATExecAttachPartition and
+ * PartConstraintImpliedByRelConstraint decide it.
+ */
+static bool
+partition_constraint_implied(Relation scanrel, Relation parent, List *qual)
 {
 	if (qual == NIL)
 		return true;
+	if (contains_foreign_code((Node *) qual))
+		return false;
 	qual = (List *) eval_const_expressions(NULL, (Node *) qual);
 	qual = list_make1(make_ands_explicit(qual));
 	qual = map_partition_varattnos(qual, 1, scanrel, parent);
-	return PartConstraintImpliedByRelConstraint(scanrel, qual);
+	return predicate_implied_by(qual, relation_constraint_premises(scanrel), true);
 }
+
+typedef struct BoundProof
+{
+	Oid			parentid;
+	LOCKMODE	parent_lock;
+	Oid			partid;
+	Oid			defaultid;
+	PartitionBoundSpec *bound;
+	bool		part_scans;		/* in: the conservative answer; out: proven */
+	bool		default_scans;
+} BoundProof;
 
 /*
  * ATTACH PARTITION and CREATE TABLE ... PARTITION OF scan the new partition
  * (ATTACH only) and the default partition under ACCESS EXCLUSIVE unless
  * their valid constraints already imply the bound.  Proving that needs the
  * relations open, so we take the very locks PostgreSQL takes next, in its
- * order, and only if they are free right now; when they are not, the scan
- * is assumed (the conservative answer) and no one waits on us.
+ * order, and only if they are free right now; when they are not, or the
+ * bound is not a literal, the scan is assumed (the conservative answer)
+ * and no one waits on us.  Runs in a subtransaction: an error here
+ * (an empty range, a value of the wrong type, a partition that lacks a
+ * column) is PostgreSQL's to raise, with its cursor.
  */
+static void
+prove_partition_bound(void *arg)
+{
+	BoundProof *p = (BoundProof *) arg;
+	Relation	prel;
+	ParseState *pstate;
+	PartitionBoundSpec *spec;
+	List	   *qual;
+
+	if (!ConditionalLockRelationOid(p->parentid, migguard_probe_lock(p->parent_lock)) ||
+		(OidIsValid(p->partid) &&
+		 !ConditionalLockRelationOid(p->partid,
+									 migguard_probe_lock(AccessExclusiveLock))))
+		return;
+	prel = relation_open(p->parentid, NoLock);
+	if (!partition_key_is_core(prel) || !bound_is_literal(prel, p->bound))
+	{
+		relation_close(prel, NoLock);
+		return;
+	}
+
+	pstate = make_parsestate(NULL);
+	spec = transformPartitionBound(pstate, prel, copyObject(p->bound));
+	free_parsestate(pstate);
+	qual = get_qual_from_partbound(prel, spec);
+
+	if (OidIsValid(p->partid))
+	{
+		Relation	arel = relation_open(p->partid, NoLock);
+
+		p->part_scans = !partition_constraint_implied(arel, prel,
+													  list_concat(list_copy(qual),
+																  RelationGetPartitionQual(prel)));
+		relation_close(arel, NoLock);
+	}
+	if (p->default_scans && !contains_foreign_code((Node *) qual) &&
+		ConditionalLockRelationOid(p->defaultid,
+								   migguard_probe_lock(AccessExclusiveLock)))
+	{
+		Relation	drel = relation_open(p->defaultid, NoLock);
+
+		p->default_scans = !partition_constraint_implied(drel, prel,
+														 get_proposed_default_constraint(qual));
+		relation_close(drel, NoLock);
+	}
+	relation_close(prel, NoLock);
+}
+
 static void
 classify_partition_bound(MigguardStatement *stmt, MigguardRelation *parent,
 						 LOCKMODE parent_lock, Oid partid,
 						 PartitionBoundSpec *bound)
 {
-	Oid			defaultid = get_default_partition_oid(parent->relid);
-	bool		part_scans = OidIsValid(partid);
-	bool		default_scans = OidIsValid(defaultid) && !bound->is_default;
+	BoundProof	p;
 	MigguardOp *op;
 
-	if (ConditionalLockRelationOid(parent->relid, migguard_probe_lock(parent_lock)) &&
-		(!OidIsValid(partid) ||
-		 ConditionalLockRelationOid(partid,
-									migguard_probe_lock(AccessExclusiveLock))))
-	{
-		Relation	prel = relation_open(parent->relid, NoLock);
-		List	   *qual = partition_bound_qual(prel, bound);
+	p.parentid = parent->relid;
+	p.parent_lock = parent_lock;
+	p.partid = partid;
+	p.defaultid = get_default_partition_oid(parent->relid);
+	p.bound = bound;
+	p.part_scans = OidIsValid(partid);
+	p.default_scans = OidIsValid(p.defaultid) && !bound->is_default;
 
-		if (OidIsValid(partid))
-		{
-			Relation	arel = relation_open(partid, NoLock);
-
-			part_scans = !constraint_implied(arel, prel,
-											 list_concat(list_copy(qual),
-														 RelationGetPartitionQual(prel)));
-			relation_close(arel, NoLock);
-		}
-		if (default_scans &&
-			ConditionalLockRelationOid(defaultid,
-									   migguard_probe_lock(AccessExclusiveLock)))
-		{
-			Relation	drel = relation_open(defaultid, NoLock);
-
-			default_scans = !constraint_implied(drel, prel,
-												get_proposed_default_constraint(qual));
-			relation_close(drel, NoLock);
-		}
-		relation_close(prel, NoLock);
-	}
+	if (!analysis_succeeds(prove_partition_bound, &p))
+		return;
 
 	if (OidIsValid(partid))
 	{
 		op = add_op(stmt, MG_OP_ATTACH_PARTITION, AccessExclusiveLock,
 					migguard_describe_relation(partid));
 		op->index = parent;
-		if (part_scans)
+		if (p.part_scans)
 			op->flags |= MG_F_SCANS;
 	}
-	if (default_scans)
+	if (p.default_scans)
 	{
 		op = add_op(stmt, MG_OP_ATTACH_PARTITION, AccessExclusiveLock,
-					migguard_describe_relation(defaultid));
+					migguard_describe_relation(p.defaultid));
 		op->index = parent;
 		op->flags |= MG_F_SCANS | MG_F_DEFAULT_PARTITION;
 	}
@@ -1043,6 +1534,80 @@ classify_reindex(MigguardStatement *stmt, ReindexStmt *reindex)
 		op->flags |= MG_F_CONCURRENTLY;
 }
 
+/* A typed table (CREATE TABLE ... OF type): its columns are the type's. */
+static bool
+relation_is_typed(Oid relid)
+{
+	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	bool		result = false;
+
+	if (HeapTupleIsValid(tup))
+	{
+		result = OidIsValid(((Form_pg_class) GETSTRUCT(tup))->reloftype);
+		ReleaseSysCache(tup);
+	}
+	return result;
+}
+
+/* Whether attnum is a partition key column or used by a key expression. */
+static bool
+column_in_partition_key(Oid relid, AttrNumber attnum)
+{
+	HeapTuple	tup = SearchSysCache1(PARTRELID, ObjectIdGetDatum(relid));
+	Form_pg_partitioned_table part;
+	bool		result = false;
+	bool		isnull;
+	Datum		exprs;
+
+	if (!HeapTupleIsValid(tup))
+		return false;
+	part = (Form_pg_partitioned_table) GETSTRUCT(tup);
+	for (int i = 0; i < part->partnatts; i++)
+		if (part->partattrs.values[i] == attnum)
+			result = true;
+	exprs = SysCacheGetAttr(PARTRELID, tup, Anum_pg_partitioned_table_partexprs,
+							&isnull);
+	if (!result && !isnull)
+	{
+		Bitmapset  *attrs = NULL;
+
+		pull_varattnos(stringToNode(TextDatumGetCString(exprs)), 1, &attrs);
+		result = bms_is_member(attnum - FirstLowInvalidHeapAttributeNumber, attrs);
+	}
+	ReleaseSysCache(tup);
+	return result;
+}
+
+/*
+ * DROP COLUMN that PostgreSQL itself refuses (ATExecDropColumn): a system
+ * column, an inherited column, a partition key column, a column of a typed
+ * table.  Its error is the one to see, not MG001.
+ */
+static bool
+column_may_be_dropped(Oid relid, Form_pg_attribute att)
+{
+	return att->attnum > 0 && att->attinhcount == 0 &&
+		!OidIsValid(relation_is_typed(relid)) &&
+		!column_in_partition_key(relid, att->attnum);
+}
+
+/* Whether a subcommand of the ALTER TABLE adds an identity to column. */
+static bool
+column_gets_identity(List *cmds, const char *column)
+{
+	ListCell   *lc;
+
+	foreach(lc, cmds)
+	{
+		AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
+
+		if (cmd->subtype == AT_AddIdentity && cmd->name != NULL &&
+			strcmp(cmd->name, column) == 0)
+			return true;
+	}
+	return false;
+}
+
 static void
 classify_alter_table(MigguardStatement *stmt, AlterTableStmt *alter)
 {
@@ -1074,20 +1639,28 @@ classify_alter_table(MigguardStatement *stmt, AlterTableStmt *alter)
 		MigguardOp *op;
 
 		if (MG_IS_ADD_COLUMN(cmd->subtype))
-			classify_add_column(stmt, rel, lockmode, (ColumnDef *) cmd->def);
+			classify_add_column(stmt, rel, lockmode, (ColumnDef *) cmd->def,
+								column_gets_identity(alter->cmds, ((ColumnDef *) cmd->def)->colname));
 		else if (MG_IS_ADD_CONSTRAINT(cmd->subtype))
 			add_constraint(stmt, rel, lockmode, (Constraint *) cmd->def, NULL);
 		else if (MG_IS_DROP_COLUMN(cmd->subtype))
 		{
 			HeapTuple	tup = SearchSysCacheAttName(relid, cmd->name);
+			Form_pg_attribute att;
 
 			if (!HeapTupleIsValid(tup))
 				continue;
+			att = (Form_pg_attribute) GETSTRUCT(tup);
+			if (!column_may_be_dropped(relid, att))
+			{
+				ReleaseSysCache(tup);
+				continue;
+			}
 			op = add_op(stmt, MG_OP_DROP_COLUMN, lockmode, rel);
 			op->object = pstrdup(cmd->name);
-			if (((Form_pg_attribute) GETSTRUCT(tup))->attnotnull)
+			if (att->attnotnull)
 				op->flags |= MG_F_NOT_NULL;
-			if (((Form_pg_attribute) GETSTRUCT(tup))->atthasdef)
+			if (att->atthasdef)
 				op->flags |= MG_F_HAS_DEFAULT;
 			ReleaseSysCache(tup);
 		}
@@ -1175,6 +1748,18 @@ classify_alter_table(MigguardStatement *stmt, AlterTableStmt *alter)
 	add_lock(stmt, index ? index : rel, lockmode);
 }
 
+/* Whether newname is already a column (or system column) of relid. */
+static bool
+column_name_taken(Oid relid, const char *newname)
+{
+	HeapTuple	tup = SearchSysCacheAttName(relid, newname);
+
+	if (!HeapTupleIsValid(tup))
+		return false;
+	ReleaseSysCache(tup);
+	return true;
+}
+
 static bool
 relkind_is_renamable(char relkind)
 {
@@ -1204,22 +1789,36 @@ classify_rename(MigguardStatement *stmt, RenameStmt *rename)
 			if (rename->renameType == OBJECT_COLUMN)
 			{
 				HeapTuple	atttup = SearchSysCacheAttName(relid, rename->subname);
+				Form_pg_attribute att;
 
+				/* renameatt and renameatt_internal refuse these themselves */
+				if (!HeapTupleIsValid(atttup))
+					return;
+				att = (Form_pg_attribute) GETSTRUCT(atttup);
+				if (att->attnum <= 0 || att->attinhcount > 0 ||
+					OidIsValid(relation_is_typed(relid)) ||
+					(!rename->relation->inh &&
+					 find_inheritance_children(relid, NoLock) != NIL) ||
+					column_name_taken(relid, rename->newname))
+				{
+					ReleaseSysCache(atttup);
+					return;
+				}
 				op = add_op(stmt, MG_OP_RENAME_COLUMN, AccessExclusiveLock,
 							migguard_describe_relation(relid));
 				op->object = pstrdup(rename->subname);
-				if (HeapTupleIsValid(atttup))
-				{
-					Form_pg_attribute att = (Form_pg_attribute) GETSTRUCT(atttup);
-
-					op->column_type = format_type_with_typemod(att->atttypid,
-															   att->atttypmod);
-					ReleaseSysCache(atttup);
-				}
+				op->column_type = type_sql_name(att->atttypid, att->atttypmod);
+				ReleaseSysCache(atttup);
 			}
 			else
+			{
+				/* RenameRelationInternal: "relation ... already exists" */
+				if (OidIsValid(get_relname_relid(rename->newname,
+												 get_rel_namespace(relid))))
+					return;
 				op = add_op(stmt, MG_OP_RENAME_RELATION, AccessExclusiveLock,
 							migguard_describe_relation(relid));
+			}
 			op->detail = pstrdup(rename->newname);
 			break;
 		case OBJECT_SCHEMA:
@@ -1229,7 +1828,8 @@ classify_rename(MigguardStatement *stmt, RenameStmt *rename)
 				HeapTuple	tup;
 
 				if (!OidIsValid(nspid) ||
-					!mg_namespace_ownercheck(nspid, GetUserId()))
+					!mg_namespace_ownercheck(nspid, GetUserId()) ||
+					OidIsValid(get_namespace_oid(rename->newname, true)))
 					return;
 				tup = SearchSysCache1(NAMESPACEOID, ObjectIdGetDatum(nspid));
 				if (!HeapTupleIsValid(tup))
@@ -1254,6 +1854,7 @@ static void
 classify_set_schema(MigguardStatement *stmt, AlterObjectSchemaStmt *alter)
 {
 	Oid			relid;
+	Oid			nspid;
 	MigguardOp *op;
 
 	switch (alter->objectType)
@@ -1265,6 +1866,14 @@ classify_set_schema(MigguardStatement *stmt, AlterObjectSchemaStmt *alter)
 		case OBJECT_FOREIGN_TABLE:
 			relid = lookup_relid(alter->relation);
 			if (!OidIsValid(relid) || !user_owns_relation(relid))
+				return;
+
+			/*
+			 * AlterTableNamespace: an unknown schema is PostgreSQL's error;
+			 * the schema the relation is already in makes it a no-op.
+			 */
+			nspid = get_namespace_oid(alter->newschema, true);
+			if (!OidIsValid(nspid) || nspid == get_rel_namespace(relid))
 				return;
 			op = add_op(stmt, MG_OP_RENAME_RELATION, AccessExclusiveLock,
 						migguard_describe_relation(relid));
@@ -1341,6 +1950,25 @@ classify_vacuum(MigguardStatement *stmt, VacuumStmt *vacuum)
 	mark_outside_transaction_block(stmt);
 }
 
+static bool
+relation_has_clustered_index(Oid relid)
+{
+	Relation	indrel = table_open(IndexRelationId, AccessShareLock);
+	SysScanDesc scan;
+	ScanKeyData key;
+	HeapTuple	tup;
+	bool		found = false;
+
+	ScanKeyInit(&key, Anum_pg_index_indrelid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(relid));
+	scan = systable_beginscan(indrel, IndexIndrelidIndexId, true, NULL, 1, &key);
+	while (!found && HeapTupleIsValid(tup = systable_getnext(scan)))
+		found = ((Form_pg_index) GETSTRUCT(tup))->indisclustered;
+	systable_endscan(scan);
+	table_close(indrel, AccessShareLock);
+	return found;
+}
+
 static void
 classify_cluster(MigguardStatement *stmt, ClusterStmt *cluster)
 {
@@ -1357,7 +1985,9 @@ classify_cluster(MigguardStatement *stmt, ClusterStmt *cluster)
 		{
 			Form_pg_index index = (Form_pg_index) GETSTRUCT(tup);
 
-			if (index->indisclustered && !IsCatalogRelationOid(index->indrelid))
+			/* get_tables_to_cluster: only the tables the user owns */
+			if (index->indisclustered && !IsCatalogRelationOid(index->indrelid) &&
+				user_owns_relation(index->indrelid))
 				add_rewrite_maintenance(stmt, index->indrelid, true);
 		}
 		table_endscan(scan);
@@ -1365,9 +1995,20 @@ classify_cluster(MigguardStatement *stmt, ClusterStmt *cluster)
 		mark_outside_transaction_block(stmt);
 		return;
 	}
+	/*
+	 * cluster(): only the table's owner may CLUSTER it (RangeVarCallbackOwns-
+	 * Table; unlike VACUUM FULL, owning the database is not enough), and
+	 * without USING it needs a clustered index.  Otherwise PostgreSQL's own
+	 * error comes first.
+	 */
 	relid = lookup_relid(cluster->relation);
-	if (OidIsValid(relid))
-		add_rewrite_maintenance(stmt, relid, true);
+	if (!OidIsValid(relid) || !user_owns_relation(relid))
+		return;
+	if (cluster->indexname != NULL ?
+		!OidIsValid(get_relname_relid(cluster->indexname, get_rel_namespace(relid))) :
+		!relation_has_clustered_index(relid))
+		return;
+	add_rewrite_maintenance(stmt, relid, true);
 }
 
 static void
