@@ -939,6 +939,7 @@ classify_add_column(MigguardStatement *stmt, MigguardRelation *rel,
 	ListCell   *lc;
 	NewColumn	nc = {0};
 	HeapTuple	existing;
+	int			first;
 
 	/*
 	 * A column of that name already exists: ADD COLUMN IF NOT EXISTS does
@@ -954,6 +955,7 @@ classify_add_column(MigguardStatement *stmt, MigguardRelation *rel,
 
 	nc.def = def;
 	nc.raw_default = def->raw_default;
+	first = list_length(stmt->ops);
 	op = add_op(stmt, MG_OP_ADD_COLUMN, lockmode, rel);
 	op->object = pstrdup(def->colname);
 
@@ -1013,11 +1015,15 @@ classify_add_column(MigguardStatement *stmt, MigguardRelation *rel,
 	if (!analysis_succeeds(analyze_new_column, &nc))
 	{
 		/* PostgreSQL rejects the type or the default itself. */
-		stmt->ops = list_delete_ptr(stmt->ops, op);
+		stmt->ops = list_truncate(stmt->ops, first);
 		return;
 	}
 	if (!nc.typed)
+	{
+		/* An unknown type: PostgreSQL's error. */
+		stmt->ops = list_truncate(stmt->ops, first);
 		return;
+	}
 	op->column_type = nc.type_name;
 	if (nc.domain_constraints)
 		op->flags |= MG_F_DOMAIN_CONSTRAINTS;
@@ -1065,7 +1071,7 @@ add_constraint(MigguardStatement *stmt, MigguardRelation *rel,
 
 	op->object = con->conname ? pstrdup(con->conname) : NULL;
 	if (column != NULL)
-		op->columns = pstrdup(quote_identifier(column));
+		op->columns = pstrdup(migguard_quote_ident(column));
 	else if (con->keys != NIL)
 	{
 		StringInfoData buf;
@@ -1073,7 +1079,7 @@ add_constraint(MigguardStatement *stmt, MigguardRelation *rel,
 		initStringInfo(&buf);
 		foreach(lc, con->keys)
 			appendStringInfo(&buf, "%s%s", buf.len ? ", " : "",
-							 quote_identifier(strVal(lfirst(lc))));
+							 migguard_quote_ident(strVal(lfirst(lc))));
 		op->columns = buf.data;
 	}
 	if (con->skip_validation)
@@ -1260,6 +1266,7 @@ typedef struct BoundProof
 	Oid			partid;
 	Oid			defaultid;
 	PartitionBoundSpec *bound;
+	char	   *partname;		/* the partition's name, for check messages */
 	bool		part_scans;		/* in: the conservative answer; out: proven */
 	bool		default_scans;
 } BoundProof;
@@ -1296,8 +1303,14 @@ prove_partition_bound(void *arg)
 		return;
 	}
 
+	/*
+	 * As DefineRelation and ATExecAttachPartition do: transform, then check
+	 * the bound against the existing partitions (empty ranges, overlaps),
+	 * so that any of those errors is left to PostgreSQL.
+	 */
 	pstate = make_parsestate(NULL);
 	spec = transformPartitionBound(pstate, prel, copyObject(p->bound));
+	check_new_partition_bound(p->partname, prel, spec, pstate);
 	free_parsestate(pstate);
 	qual = get_qual_from_partbound(prel, spec);
 
@@ -1325,7 +1338,7 @@ prove_partition_bound(void *arg)
 
 static void
 classify_partition_bound(MigguardStatement *stmt, MigguardRelation *parent,
-						 LOCKMODE parent_lock, Oid partid,
+						 LOCKMODE parent_lock, Oid partid, char *partname,
 						 PartitionBoundSpec *bound)
 {
 	BoundProof	p;
@@ -1336,6 +1349,7 @@ classify_partition_bound(MigguardStatement *stmt, MigguardRelation *parent,
 	p.partid = partid;
 	p.defaultid = get_default_partition_oid(parent->relid);
 	p.bound = bound;
+	p.partname = partname;
 	p.part_scans = OidIsValid(partid);
 	p.default_scans = OidIsValid(p.defaultid) && !bound->is_default;
 
@@ -1701,7 +1715,7 @@ classify_alter_table(MigguardStatement *stmt, AlterTableStmt *alter)
 							!OidIsValid(partid) || !user_owns_relation(partid))
 							break;
 						classify_partition_bound(stmt, rel, lockmode, partid,
-												 pc->bound);
+												 pc->name->relname, pc->bound);
 						break;
 					}
 				case AT_SetLogged:
@@ -2082,7 +2096,8 @@ classify_create_partition(MigguardStatement *stmt, CreateStmt *create)
 		get_rel_relkind(parentid) != RELKIND_PARTITIONED_TABLE)
 		return;
 	classify_partition_bound(stmt, migguard_describe_relation(parentid),
-							 AccessExclusiveLock, InvalidOid, create->partbound);
+							 AccessExclusiveLock, InvalidOid,
+							 create->relation->relname, create->partbound);
 }
 
 /* LOCK TABLE: each named relation, in the requested mode. */

@@ -289,6 +289,9 @@ extern char *migguard_append_before_semicolon(const char *stmt, const char *suff
 extern char *migguard_pretty_size(int64 bytes);
 extern char *migguard_display_name(const MigguardRelation *rel);
 extern char *migguard_sql_name(const MigguardRelation *rel);
+extern const char *migguard_quote_ident(const char *ident);
+extern char *migguard_quote_qualified(const char *schema, const char *name);
+extern char *migguard_quote_literal(const char *str);
 extern const char *migguard_lock_mode_sql(LOCKMODE mode);
 extern const char *migguard_lock_blocks(LOCKMODE mode);
 

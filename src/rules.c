@@ -82,10 +82,33 @@ lock_with_article(LOCKMODE mode)
 	return psprintf("%s %s", (name[0] == 'A' || name[0] == 'E') ? "an" : "a", name);
 }
 
+/* Identifiers in hints: see migguard_quote_ident (sqltext.c). */
 static const char *
 q(const char *ident)
 {
-	return quote_identifier(ident);
+	return migguard_quote_ident(ident);
+}
+
+/* A word for a shell command line in a hint: single-quoted when needed. */
+static char *
+shell_word(const char *word)
+{
+	StringInfoData buf;
+
+	if (strspn(word, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") ==
+		strlen(word) && word[0] != '\0')
+		return pstrdup(word);
+	initStringInfo(&buf);
+	appendStringInfoChar(&buf, '\'');
+	for (const char *c = word; *c; c++)
+	{
+		if (*c == '\'')
+			appendStringInfoString(&buf, "'\\''");
+		else
+			appendStringInfoChar(&buf, *c);
+	}
+	appendStringInfoChar(&buf, '\'');
+	return buf.data;
 }
 
 /* ----------------------------------------------------------------
@@ -243,10 +266,10 @@ describe_create_index(const MigguardOp *op, MigguardFinding *f)
 						   "ALTER INDEX %s ATTACH PARTITION %s;",
 						   migguard_insert_keyword(op->stmt_text, "on", "ONLY"),
 						   q(psprintf("%s_%s", part, idx)),
-						   quote_qualified_identifier(rel->schema, part),
+						   migguard_quote_qualified(rel->schema, part),
 						   columns ? columns : "(...)",
-						   quote_qualified_identifier(rel->schema, idx),
-						   quote_qualified_identifier(rel->schema,
+						   migguard_quote_qualified(rel->schema, idx),
+						   migguard_quote_qualified(rel->schema,
 													  psprintf("%s_%s", part, idx)));
 	}
 	else
@@ -284,9 +307,11 @@ describe_add_column_rewrite(const MigguardOp *op, MigguardFinding *f)
 	const char *why;
 	char	   *table = migguard_sql_name(op->rel);
 	const char *col = q(op->object);
-	const char *seq = quote_qualified_identifier(op->rel->schema,
+	const char *seq = migguard_quote_qualified(op->rel->schema,
 												 psprintf("%s_%s_seq", op->rel->name,
 														  op->object));
+	/* nextval() reads the name from a string: the quoted name, quoted again. */
+	const char *seq_literal = migguard_quote_literal(seq);
 
 	if (op->flags & MG_F_SERIAL)
 		why = "a serial column fills every existing row from a sequence";
@@ -309,10 +334,10 @@ describe_add_column_rewrite(const MigguardOp *op, MigguardFinding *f)
 		f->hint = psprintf("Add a nullable column, give it a sequence default for new rows, and backfill existing rows in batches:\n"
 						   "ALTER TABLE %s ADD COLUMN %s %s;\n"
 						   "CREATE SEQUENCE %s;\n"
-						   "ALTER TABLE %s ALTER COLUMN %s SET DEFAULT nextval('%s');\n"
-						   "UPDATE %s SET %s = nextval('%s') WHERE %s IS NULL;  -- in batches",
+						   "ALTER TABLE %s ALTER COLUMN %s SET DEFAULT nextval(%s);\n"
+						   "UPDATE %s SET %s = nextval(%s) WHERE %s IS NULL;  -- in batches",
 						   table, col, type_or_placeholder(op), seq,
-						   table, col, seq, table, col, seq, col);
+						   table, col, seq_literal, table, col, seq_literal, col);
 	else if (op->flags & MG_F_STORED_GENERATED)
 		f->hint = psprintf("Add a plain nullable column, keep it current with a trigger, and backfill existing rows in batches:\n"
 						   "ALTER TABLE %s ADD COLUMN %s %s;",
@@ -368,7 +393,7 @@ describe_table_rewrite(const MigguardOp *op, MigguardFinding *f)
 						 op->object ? op->object : op->detail);
 	f->hint = psprintf("Rewrite the table online with pg_repack, or build a new table with the new definition, copy the rows in batches and switch over:\n"
 					   "CREATE TABLE %s (LIKE %s INCLUDING ALL);",
-					   quote_qualified_identifier(op->rel->schema,
+					   migguard_quote_qualified(op->rel->schema,
 												  psprintf("%s_new", op->rel->name)),
 					   migguard_sql_name(op->rel));
 }
@@ -479,7 +504,7 @@ describe_set_tablespace(const MigguardOp *op, MigguardFinding *f)
 							  "until every file is copied");
 	f->hint = psprintf("Move the data online with pg_repack --tablespace=%s, "
 					   "or build a copy in the new tablespace and switch over.",
-					   op->detail);
+					   shell_word(op->detail));
 }
 
 static void
@@ -610,14 +635,14 @@ describe_rename_table(const MigguardOp *op, MigguardFinding *f)
 						   "CREATE VIEW %s AS SELECT * FROM %s;",
 						   migguard_sql_name(op->rel), q(op->detail),
 						   migguard_sql_name(op->rel),
-						   quote_qualified_identifier(op->detail, op->rel->name));
+						   migguard_quote_qualified(op->detail, op->rel->name));
 	else
 		f->hint = psprintf("Rename and leave a view under the old name in the same transaction, then drop the view once nothing uses it:\n"
 						   "ALTER TABLE %s RENAME TO %s;\n"
 						   "CREATE VIEW %s AS SELECT * FROM %s;",
 						   migguard_sql_name(op->rel), q(op->detail),
 						   migguard_sql_name(op->rel),
-						   quote_qualified_identifier(op->rel->schema, op->detail));
+						   migguard_quote_qualified(op->rel->schema, op->detail));
 }
 
 static void

@@ -194,11 +194,89 @@ migguard_display_name(const MigguardRelation *rel)
 	return psprintf("\"%s\"", rel->name);
 }
 
+/*
+ * An identifier for a hint line: quote_identifier, except that a name with
+ * a control character (a newline, a tab) becomes a Unicode-escaped
+ * identifier, U&"a\000Ab", so that every statement of a hint stays on one
+ * line and pasting it runs exactly that statement.
+ */
+const char *
+migguard_quote_ident(const char *ident)
+{
+	StringInfoData buf;
+	bool		control = false;
+
+	for (const char *c = ident; *c; c++)
+		if ((unsigned char) *c < 0x20 || *c == 0x7f)
+			control = true;
+	if (!control)
+		return quote_identifier(ident);
+
+	initStringInfo(&buf);
+	appendStringInfoString(&buf, "U&\"");
+	for (const char *c = ident; *c; c++)
+	{
+		if ((unsigned char) *c < 0x20 || *c == 0x7f)
+			appendStringInfo(&buf, "\\%04X", (unsigned char) *c);
+		else if (*c == '"')
+			appendStringInfoString(&buf, "\"\"");
+		else if (*c == '\\')
+			appendStringInfoString(&buf, "\\\\");
+		else
+			appendStringInfoChar(&buf, *c);
+	}
+	appendStringInfoChar(&buf, '"');
+	return buf.data;
+}
+
+/* schema.name, each part quoted by migguard_quote_ident. */
+char *
+migguard_quote_qualified(const char *schema, const char *name)
+{
+	if (schema == NULL)
+		return pstrdup(migguard_quote_ident(name));
+	return psprintf("%s.%s", migguard_quote_ident(schema),
+					migguard_quote_ident(name));
+}
+
+/*
+ * A string literal for a hint line: quote_literal_cstr, with control
+ * characters as Unicode escapes (U&'...') for the same reason.
+ */
+char *
+migguard_quote_literal(const char *str)
+{
+	StringInfoData buf;
+	bool		control = false;
+
+	for (const char *c = str; *c; c++)
+		if ((unsigned char) *c < 0x20 || *c == 0x7f)
+			control = true;
+	if (!control)
+		return quote_literal_cstr(str);
+
+	initStringInfo(&buf);
+	appendStringInfoString(&buf, "U&'");
+	for (const char *c = str; *c; c++)
+	{
+		if ((unsigned char) *c < 0x20 || *c == 0x7f)
+			appendStringInfo(&buf, "\\%04X", (unsigned char) *c);
+		else if (*c == '\'')
+			appendStringInfoString(&buf, "''");
+		else if (*c == '\\')
+			appendStringInfoString(&buf, "\\\\");
+		else
+			appendStringInfoChar(&buf, *c);
+	}
+	appendStringInfoChar(&buf, '\'');
+	return buf.data;
+}
+
 /* public.accounts, quoted as SQL needs: for hints the user can paste. */
 char *
 migguard_sql_name(const MigguardRelation *rel)
 {
-	return (char *) quote_qualified_identifier(rel->schema, rel->name);
+	return migguard_quote_qualified(rel->schema, rel->name);
 }
 
 const char *
