@@ -2057,15 +2057,30 @@ classify_truncate(MigguardStatement *stmt, TruncateStmt *truncate)
 		RangeVar   *rv = lfirst_node(RangeVar, lc);
 		Oid			relid = lookup_relid(rv);
 
-		if (!OidIsValid(relid) ||
-			mg_class_aclcheck(relid, GetUserId(), ACL_TRUNCATE) != ACLCHECK_OK)
+		/* ExecuteTruncate fails the whole statement on a missing table. */
+		if (!OidIsValid(relid))
+		{
+			if (!(migguard_dry_run && created_earlier_in_script(rv)))
+				return;
 			continue;
+		}
+		if (mg_class_aclcheck(relid, GetUserId(), ACL_TRUNCATE) != ACLCHECK_OK)
+		{
+			stmt->refused = true;
+			return;
+		}
 		relids = list_append_unique_oid(relids, relid);
+		/* Inheritance children are not permission-checked (ExecuteTruncate). */
 		if (rv->inh && get_rel_relkind(relid) == RELKIND_RELATION)
 			relids = list_concat_unique_oid(relids,
 											find_all_inheritors(relid, NoLock, NULL));
 	}
 
+	/*
+	 * CASCADE: every referencing table, each of which ExecuteTruncate checks
+	 * for the TRUNCATE privilege (truncate_check_perms).  Lacking one, the
+	 * statement fails: nothing is judged, sized, probed or named.
+	 */
 	if (truncate->behavior == DROP_CASCADE)
 	{
 		List	   *more = relids;
@@ -2075,6 +2090,13 @@ classify_truncate(MigguardStatement *stmt, TruncateStmt *truncate)
 			List	   *referencing = heap_truncate_find_FKs(more);
 
 			more = list_difference_oid(referencing, relids);
+			foreach(lc, more)
+				if (mg_class_aclcheck(lfirst_oid(lc), GetUserId(),
+									  ACL_TRUNCATE) != ACLCHECK_OK)
+				{
+					stmt->refused = true;
+					return;
+				}
 			relids = list_concat_unique_oid(relids, more);
 		}
 	}
@@ -2100,6 +2122,17 @@ classify_create_partition(MigguardStatement *stmt, CreateStmt *create)
 							 create->relation->relname, create->partbound);
 }
 
+/* The privileges LOCK TABLE needs for a mode (LockTableAclCheck, lockcmds.c). */
+static AclMode
+lock_table_aclmask(LOCKMODE mode)
+{
+	if (mode == AccessShareLock)
+		return ACL_SELECT;
+	if (mode == RowExclusiveLock)
+		return ACL_INSERT | ACL_UPDATE | ACL_DELETE | ACL_TRUNCATE;
+	return ACL_UPDATE | ACL_DELETE | ACL_TRUNCATE;
+}
+
 /* LOCK TABLE: each named relation, in the requested mode. */
 static void
 classify_lock(MigguardStatement *stmt, LockStmt *lock)
@@ -2114,8 +2147,7 @@ classify_lock(MigguardStatement *stmt, LockStmt *lock)
 		Oid			relid = lookup_relid(lfirst_node(RangeVar, lc));
 
 		if (!OidIsValid(relid) ||
-			mg_class_aclcheck(relid, GetUserId(),
-							  ACL_UPDATE | ACL_DELETE | ACL_TRUNCATE) != ACLCHECK_OK)
+			mg_class_aclcheck(relid, GetUserId(), lock_table_aclmask(lock->mode)) != ACLCHECK_OK)
 			continue;
 		add_lock(stmt, migguard_describe_relation(relid), lock->mode);
 	}

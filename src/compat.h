@@ -54,6 +54,8 @@
 	object_ownercheck(DatabaseRelationId, (dbid), (roleid))
 #define mg_class_aclcheck(relid, roleid, mode) \
 	pg_class_aclcheck((relid), (roleid), (mode))
+#define mg_namespace_aclcheck(nspid, roleid, mode) \
+	object_aclcheck(NamespaceRelationId, (nspid), (roleid), (mode))
 #else
 #define mg_class_ownercheck(relid, roleid) pg_class_ownercheck((relid), (roleid))
 #define mg_namespace_ownercheck(nspid, roleid) \
@@ -62,6 +64,8 @@
 	pg_database_ownercheck((dbid), (roleid))
 #define mg_class_aclcheck(relid, roleid, mode) \
 	pg_class_aclcheck((relid), (roleid), (mode))
+#define mg_namespace_aclcheck(nspid, roleid, mode) \
+	pg_namespace_aclcheck((nspid), (roleid), (mode))
 #endif
 
 /* The *Recurse ALTER TABLE subcommands disappeared in 16. */

@@ -187,6 +187,8 @@ typedef struct MigguardStatement
 	const char *text;			/* this statement alone */
 	const char *command_tag;
 	List	   *ops;			/* MigguardOp * */
+	bool		refused;		/* PostgreSQL will refuse it for lack of a
+								 * privilege: no ops, nothing named */
 } MigguardStatement;
 
 /* ----------------------------------------------------------------
@@ -230,6 +232,8 @@ extern bool migguard_defelem_is_true(List *options, const char *name);
 extern MigguardStatement *migguard_classify(Node *parsetree, const char *stmt_text);
 
 /* relsize.c */
+/* How check() names a relation its caller may not see. */
+#define MIGGUARD_HIDDEN_RELATION "(a relation in a schema you have no access to)"
 extern MigguardRelation *migguard_describe_relation(Oid relid);
 extern MigguardEmptiness migguard_probe_emptiness(MigguardRelation *rel,
 												  LOCKMODE lockmode);

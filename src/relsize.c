@@ -40,6 +40,7 @@
 #include "miscadmin.h"
 #include "storage/fd.h"
 #include "storage/lmgr.h"
+#include "utils/acl.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -304,6 +305,25 @@ migguard_describe_relation(Oid relid)
 	cls = (Form_pg_class) GETSTRUCT(tup);
 	rel->relkind = cls->relkind;
 	rel->relpersistence = cls->relpersistence;
+
+	/*
+	 * migguard.check() reports only what its caller could name: a relation
+	 * reached through the catalog (a referencing table of TRUNCATE CASCADE,
+	 * an inheritance child) in a schema the caller has no USAGE on is
+	 * neither named, sized, probed nor locked.  It keeps no OID, so nothing
+	 * measures or opens it, and counts as holding rows, the conservative
+	 * answer for the destructive rules.
+	 */
+	if (migguard_dry_run &&
+		mg_namespace_aclcheck(cls->relnamespace, GetUserId(), ACL_USAGE) != ACLCHECK_OK)
+	{
+		ReleaseSysCache(tup);
+		rel->relid = InvalidOid;
+		rel->name = pstrdup(MIGGUARD_HIDDEN_RELATION);
+		rel->size = 0;
+		rel->emptiness = MG_EMPTINESS_NONEMPTY;
+		return rel;
+	}
 	rel->name = pstrdup(NameStr(cls->relname));
 	rel->schema = get_namespace_name(cls->relnamespace);
 	ReleaseSysCache(tup);

@@ -49,6 +49,9 @@ typedef struct RuleDef
 static char *
 rel_with_size(const MigguardRelation *rel)
 {
+	/* A relation check() may not name is not measured either (relsize.c). */
+	if (!OidIsValid(rel->relid))
+		return migguard_display_name(rel);
 	return psprintf("%s (%s)", migguard_display_name(rel),
 					migguard_pretty_size(migguard_relation_bytes(rel)));
 }
