@@ -35,6 +35,9 @@
 #include "catalog/partition.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_constraint.h"
+#include "catalog/pg_depend.h"
+#include "catalog/pg_rewrite.h"
+#include "catalog/dependency.h"
 #include "catalog/pg_index.h"
 #include "catalog/pg_inherits.h"
 #include "catalog/pg_namespace.h"
@@ -384,6 +387,53 @@ type_sql_name(Oid typoid, int32 typmod)
 		format_type_be(typoid);
 }
 
+/* Whether relid has a column (or system column) of that name. */
+static bool
+column_exists(Oid relid, const char *name)
+{
+	HeapTuple	tup = SearchSysCacheAttName(relid, name);
+
+	if (!HeapTupleIsValid(tup))
+		return false;
+	ReleaseSysCache(tup);
+	return true;
+}
+
+/* The table of a pg_constraint row (InvalidOid for a domain's). */
+static Oid
+constraint_relid(Oid conoid)
+{
+	HeapTuple	tup = SearchSysCache1(CONSTROID, ObjectIdGetDatum(conoid));
+	Oid			relid = InvalidOid;
+
+	if (HeapTupleIsValid(tup))
+	{
+		relid = ((Form_pg_constraint) GETSTRUCT(tup))->conrelid;
+		ReleaseSysCache(tup);
+	}
+	return relid;
+}
+
+/* The relation a rewrite rule belongs to (a view's _RETURN rule: the view). */
+static Oid
+rule_relid(Oid ruleoid)
+{
+	Relation	rewrel = table_open(RewriteRelationId, AccessShareLock);
+	SysScanDesc scan;
+	ScanKeyData key;
+	HeapTuple	tup;
+	Oid			relid = InvalidOid;
+
+	ScanKeyInit(&key, Anum_pg_rewrite_oid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(ruleoid));
+	scan = systable_beginscan(rewrel, RewriteOidIndexId, true, NULL, 1, &key);
+	if (HeapTupleIsValid(tup = systable_getnext(scan)))
+		relid = ((Form_pg_rewrite) GETSTRUCT(tup))->ev_class;
+	systable_endscan(scan);
+	table_close(rewrel, AccessShareLock);
+	return relid;
+}
+
 /* pg_class.relam, the access method of an index. */
 static Oid
 relation_am(Oid relid)
@@ -718,6 +768,37 @@ type_change_rebuilds_indexes(Oid relid, AttrNumber attnum, Oid newtype,
 	return rebuild;
 }
 
+/*
+ * Whether a view or rule of another relation uses the column: ALTER COLUMN
+ * TYPE then fails ("cannot alter type of a column used by a view or rule").
+ */
+static bool
+column_used_by_rule(Oid relid, AttrNumber attnum)
+{
+	Relation	deprel = table_open(DependRelationId, AccessShareLock);
+	SysScanDesc scan;
+	ScanKeyData key[3];
+	HeapTuple	tup;
+	bool		found = false;
+
+	ScanKeyInit(&key[0], Anum_pg_depend_refclassid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(RelationRelationId));
+	ScanKeyInit(&key[1], Anum_pg_depend_refobjid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(relid));
+	ScanKeyInit(&key[2], Anum_pg_depend_refobjsubid, BTEqualStrategyNumber,
+				F_INT4EQ, Int32GetDatum((int32) attnum));
+	scan = systable_beginscan(deprel, DependReferenceIndexId, true, NULL, 3, key);
+	while (!found && HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tup);
+
+		found = dep->classid == RewriteRelationId && rule_relid(dep->objid) != relid;
+	}
+	systable_endscan(scan);
+	table_close(deprel, AccessShareLock);
+	return found;
+}
+
 /* What ALTER COLUMN TYPE needs to know, found in a subtransaction. */
 typedef struct TypeChange
 {
@@ -755,7 +836,9 @@ analyze_type_change(void *arg)
 	if (!HeapTupleIsValid(atttup))
 		return;
 	att = (Form_pg_attribute) GETSTRUCT(atttup);
-	if (att->attnum <= 0 ||
+	/* ATPrepAlterColumnType and ATExecAlterColumnType refuse these. */
+	if (att->attnum <= 0 || att->attinhcount > 0 ||
+		column_used_by_rule(rel->relid, att->attnum) ||
 		!lookup_type_safely(def->typeName, &targettype, &targettypmod))
 	{
 		ReleaseSysCache(atttup);
@@ -1061,13 +1144,80 @@ index_column_names(Oid tableid, const char *indexname)
 	return names;
 }
 
+/* Whether each name in a list of String is a column of relid. */
+static bool
+columns_exist(Oid relid, List *names)
+{
+	ListCell   *lc;
+
+	foreach(lc, names)
+		if (!column_exists(relid, strVal(lfirst(lc))))
+			return false;
+	return true;
+}
+
+static bool
+relation_has_primary_key(Oid relid)
+{
+	Relation	indrel = table_open(IndexRelationId, AccessShareLock);
+	SysScanDesc scan;
+	ScanKeyData key;
+	HeapTuple	tup;
+	bool		found = false;
+
+	ScanKeyInit(&key, Anum_pg_index_indrelid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(relid));
+	scan = systable_beginscan(indrel, IndexIndrelidIndexId, true, NULL, 1, &key);
+	while (!found && HeapTupleIsValid(tup = systable_getnext(scan)))
+		found = ((Form_pg_index) GETSTRUCT(tup))->indisprimary;
+	systable_endscan(scan);
+	table_close(indrel, AccessShareLock);
+	return found;
+}
+
+/*
+ * A constraint PostgreSQL refuses before any work: key columns that do not
+ * exist (transformIndexConstraint, transformFkeyGetPrimaryKey), a second
+ * primary key (index_check_primary_key), a foreign key to a table that
+ * does not exist or that the user may not reference (checkFkeyPermissions:
+ * REFERENCES on the table or on a column of it).
+ */
+static bool
+constraint_refused_by_core(Oid relid, Constraint *con, const char *column)
+{
+	if (column == NULL &&
+		(!columns_exist(relid, con->keys) || !columns_exist(relid, con->including) ||
+		 !columns_exist(relid, con->fk_attrs)))
+		return true;
+	if (con->contype == CONSTR_PRIMARY && relation_has_primary_key(relid))
+		return true;
+	if (con->contype == CONSTR_FOREIGN)
+	{
+		Oid			refid = lookup_relid(con->pktable);
+
+		if (!OidIsValid(refid))
+			return !(migguard_dry_run && created_earlier_in_script(con->pktable));
+		if (!columns_exist(refid, con->pk_attrs))
+			return true;
+		if (mg_class_aclcheck(refid, GetUserId(), ACL_REFERENCES) != ACLCHECK_OK &&
+			pg_attribute_aclcheck_all(refid, GetUserId(), ACL_REFERENCES,
+									  ACLMASK_ANY) != ACLCHECK_OK)
+			return true;
+	}
+	return false;
+}
+
 static void
 add_constraint(MigguardStatement *stmt, MigguardRelation *rel,
 			   LOCKMODE lockmode, Constraint *con, const char *column)
 {
-	MigguardOp *op = add_op(stmt, MG_OP_ADD_CONSTRAINT, lockmode, rel);
+	MigguardOp *op;
 	ListCell   *lc;
 	List	   *keys;
+
+	if (constraint_refused_by_core(rel->relid, con, column))
+		return;
+	op = add_op(stmt, MG_OP_ADD_CONSTRAINT, lockmode, rel);
 
 	op->object = con->conname ? pstrdup(con->conname) : NULL;
 	if (column != NULL)
@@ -1378,14 +1528,41 @@ classify_partition_bound(MigguardStatement *stmt, MigguardRelation *parent,
  * ----------------------------------------------------------------
  */
 
+/*
+ * Whether every column an index names exists (ComputeIndexAttrs raises
+ * "column ... does not exist" itself).  Expressions are not checked.
+ */
+static bool
+index_columns_exist(Oid relid, List *params)
+{
+	ListCell   *lc;
+
+	foreach(lc, params)
+	{
+		IndexElem  *elem = lfirst_node(IndexElem, lc);
+
+		if (elem->name != NULL && !column_exists(relid, elem->name))
+			return false;
+	}
+	return true;
+}
+
 static void
 classify_index_stmt(MigguardStatement *stmt, IndexStmt *index)
 {
 	Oid			relid = lookup_relid(index->relation);
+	Oid			existing = InvalidOid;
 	MigguardRelation *rel;
 	MigguardOp *op;
 
-	if (!OidIsValid(relid) || !user_owns_relation(relid))
+	if (!OidIsValid(relid) || !user_owns_relation(relid) ||
+		!index_columns_exist(relid, index->indexParams) ||
+		!index_columns_exist(relid, index->indexIncludingParams))
+		return;
+	if (index->idxname)
+		existing = get_relname_relid(index->idxname, get_rel_namespace(relid));
+	/* index_create: "relation ... already exists" is PostgreSQL's error */
+	if (OidIsValid(existing) && !index->if_not_exists)
 		return;
 	rel = migguard_describe_relation(relid);
 	op = add_op(stmt, MG_OP_CREATE_INDEX,
@@ -1396,15 +1573,13 @@ classify_index_stmt(MigguardStatement *stmt, IndexStmt *index)
 	if (rel->relkind == RELKIND_PARTITIONED_TABLE && !index->relation->inh)
 		op->flags |= MG_F_NO_BUILD;
 
-	if (index->idxname && index->if_not_exists)
+	/* IF NOT EXISTS and the name is taken: nothing is built. */
+	if (OidIsValid(existing))
 	{
-		Oid			existing = get_relname_relid(index->idxname,
-												 get_rel_namespace(relid));
-		HeapTuple	tup;
+		HeapTuple	tup = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(existing));
 
-		if (OidIsValid(existing) &&
-			HeapTupleIsValid(tup = SearchSysCache1(INDEXRELID,
-												   ObjectIdGetDatum(existing))))
+		op->flags |= MG_F_NO_BUILD;
+		if (HeapTupleIsValid(tup))
 		{
 			if (!((Form_pg_index) GETSTRUCT(tup))->indisvalid)
 			{
@@ -1414,6 +1589,73 @@ classify_index_stmt(MigguardStatement *stmt, IndexStmt *index)
 			ReleaseSysCache(tup);
 		}
 	}
+}
+
+/* An index that implements a constraint: DROP INDEX refuses it. */
+static bool
+index_backs_constraint(Oid indexid)
+{
+	Relation	deprel = table_open(DependRelationId, AccessShareLock);
+	SysScanDesc scan;
+	ScanKeyData key[2];
+	HeapTuple	tup;
+	bool		found = false;
+
+	ScanKeyInit(&key[0], Anum_pg_depend_classid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(RelationRelationId));
+	ScanKeyInit(&key[1], Anum_pg_depend_objid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(indexid));
+	scan = systable_beginscan(deprel, DependDependerIndexId, true, NULL, 2, key);
+	while (!found && HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tup);
+
+		found = dep->deptype == DEPENDENCY_INTERNAL &&
+			dep->refclassid == ConstraintRelationId;
+	}
+	systable_endscan(scan);
+	table_close(deprel, AccessShareLock);
+	return found;
+}
+
+/*
+ * Whether an object outside the relation depends on it normally (a view,
+ * another table's foreign key, an inheritance child), so that DROP without
+ * CASCADE fails in findDependentObjects / reportDependentObjects.  The
+ * relation's own constraints and rules go with it.
+ */
+static bool
+relation_has_dependents(Oid relid)
+{
+	Relation	deprel = table_open(DependRelationId, AccessShareLock);
+	SysScanDesc scan;
+	ScanKeyData key[2];
+	HeapTuple	tup;
+	bool		found = false;
+
+	ScanKeyInit(&key[0], Anum_pg_depend_refclassid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(RelationRelationId));
+	ScanKeyInit(&key[1], Anum_pg_depend_refobjid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(relid));
+	scan = systable_beginscan(deprel, DependReferenceIndexId, true, NULL, 2, key);
+	while (!found && HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tup);
+
+		if (dep->deptype != DEPENDENCY_NORMAL)
+			continue;
+		if (dep->classid == RelationRelationId)
+			found = dep->objid != relid;
+		else if (dep->classid == ConstraintRelationId)
+			found = constraint_relid(dep->objid) != relid;
+		else if (dep->classid == RewriteRelationId)
+			found = rule_relid(dep->objid) != relid;
+		else
+			found = true;
+	}
+	systable_endscan(scan);
+	table_close(deprel, AccessShareLock);
+	return found;
 }
 
 static void
@@ -1431,12 +1673,33 @@ classify_drop_relations(MigguardStatement *stmt, DropStmt *drop)
 		Oid			relid = lookup_relid(rv);
 		char		relkind;
 
-		if (!OidIsValid(relid) || !user_may_drop_relation(relid))
-			continue;
+		/*
+		 * RemoveRelations fails the whole statement on a missing relation
+		 * (without IF EXISTS), a wrong kind, or one the user may not drop,
+		 * and performDeletion on dependents without CASCADE: then nothing
+		 * is judged and PostgreSQL's error is the one to see.
+		 */
+		if (!OidIsValid(relid))
+		{
+			if (drop->missing_ok || (migguard_dry_run && created_earlier_in_script(rv)))
+				continue;
+			stmt->ops = NIL;
+			return;
+		}
 		relkind = get_rel_relkind(relid);
+		if (!user_may_drop_relation(relid) ||
+			(drop->removeType == OBJECT_INDEX &&
+			 relkind != RELKIND_INDEX && relkind != RELKIND_PARTITIONED_INDEX) ||
+			(drop->removeType == OBJECT_TABLE &&
+			 relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE) ||
+			(drop->removeType == OBJECT_INDEX && index_backs_constraint(relid)) ||
+			(drop->behavior != DROP_CASCADE && relation_has_dependents(relid)))
+		{
+			stmt->ops = NIL;
+			return;
+		}
 
-		if (drop->removeType == OBJECT_INDEX &&
-			(relkind == RELKIND_INDEX || relkind == RELKIND_PARTITIONED_INDEX))
+		if (drop->removeType == OBJECT_INDEX)
 		{
 			Oid			tableid = IndexGetRelation(relid, true);
 			MigguardOp *op;
@@ -1450,9 +1713,7 @@ classify_drop_relations(MigguardStatement *stmt, DropStmt *drop)
 			if (drop->concurrent)
 				op->flags |= MG_F_CONCURRENTLY;
 		}
-		else if (drop->removeType == OBJECT_TABLE &&
-				 (relkind == RELKIND_RELATION ||
-				  relkind == RELKIND_PARTITIONED_TABLE))
+		else
 		{
 			add_op(stmt, MG_OP_DROP_TABLE, AccessExclusiveLock,
 				   migguard_describe_relation(relid));
@@ -1652,6 +1913,23 @@ classify_alter_table(MigguardStatement *stmt, AlterTableStmt *alter)
 		AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
 		MigguardOp *op;
 
+		/*
+		 * ATSimplePermissions: these subcommands need a table, a
+		 * partitioned table or a foreign table; on anything else the whole
+		 * ALTER fails with PostgreSQL's error.
+		 */
+		if ((MG_IS_ADD_COLUMN(cmd->subtype) || MG_IS_ADD_CONSTRAINT(cmd->subtype) ||
+			 MG_IS_DROP_COLUMN(cmd->subtype) || cmd->subtype == AT_AlterColumnType ||
+			 cmd->subtype == AT_SetNotNull) &&
+			(index != NULL ||
+			 (rel->relkind != RELKIND_RELATION &&
+			  rel->relkind != RELKIND_PARTITIONED_TABLE &&
+			  rel->relkind != RELKIND_FOREIGN_TABLE)))
+		{
+			stmt->ops = NIL;
+			return;
+		}
+
 		if (MG_IS_ADD_COLUMN(cmd->subtype))
 			classify_add_column(stmt, rel, lockmode, (ColumnDef *) cmd->def,
 								column_gets_identity(alter->cmds, ((ColumnDef *) cmd->def)->colname));
@@ -1762,18 +2040,6 @@ classify_alter_table(MigguardStatement *stmt, AlterTableStmt *alter)
 	add_lock(stmt, index ? index : rel, lockmode);
 }
 
-/* Whether newname is already a column (or system column) of relid. */
-static bool
-column_name_taken(Oid relid, const char *newname)
-{
-	HeapTuple	tup = SearchSysCacheAttName(relid, newname);
-
-	if (!HeapTupleIsValid(tup))
-		return false;
-	ReleaseSysCache(tup);
-	return true;
-}
-
 static bool
 relkind_is_renamable(char relkind)
 {
@@ -1813,7 +2079,7 @@ classify_rename(MigguardStatement *stmt, RenameStmt *rename)
 					OidIsValid(relation_is_typed(relid)) ||
 					(!rename->relation->inh &&
 					 find_inheritance_children(relid, NoLock) != NIL) ||
-					column_name_taken(relid, rename->newname))
+					column_exists(relid, rename->newname))
 				{
 					ReleaseSysCache(atttup);
 					return;

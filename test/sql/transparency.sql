@@ -132,8 +132,34 @@ CREATE FOREIGN TABLE tr.remote (a int) SERVER tr_server;
 ALTER FOREIGN TABLE tr.remote ADD COLUMN b int NOT NULL;
 ALTER FOREIGN TABLE tr.remote ALTER a SET NOT NULL;
 
+-- CREATE INDEX and ADD CONSTRAINT PostgreSQL refuses itself, and an
+-- index that exists already (IF NOT EXISTS: nothing is built).
+SET migguard.mode = audit;
+CREATE INDEX plain_name_idx ON tr.plain (name);
+ALTER TABLE tr.plain ADD PRIMARY KEY (id);
+SET migguard.mode = enforce;
+CREATE INDEX ON tr.plain (no_such);
+CREATE INDEX plain_name_idx ON tr.plain (id);
+CREATE INDEX IF NOT EXISTS plain_name_idx ON tr.plain (id);
+ALTER TABLE tr.plain ADD CONSTRAINT plain_fk FOREIGN KEY (id) REFERENCES tr.no_such (id);
+ALTER TABLE tr.plain ADD CONSTRAINT plain_key UNIQUE (no_such);
+ALTER TABLE tr.plain ADD PRIMARY KEY (name);
+
+-- DROP PostgreSQL refuses itself: dependents without CASCADE, a missing
+-- table among others, an index a constraint needs.
+CREATE VIEW tr.plain_view AS SELECT id, name FROM tr.plain;
+DROP TABLE tr.plain;
+DROP TABLE tr.inh_parent;
+DROP TABLE tr.gadget, tr.no_such;
+DROP INDEX tr.plain_pkey;
+
+-- ALTER TABLE on a view, and a type change under a view.
+ALTER TABLE tr.plain_view ADD COLUMN x int NOT NULL;
+ALTER TABLE tr.plain ALTER name TYPE varchar(10);
+
 -- CLUSTER PostgreSQL refuses itself.
-CLUSTER tr.plain;
+CREATE TABLE tr.unclustered (id int);
+CLUSTER tr.unclustered;
 CLUSTER tr.plain USING no_such_index;
 
 SET migguard.mode = audit;
