@@ -11,6 +11,13 @@
  * created earlier in the script count as new.  A statement that does not
  * parse yields one syntax_error row and the others are still judged.
  *
+ * The script is cut at its statement-ending semicolons by the core scanner
+ * and each statement is parsed, judged and emitted in a memory context
+ * reset before the next, so memory does not grow with the script.  What
+ * the caller could not name is not reported by name (relsize.c), and a
+ * statement PostgreSQL would refuse for lack of a privilege yields one
+ * permission_denied row.
+ *
  *-------------------------------------------------------------------------
  */
 #include "migguard.h"

@@ -7,14 +7,21 @@
  *
  * Relations are looked up without a lock (RangeVarGetRelid with NoLock), the
  * same way PostgreSQL resolves them a moment later.  A relation the current
- * user could not alter is left out: PostgreSQL then raises its own
- * permission error, exactly as without migguard, and the hook never waits
- * on, locks or even sizes a table the user has no right to change.
+ * user may not run the statement on, by PostgreSQL's own rule for that
+ * statement (cited at each check), is left out: PostgreSQL then raises its
+ * own permission error, exactly as without migguard, and the hook never
+ * waits on, locks or even sizes a table the user has no right to change.
+ * Likewise a statement PostgreSQL rejects for another reason (a missing or
+ * system column, a name already taken, dependents without CASCADE) yields
+ * no op, so that core's error, not MG001, is what the user sees, and a
+ * statement core turns into a no-op is marked or left out.
  *
  * Where core's decision depends on the relation itself (does this ADD
  * COLUMN rewrite? is this SET NOT NULL proven by a CHECK? does this ATTACH
  * scan?) we ask the same questions core asks, with core's own exported
- * functions, so the prediction matches what tablecmds.c will do.
+ * functions, so the prediction matches what tablecmds.c will do; but never
+ * by running a function that is not core's, and never raising core's error
+ * in its place (see "Analysis that runs no user code and raises no error").
  *
  *-------------------------------------------------------------------------
  */
