@@ -1294,15 +1294,47 @@ add_constraint(MigguardStatement *stmt, MigguardRelation *rel,
  * and key expressions with core functions only.
  */
 static bool
+partition_key_exprs_are_core(Oid relid)
+{
+	HeapTuple	tup = SearchSysCache1(PARTRELID, ObjectIdGetDatum(relid));
+	bool		isnull;
+	Datum		exprs;
+	bool		result = true;
+
+	if (!HeapTupleIsValid(tup))
+		return false;
+	exprs = SysCacheGetAttr(PARTRELID, tup, Anum_pg_partitioned_table_partexprs,
+							&isnull);
+	if (!isnull)
+		result = !contains_foreign_code(stringToNode(TextDatumGetCString(exprs)));
+	ReleaseSysCache(tup);
+	return result;
+}
+
+static bool
 partition_key_is_core(Relation parent)
 {
-	PartitionKey key = RelationGetPartitionKey(parent);
+	PartitionKey key;
+	ListCell   *lc;
+
+	/*
+	 * Building the relcache's partition key folds its expressions
+	 * (RelationBuildPartitionKey), and so does the partition qual of every
+	 * ancestor: read the catalog first, and touch neither unless their
+	 * expressions are core code.
+	 */
+	if (!partition_key_exprs_are_core(RelationGetRelid(parent)))
+		return false;
+	foreach(lc, get_partition_ancestors(RelationGetRelid(parent)))
+		if (!partition_key_exprs_are_core(lfirst_oid(lc)))
+			return false;
+	key = RelationGetPartitionKey(parent);
 
 	for (int i = 0; i < key->partnatts; i++)
 		if (!type_input_is_builtin(key->parttypid[i]) ||
 			!object_is_builtin(key->partopfamily[i]))
 			return false;
-	return !contains_foreign_code((Node *) key->partexprs);
+	return true;
 }
 
 /*
