@@ -22,7 +22,6 @@
  */
 #include "migguard.h"
 
-#include "access/xact.h"
 #include "funcapi.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
@@ -32,7 +31,6 @@
 #include "storage/lock.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
-#include "utils/resowner.h"
 
 #define CHECK_COLUMNS 11
 
@@ -56,41 +54,10 @@ typedef struct CheckOutput
 } CheckOutput;
 
 /*
- * Run fn(arg) in a subtransaction.  On error, roll it back and return the
- * error message; otherwise NULL.  Parse and analysis errors of one
- * statement must not lose the rest of the script.
+ * Parse and analysis errors of one statement must not lose the rest of the
+ * script: each runs in a subtransaction (classify.c).
  */
-static char *
-run_guarded(void (*fn) (void *), void *arg)
-{
-	MemoryContext oldcontext = CurrentMemoryContext;
-	ResourceOwner oldowner = CurrentResourceOwner;
-	char	   *volatile error = NULL;
-
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(oldcontext);
-	PG_TRY();
-	{
-		fn(arg);
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcontext);
-		CurrentResourceOwner = oldowner;
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(oldcontext);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcontext);
-		CurrentResourceOwner = oldowner;
-		error = edata->message;
-	}
-	PG_END_TRY();
-	return error;
-}
+#define run_guarded(fn, arg) migguard_run_in_subtransaction((fn), (arg))
 
 typedef struct ParseArgs
 {

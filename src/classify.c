@@ -317,17 +317,17 @@ contains_foreign_code(Node *expr)
 
 /*
  * Run fn(arg) in an internal subtransaction, as PL/pgSQL runs an EXCEPTION
- * block.  True when it completed; false when it raised, in which case the
- * error is discarded and whatever fn took (locks included) is released:
- * PostgreSQL raises the same error itself when it runs the statement.  A
- * cancel or timeout is not an analysis failure and goes on.
+ * block.  NULL when it completed; otherwise the error's message, the error
+ * discarded and whatever fn took (locks included) released.  A cancel or a
+ * timeout is not fn's failure and is raised on.  check.c runs each
+ * statement of a script this way, too.
  */
-static bool
-analysis_succeeds(void (*fn) (void *), void *arg)
+char *
+migguard_run_in_subtransaction(void (*fn) (void *), void *arg)
 {
 	MemoryContext oldcontext = CurrentMemoryContext;
 	ResourceOwner oldowner = CurrentResourceOwner;
-	volatile bool ok = true;
+	char	   *volatile error = NULL;
 
 	BeginInternalSubTransaction(NULL);
 	MemoryContextSwitchTo(oldcontext);
@@ -350,11 +350,21 @@ analysis_succeeds(void (*fn) (void *), void *arg)
 		RollbackAndReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(oldcontext);
 		CurrentResourceOwner = oldowner;
-		FreeErrorData(edata);
-		ok = false;
+		error = edata->message;
 	}
 	PG_END_TRY();
-	return ok;
+	return error;
+}
+
+/*
+ * Analysis that may raise PostgreSQL's own error: true when fn completed.
+ * On false PostgreSQL raises the same error itself when it runs the
+ * statement, with its statement text and cursor, so the fact is not judged.
+ */
+static bool
+analysis_succeeds(void (*fn) (void *), void *arg)
+{
+	return migguard_run_in_subtransaction(fn, arg) == NULL;
 }
 
 /*
@@ -439,6 +449,30 @@ rule_relid(Oid ruleoid)
 	systable_endscan(scan);
 	table_close(rewrel, AccessShareLock);
 	return relid;
+}
+
+/* Whether relid has a primary key index (primary) or a clustered index. */
+static bool
+relation_has_index_marked(Oid relid, bool primary)
+{
+	Relation	indrel = table_open(IndexRelationId, AccessShareLock);
+	SysScanDesc scan;
+	ScanKeyData key;
+	HeapTuple	tup;
+	bool		found = false;
+
+	ScanKeyInit(&key, Anum_pg_index_indrelid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(relid));
+	scan = systable_beginscan(indrel, IndexIndrelidIndexId, true, NULL, 1, &key);
+	while (!found && HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_index index = (Form_pg_index) GETSTRUCT(tup);
+
+		found = primary ? index->indisprimary : index->indisclustered;
+	}
+	systable_endscan(scan);
+	table_close(indrel, AccessShareLock);
+	return found;
 }
 
 /* pg_class.relam, the access method of an index. */
@@ -1163,25 +1197,6 @@ columns_exist(Oid relid, List *names)
 	return true;
 }
 
-static bool
-relation_has_primary_key(Oid relid)
-{
-	Relation	indrel = table_open(IndexRelationId, AccessShareLock);
-	SysScanDesc scan;
-	ScanKeyData key;
-	HeapTuple	tup;
-	bool		found = false;
-
-	ScanKeyInit(&key, Anum_pg_index_indrelid, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(relid));
-	scan = systable_beginscan(indrel, IndexIndrelidIndexId, true, NULL, 1, &key);
-	while (!found && HeapTupleIsValid(tup = systable_getnext(scan)))
-		found = ((Form_pg_index) GETSTRUCT(tup))->indisprimary;
-	systable_endscan(scan);
-	table_close(indrel, AccessShareLock);
-	return found;
-}
-
 /*
  * A constraint PostgreSQL refuses before any work: key columns that do not
  * exist (transformIndexConstraint, transformFkeyGetPrimaryKey), a second
@@ -1196,7 +1211,7 @@ constraint_refused_by_core(Oid relid, Constraint *con, const char *column)
 		(!columns_exist(relid, con->keys) || !columns_exist(relid, con->including) ||
 		 !columns_exist(relid, con->fk_attrs)))
 		return true;
-	if (con->contype == CONSTR_PRIMARY && relation_has_primary_key(relid))
+	if (con->contype == CONSTR_PRIMARY && relation_has_index_marked(relid, true))
 		return true;
 	if (con->contype == CONSTR_FOREIGN)
 	{
@@ -2269,25 +2284,6 @@ classify_vacuum(MigguardStatement *stmt, VacuumStmt *vacuum)
 	mark_outside_transaction_block(stmt);
 }
 
-static bool
-relation_has_clustered_index(Oid relid)
-{
-	Relation	indrel = table_open(IndexRelationId, AccessShareLock);
-	SysScanDesc scan;
-	ScanKeyData key;
-	HeapTuple	tup;
-	bool		found = false;
-
-	ScanKeyInit(&key, Anum_pg_index_indrelid, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(relid));
-	scan = systable_beginscan(indrel, IndexIndrelidIndexId, true, NULL, 1, &key);
-	while (!found && HeapTupleIsValid(tup = systable_getnext(scan)))
-		found = ((Form_pg_index) GETSTRUCT(tup))->indisclustered;
-	systable_endscan(scan);
-	table_close(indrel, AccessShareLock);
-	return found;
-}
-
 static void
 classify_cluster(MigguardStatement *stmt, ClusterStmt *cluster)
 {
@@ -2325,7 +2321,7 @@ classify_cluster(MigguardStatement *stmt, ClusterStmt *cluster)
 		return;
 	if (cluster->indexname != NULL ?
 		!OidIsValid(get_relname_relid(cluster->indexname, get_rel_namespace(relid))) :
-		!relation_has_clustered_index(relid))
+		!relation_has_index_marked(relid, false))
 		return;
 	add_rewrite_maintenance(stmt, relid, true);
 }

@@ -197,39 +197,53 @@ migguard_display_name(const MigguardRelation *rel)
 	return psprintf("\"%s\"", rel->name);
 }
 
+static bool
+has_control_character(const char *str)
+{
+	for (const char *c = str; *c; c++)
+		if ((unsigned char) *c < 0x20 || *c == 0x7f)
+			return true;
+	return false;
+}
+
+/*
+ * str as a Unicode-escaped identifier (quote '"') or string (quote '\''):
+ * U&"line\000Abreak".  Valid with standard_conforming_strings on, the
+ * default since PostgreSQL 9.1.
+ */
+static char *
+unicode_escaped(const char *str, char quote)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "U&%c", quote);
+	for (const char *c = str; *c; c++)
+	{
+		if ((unsigned char) *c < 0x20 || *c == 0x7f)
+			appendStringInfo(&buf, "\\%04X", (unsigned char) *c);
+		else
+		{
+			if (*c == quote || *c == '\\')
+				appendStringInfoChar(&buf, *c);
+			appendStringInfoChar(&buf, *c);
+		}
+	}
+	appendStringInfoChar(&buf, quote);
+	return buf.data;
+}
+
 /*
  * An identifier for a hint line: quote_identifier, except that a name with
  * a control character (a newline, a tab) becomes a Unicode-escaped
- * identifier, U&"a\000Ab", so that every statement of a hint stays on one
- * line and pasting it runs exactly that statement.
+ * identifier, so that every statement of a hint stays on one line and
+ * pasting it runs exactly that statement.
  */
 const char *
 migguard_quote_ident(const char *ident)
 {
-	StringInfoData buf;
-	bool		control = false;
-
-	for (const char *c = ident; *c; c++)
-		if ((unsigned char) *c < 0x20 || *c == 0x7f)
-			control = true;
-	if (!control)
-		return quote_identifier(ident);
-
-	initStringInfo(&buf);
-	appendStringInfoString(&buf, "U&\"");
-	for (const char *c = ident; *c; c++)
-	{
-		if ((unsigned char) *c < 0x20 || *c == 0x7f)
-			appendStringInfo(&buf, "\\%04X", (unsigned char) *c);
-		else if (*c == '"')
-			appendStringInfoString(&buf, "\"\"");
-		else if (*c == '\\')
-			appendStringInfoString(&buf, "\\\\");
-		else
-			appendStringInfoChar(&buf, *c);
-	}
-	appendStringInfoChar(&buf, '"');
-	return buf.data;
+	return has_control_character(ident) ? unicode_escaped(ident, '"') :
+		quote_identifier(ident);
 }
 
 /* schema.name, each part quoted by migguard_quote_ident. */
@@ -242,37 +256,12 @@ migguard_quote_qualified(const char *schema, const char *name)
 					migguard_quote_ident(name));
 }
 
-/*
- * A string literal for a hint line: quote_literal_cstr, with control
- * characters as Unicode escapes (U&'...') for the same reason.
- */
+/* A string literal for a hint line: quote_literal_cstr, or U&'...'. */
 char *
 migguard_quote_literal(const char *str)
 {
-	StringInfoData buf;
-	bool		control = false;
-
-	for (const char *c = str; *c; c++)
-		if ((unsigned char) *c < 0x20 || *c == 0x7f)
-			control = true;
-	if (!control)
-		return quote_literal_cstr(str);
-
-	initStringInfo(&buf);
-	appendStringInfoString(&buf, "U&'");
-	for (const char *c = str; *c; c++)
-	{
-		if ((unsigned char) *c < 0x20 || *c == 0x7f)
-			appendStringInfo(&buf, "\\%04X", (unsigned char) *c);
-		else if (*c == '\'')
-			appendStringInfoString(&buf, "''");
-		else if (*c == '\\')
-			appendStringInfoString(&buf, "\\\\");
-		else
-			appendStringInfoChar(&buf, *c);
-	}
-	appendStringInfoChar(&buf, '\'');
-	return buf.data;
+	return has_control_character(str) ? unicode_escaped(str, '\'') :
+		quote_literal_cstr(str);
 }
 
 /* public.accounts, quoted as SQL needs: for hints the user can paste. */
