@@ -475,6 +475,48 @@ relation_has_index_marked(Oid relid, bool primary)
 	return found;
 }
 
+/* A typed table (CREATE TABLE ... OF type): its columns are the type's. */
+static bool
+relation_is_typed(Oid relid)
+{
+	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	bool		result = false;
+
+	if (HeapTupleIsValid(tup))
+	{
+		result = OidIsValid(((Form_pg_class) GETSTRUCT(tup))->reloftype);
+		ReleaseSysCache(tup);
+	}
+	return result;
+}
+
+/*
+ * The relation of that name in a schema, read from pg_class's index
+ * rather than the syscache: a name that does not exist would leave a
+ * negative cache entry behind, and check() of a script that creates a
+ * hundred thousand indexes must not leave a hundred thousand.
+ */
+static Oid
+relation_named(const char *name, Oid nspid)
+{
+	Relation	classrel = table_open(RelationRelationId, AccessShareLock);
+	SysScanDesc scan;
+	ScanKeyData key[2];
+	HeapTuple	tup;
+	Oid			relid = InvalidOid;
+
+	ScanKeyInit(&key[0], Anum_pg_class_relname, BTEqualStrategyNumber,
+				F_NAMEEQ, CStringGetDatum(name));
+	ScanKeyInit(&key[1], Anum_pg_class_relnamespace, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(nspid));
+	scan = systable_beginscan(classrel, ClassNameNspIndexId, true, NULL, 2, key);
+	if (HeapTupleIsValid(tup = systable_getnext(scan)))
+		relid = ((Form_pg_class) GETSTRUCT(tup))->oid;
+	systable_endscan(scan);
+	table_close(classrel, AccessShareLock);
+	return relid;
+}
+
 /* pg_class.relam, the access method of an index. */
 static Oid
 relation_am(Oid relid)
@@ -1076,6 +1118,9 @@ classify_add_column(MigguardStatement *stmt, MigguardRelation *rel,
 		ReleaseSysCache(existing);
 		return;
 	}
+	/* ATPrepAddColumn: "cannot add column to typed table / to a partition" */
+	if (relation_is_typed(rel->relid) || get_rel_relispartition(rel->relid))
+		return;
 
 	nc.def = def;
 	nc.raw_default = def->raw_default;
@@ -1614,7 +1659,7 @@ classify_index_stmt(MigguardStatement *stmt, IndexStmt *index)
 		!index_columns_exist(relid, index->indexIncludingParams))
 		return;
 	if (index->idxname)
-		existing = get_relname_relid(index->idxname, get_rel_namespace(relid));
+		existing = relation_named(index->idxname, get_rel_namespace(relid));
 	/* index_create: "relation ... already exists" is PostgreSQL's error */
 	if (OidIsValid(existing) && !index->if_not_exists)
 		return;
@@ -1863,21 +1908,6 @@ classify_reindex(MigguardStatement *stmt, ReindexStmt *reindex)
 		op->flags |= MG_F_CONCURRENTLY;
 }
 
-/* A typed table (CREATE TABLE ... OF type): its columns are the type's. */
-static bool
-relation_is_typed(Oid relid)
-{
-	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-	bool		result = false;
-
-	if (HeapTupleIsValid(tup))
-	{
-		result = OidIsValid(((Form_pg_class) GETSTRUCT(tup))->reloftype);
-		ReleaseSysCache(tup);
-	}
-	return result;
-}
-
 /* Whether attnum is a partition key column or used by a key expression. */
 static bool
 column_in_partition_key(Oid relid, AttrNumber attnum)
@@ -1916,7 +1946,7 @@ static bool
 column_may_be_dropped(Oid relid, Form_pg_attribute att)
 {
 	return att->attnum > 0 && att->attinhcount == 0 &&
-		!OidIsValid(relation_is_typed(relid)) &&
+		!relation_is_typed(relid) &&
 		!column_in_partition_key(relid, att->attnum);
 }
 
@@ -2130,7 +2160,7 @@ classify_rename(MigguardStatement *stmt, RenameStmt *rename)
 					return;
 				att = (Form_pg_attribute) GETSTRUCT(atttup);
 				if (att->attnum <= 0 || att->attinhcount > 0 ||
-					OidIsValid(relation_is_typed(relid)) ||
+					relation_is_typed(relid) ||
 					(!rename->relation->inh &&
 					 find_inheritance_children(relid, NoLock) != NIL) ||
 					column_exists(relid, rename->newname))
@@ -2147,8 +2177,8 @@ classify_rename(MigguardStatement *stmt, RenameStmt *rename)
 			else
 			{
 				/* RenameRelationInternal: "relation ... already exists" */
-				if (OidIsValid(get_relname_relid(rename->newname,
-												 get_rel_namespace(relid))))
+				if (OidIsValid(relation_named(rename->newname,
+											  get_rel_namespace(relid))))
 					return;
 				op = add_op(stmt, MG_OP_RENAME_RELATION, AccessExclusiveLock,
 							migguard_describe_relation(relid));

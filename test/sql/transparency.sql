@@ -112,6 +112,10 @@ CREATE TYPE tr.pair AS (x int, y int);
 CREATE TABLE tr.typed OF tr.pair;
 ALTER TABLE tr.typed RENAME COLUMN x TO z;
 
+-- ADD COLUMN PostgreSQL refuses itself.
+ALTER TABLE tr.typed ADD COLUMN z int NOT NULL;
+ALTER TABLE tr.listed_1 ADD COLUMN z int NOT NULL;
+
 -- DROP COLUMN PostgreSQL refuses itself.
 ALTER TABLE tr.plain DROP COLUMN xmin;
 ALTER TABLE tr.inh_child DROP COLUMN b;
