@@ -46,6 +46,7 @@ typedef struct ScriptStatement
 typedef struct CheckOutput
 {
 	ReturnSetInfo *rsinfo;
+	MemoryContext script_context;	/* lives as long as the call */
 	const char *sql;
 	/* Where the last position was computed: statements come in order. */
 	int			pos_offset;
@@ -287,78 +288,109 @@ check_statement(CheckOutput *out, int statement_no, ScriptStatement *s)
 	}
 }
 
+/* How many statements are parsed at once, in one subtransaction. */
+#define CHECK_BATCH 64
+
 /*
- * The script is cut at the semicolons that end its statements, and each
- * piece is parsed and judged alone in a memory context reset after it:
- * memory stays flat however long the script (only the cut offsets are
- * kept), and one syntax error costs one statement.  Rows go to the
- * tuplestore, which copies them into its own context.
+ * Parse sql[start, end) and judge each of its statements.  A text that
+ * does not parse gives one syntax_error row when report_error; otherwise
+ * false, and nothing is emitted (the caller parses it piece by piece).
+ */
+static bool
+check_text(CheckOutput *out, int start, int end, int *statement_no,
+		   bool report_error)
+{
+	MemoryContext script_context = CurrentMemoryContext;
+	ParseArgs	piece;
+	char	   *error;
+	ListCell   *rc;
+
+	piece.text = pnstrdup(out->sql + start, end - start);
+	piece.result = NIL;
+	error = run_guarded(parse_text, &piece);
+	if (error != NULL)
+	{
+		ScriptStatement s = {start, end - start, NULL, error};
+
+		if (!report_error)
+			return false;
+		check_statement(out, ++*statement_no, &s);
+		return true;
+	}
+	foreach(rc, piece.result)
+	{
+		RawStmt    *rs = lfirst_node(RawStmt, rc);
+		ScriptStatement s;
+
+		s.offset = start + rs->stmt_location;
+		/* The last statement of a piece ends with the piece. */
+		s.len = rs->stmt_len > 0 ? rs->stmt_len :
+			end - start - rs->stmt_location;
+		s.parsetree = rs->stmt;
+		s.error = NULL;
+		check_statement(out, ++*statement_no, &s);
+		/* What the script creates outlives the statement. */
+		MemoryContextSwitchTo(out->script_context);
+		note_created_relation(rs->stmt);
+		MemoryContextSwitchTo(script_context);
+	}
+	return true;
+}
+
+/*
+ * The script is cut at the semicolons that end its statements, and its
+ * statements are parsed and judged a batch at a time in a memory context
+ * reset after each batch: memory stays flat however long the script (only
+ * the cut offsets are kept).  A batch that does not parse is parsed again
+ * statement by statement, so one syntax error costs one statement.  Rows
+ * go to the tuplestore, which copies them into its own context.
  */
 static void
 check_script(CheckOutput *out)
 {
-	MemoryContext script_context = CurrentMemoryContext;
 	MemoryContext statement_context;
 	ParseArgs	args = {out->sql, NIL};
 	List	   *cuts;
-	ListCell   *lc;
+	int			ncuts;
 	int			start = 0;
 	int			statement_no = 0;
+
+	out->script_context = CurrentMemoryContext;
+	statement_context = AllocSetContextCreate(out->script_context,
+											  "migguard check statement",
+											  ALLOCSET_DEFAULT_SIZES);
 
 	/*
 	 * The scanner allocates a copy of every identifier it meets: scan in a
 	 * context of its own and keep only the offsets.
 	 */
-	statement_context = AllocSetContextCreate(script_context,
-											  "migguard check statement",
-											  ALLOCSET_DEFAULT_SIZES);
 	MemoryContextSwitchTo(statement_context);
 	if (run_guarded(find_semicolons, &args) != NULL)
 		args.result = NIL;		/* unterminated quote: one piece */
-	MemoryContextSwitchTo(script_context);
+	MemoryContextSwitchTo(out->script_context);
 	cuts = lappend_int(list_copy(args.result), strlen(out->sql));
+	ncuts = list_length(cuts);
 	MemoryContextReset(statement_context);
-	foreach(lc, cuts)
+
+	for (int first = 0; first < ncuts; first += CHECK_BATCH)
 	{
-		int			end = lfirst_int(lc);
-		ParseArgs	piece;
-		char	   *error;
+		int			last = Min(first + CHECK_BATCH, ncuts) - 1;
+		int			batch_end = list_nth_int(cuts, last);
 
 		MemoryContextSwitchTo(statement_context);
-		piece.text = pnstrdup(out->sql + start, end - start);
-		piece.result = NIL;
-		error = run_guarded(parse_text, &piece);
-		if (error != NULL)
+		if (!check_text(out, start, batch_end, &statement_no, first == last))
 		{
-			ScriptStatement s = {start, end - start, NULL, error};
-
-			check_statement(out, ++statement_no, &s);
-		}
-		else
-		{
-			ListCell   *rc;
-
-			foreach(rc, piece.result)
+			for (int i = first; i <= last; i++)
 			{
-				RawStmt    *rs = lfirst_node(RawStmt, rc);
-				ScriptStatement s;
+				int			end = list_nth_int(cuts, i);
 
-				s.offset = start + rs->stmt_location;
-				/* The last statement of a piece ends with the piece. */
-				s.len = rs->stmt_len > 0 ? rs->stmt_len :
-					end - start - rs->stmt_location;
-				s.parsetree = rs->stmt;
-				s.error = NULL;
-				check_statement(out, ++statement_no, &s);
-				/* What the script creates outlives the statement. */
-				MemoryContextSwitchTo(script_context);
-				note_created_relation(rs->stmt);
-				MemoryContextSwitchTo(statement_context);
+				check_text(out, start, end, &statement_no, true);
+				start = end + 1;
 			}
 		}
-		MemoryContextSwitchTo(script_context);
+		MemoryContextSwitchTo(out->script_context);
 		MemoryContextReset(statement_context);
-		start = end + 1;
+		start = batch_end + 1;
 	}
 	MemoryContextDelete(statement_context);
 }
