@@ -570,6 +570,28 @@ add_lock(MigguardStatement *stmt, MigguardRelation *rel, LOCKMODE lockmode)
 	add_op(stmt, MG_OP_OTHER_LOCK, lockmode, rel);
 }
 
+/*
+ * PostgreSQL will reject the statement after it has locked rel: nothing is
+ * judged, so that its error is the one to see, but the lock it waits for
+ * first is still a fact (lock-queue protection).
+ */
+static void
+refuse_after_lock(MigguardStatement *stmt, MigguardRelation *rel,
+				  LOCKMODE lockmode)
+{
+	List	   *judged = stmt->ops;
+	ListCell   *lc;
+
+	stmt->ops = NIL;
+	foreach(lc, judged)
+	{
+		MigguardOp *op = (MigguardOp *) lfirst(lc);
+
+		add_lock(stmt, op->rel, op->lockmode);
+	}
+	add_lock(stmt, rel, lockmode);
+}
+
 /* Whether a boolean option such as FULL or CONCURRENTLY is on. */
 bool
 migguard_defelem_is_true(List *options, const char *name)
@@ -998,6 +1020,12 @@ classify_alter_column_type(MigguardStatement *stmt, MigguardRelation *rel,
 	TypeChange	tc = {rel, lockmode, cmd, false, NULL, 0};
 	MigguardOp *op;
 
+	/*
+	 * A foreign table has no rows or indexes here to rewrite (and USING is
+	 * PostgreSQL's error there: "only supported on plain tables").
+	 */
+	if (rel->relkind == RELKIND_FOREIGN_TABLE)
+		return;
 	if (!analysis_succeeds(analyze_type_change, &tc) || !tc.judged)
 		return;
 	op = add_op(stmt, MG_OP_ALTER_COLUMN_TYPE, lockmode, rel);
@@ -1094,8 +1122,10 @@ static void add_constraint(MigguardStatement *stmt, MigguardRelation *rel,
 
 /*
  * ADD COLUMN.  with_identity: a later subcommand of the same ALTER TABLE
- * makes the column an identity (ADD GENERATED ... AS IDENTITY), which
- * fills it for existing and new rows alike.
+ * makes the column an identity (ADD GENERATED ... AS IDENTITY): inserts
+ * that do not name it get a value, so deployed code keeps working; rows
+ * already there are not filled (with any, PostgreSQL's NOT NULL check
+ * fails the statement itself).
  */
 static void
 classify_add_column(MigguardStatement *stmt, MigguardRelation *rel,
@@ -1130,8 +1160,11 @@ classify_add_column(MigguardStatement *stmt, MigguardRelation *rel,
 
 	if (def->is_not_null)
 		op->flags |= MG_F_NOT_NULL;
-	if (def->identity || with_identity)
+	if (def->identity)
 		op->flags |= MG_F_IDENTITY | MG_F_HAS_DEFAULT;
+	/* New rows get a value; existing ones are not filled (nor rewritten). */
+	if (with_identity)
+		op->flags |= MG_F_HAS_DEFAULT;
 
 	foreach(lc, def->constraints)
 	{
@@ -1790,11 +1823,23 @@ classify_drop_relations(MigguardStatement *stmt, DropStmt *drop)
 			(drop->removeType == OBJECT_INDEX &&
 			 relkind != RELKIND_INDEX && relkind != RELKIND_PARTITIONED_INDEX) ||
 			(drop->removeType == OBJECT_TABLE &&
-			 relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE) ||
-			(drop->removeType == OBJECT_INDEX && index_backs_constraint(relid)) ||
-			(drop->behavior != DROP_CASCADE && relation_has_dependents(relid)))
+			 relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE))
 		{
 			stmt->ops = NIL;
+			return;
+		}
+		/* These are found after RemoveRelations has locked the relation. */
+		if ((drop->removeType == OBJECT_INDEX && index_backs_constraint(relid)) ||
+			(drop->behavior != DROP_CASCADE && relation_has_dependents(relid)))
+		{
+			Oid			lockedid = drop->removeType == OBJECT_INDEX ?
+				IndexGetRelation(relid, true) : relid;
+
+			if (OidIsValid(lockedid))
+				refuse_after_lock(stmt, migguard_describe_relation(lockedid),
+								  AccessExclusiveLock);
+			else
+				stmt->ops = NIL;
 			return;
 		}
 
@@ -2002,15 +2047,24 @@ classify_alter_table(MigguardStatement *stmt, AlterTableStmt *alter)
 		 * partitioned table or a foreign table; on anything else the whole
 		 * ALTER fails with PostgreSQL's error.
 		 */
-		if ((MG_IS_ADD_COLUMN(cmd->subtype) || MG_IS_ADD_CONSTRAINT(cmd->subtype) ||
-			 MG_IS_DROP_COLUMN(cmd->subtype) || cmd->subtype == AT_AlterColumnType ||
-			 cmd->subtype == AT_SetNotNull) &&
-			(index != NULL ||
-			 (rel->relkind != RELKIND_RELATION &&
-			  rel->relkind != RELKIND_PARTITIONED_TABLE &&
-			  rel->relkind != RELKIND_FOREIGN_TABLE)))
+		/* PostgreSQL 15 accepts these on a partitioned table, as no-ops. */
+		if ((cmd->subtype == AT_SetLogged || cmd->subtype == AT_SetUnLogged) &&
+			rel->relkind == RELKIND_PARTITIONED_TABLE && index == NULL)
+			continue;
+		if (((MG_IS_ADD_COLUMN(cmd->subtype) || MG_IS_ADD_CONSTRAINT(cmd->subtype) ||
+			  MG_IS_DROP_COLUMN(cmd->subtype) || cmd->subtype == AT_AlterColumnType ||
+			  cmd->subtype == AT_SetNotNull) &&
+			 (index != NULL ||
+			  (rel->relkind != RELKIND_RELATION &&
+			   rel->relkind != RELKIND_PARTITIONED_TABLE &&
+			   rel->relkind != RELKIND_FOREIGN_TABLE))) ||
+			((cmd->subtype == AT_SetLogged || cmd->subtype == AT_SetUnLogged) &&
+			 (index != NULL || rel->relkind != RELKIND_RELATION)) ||
+			(cmd->subtype == AT_SetAccessMethod &&
+			 (index != NULL ||
+			  (rel->relkind != RELKIND_RELATION && rel->relkind != RELKIND_MATVIEW))))
 		{
-			stmt->ops = NIL;
+			refuse_after_lock(stmt, index ? index : rel, lockmode);
 			return;
 		}
 

@@ -130,15 +130,24 @@ ALTER TABLE tr.plain SET SCHEMA no_such_schema;
 ALTER TABLE tr.plain ADD COLUMN IF NOT EXISTS name text;
 ALTER TABLE tr.plain SET SCHEMA tr;
 -- ADD COLUMN NOT NULL with an identity added in the same statement:
--- PostgreSQL fills it, deployed inserts keep working (the rewrite is the
--- only finding).
-SELECT rule FROM migguard.check('ALTER TABLE tr.plain ADD COLUMN n int NOT NULL, ALTER COLUMN n ADD GENERATED ALWAYS AS IDENTITY');
+-- deployed inserts keep working (PostgreSQL's identity.sql does this).
+CREATE TABLE tr.ident (f1 int);
+ALTER TABLE tr.ident
+  ADD COLUMN f2 int NOT NULL,
+  ALTER COLUMN f2 ADD GENERATED ALWAYS AS IDENTITY;
 -- NOT NULL is not enforced on a foreign table's rows.
 CREATE FOREIGN DATA WRAPPER tr_fdw;
 CREATE SERVER tr_server FOREIGN DATA WRAPPER tr_fdw;
 CREATE FOREIGN TABLE tr.remote (a int) SERVER tr_server;
 ALTER FOREIGN TABLE tr.remote ADD COLUMN b int NOT NULL;
 ALTER FOREIGN TABLE tr.remote ALTER a SET NOT NULL;
+-- Nor does a type change rewrite one; USING is PostgreSQL's error there,
+-- and so are SET LOGGED and SET ACCESS METHOD.
+ALTER FOREIGN TABLE tr.remote ALTER a TYPE bigint;
+ALTER FOREIGN TABLE tr.remote ALTER a TYPE int USING a + 1;
+ALTER TABLE tr.remote SET LOGGED;
+ALTER TABLE tr.ranged SET UNLOGGED;
+ALTER TABLE tr.remote SET ACCESS METHOD heap;
 
 -- CREATE INDEX and ADD CONSTRAINT PostgreSQL refuses itself, and an
 -- index that exists already (IF NOT EXISTS: nothing is built).
