@@ -52,6 +52,7 @@
 #include "catalog/pg_partitioned_table.h"
 #include "catalog/pg_type.h"
 #include "commands/defrem.h"
+#include "commands/sequence.h"
 #include "commands/tablecmds.h"
 #include "commands/tablespace.h"
 #include "miscadmin.h"
@@ -515,6 +516,17 @@ relation_named(const char *name, Oid nspid)
 	systable_endscan(scan);
 	table_close(classrel, AccessShareLock);
 	return relid;
+}
+
+/*
+ * A system catalog without allow_system_table_mods: ALTER, CREATE INDEX,
+ * DROP, TRUNCATE and RENAME refuse it (RangeVarCallbackForAlterRelation,
+ * DefineIndex, truncate_check_rel, ...) before taking any lock.
+ */
+static bool
+catalog_is_protected(Oid relid)
+{
+	return !allowSystemTableMods && IsCatalogRelationOid(relid);
 }
 
 /* pg_class.relam, the access method of an index. */
@@ -1056,6 +1068,7 @@ typedef struct NewColumn
 	Oid			typoid;
 	char	   *type_name;
 	bool		domain_constraints;
+	bool		domain_default;
 	bool		volatile_default;
 	char	   *default_text;
 } NewColumn;
@@ -1080,11 +1093,22 @@ analyze_new_column(void *arg)
 		return;
 	nc->typed = true;
 	nc->type_name = type_sql_name(nc->typoid, typmod);
-	if (get_typtype(nc->typoid) == TYPTYPE_DOMAIN && DomainHasConstraints(nc->typoid))
+	if (get_typtype(nc->typoid) == TYPTYPE_DOMAIN)
 	{
-		nc->domain_constraints = true;
-		/* The hint adds the column with the domain's base type. */
-		nc->type_name = format_type_be(getBaseType(nc->typoid));
+		HeapTuple	tup = SearchSysCache1(TYPEOID, ObjectIdGetDatum(nc->typoid));
+
+		/* A domain's DEFAULT fills existing rows and inserts alike. */
+		if (HeapTupleIsValid(tup))
+		{
+			nc->domain_default = !heap_attisnull(tup, Anum_pg_type_typdefaultbin, NULL);
+			ReleaseSysCache(tup);
+		}
+		if (DomainHasConstraints(nc->typoid))
+		{
+			nc->domain_constraints = true;
+			/* The hint adds the column with the domain's base type. */
+			nc->type_name = format_type_be(getBaseType(nc->typoid));
+		}
 	}
 	if (nc->raw_default == NULL)
 		return;
@@ -1139,8 +1163,8 @@ classify_add_column(MigguardStatement *stmt, MigguardRelation *rel,
 
 	/*
 	 * A column of that name already exists: ADD COLUMN IF NOT EXISTS does
-	 * nothing, and without IF NOT EXISTS PostgreSQL raises its own error
-	 * (check_for_column_name_collision; system column names included).
+	 * nothing (check_for_column_name_collision; without IF NOT EXISTS the
+	 * whole ALTER was refused already).
 	 */
 	existing = SearchSysCacheAttName(rel->relid, def->colname);
 	if (HeapTupleIsValid(existing))
@@ -1148,9 +1172,6 @@ classify_add_column(MigguardStatement *stmt, MigguardRelation *rel,
 		ReleaseSysCache(existing);
 		return;
 	}
-	/* ATPrepAddColumn: "cannot add column to typed table / to a partition" */
-	if (relation_is_typed(rel->relid) || get_rel_relispartition(rel->relid))
-		return;
 
 	nc.def = def;
 	nc.raw_default = def->raw_default;
@@ -1229,6 +1250,8 @@ classify_add_column(MigguardStatement *stmt, MigguardRelation *rel,
 	op->column_type = nc.type_name;
 	if (nc.domain_constraints)
 		op->flags |= MG_F_DOMAIN_CONSTRAINTS;
+	if (nc.domain_default)
+		op->flags |= MG_F_HAS_DEFAULT;
 	if (nc.volatile_default)
 		op->flags |= MG_F_VOLATILE_DEFAULT;
 	op->detail = nc.default_text;
@@ -1687,7 +1710,7 @@ classify_index_stmt(MigguardStatement *stmt, IndexStmt *index)
 	MigguardRelation *rel;
 	MigguardOp *op;
 
-	if (!OidIsValid(relid) || !user_owns_relation(relid) ||
+	if (!OidIsValid(relid) || !user_owns_relation(relid) || catalog_is_protected(relid) ||
 		!index_columns_exist(relid, index->indexParams) ||
 		!index_columns_exist(relid, index->indexIncludingParams))
 		return;
@@ -1819,7 +1842,7 @@ classify_drop_relations(MigguardStatement *stmt, DropStmt *drop)
 			return;
 		}
 		relkind = get_rel_relkind(relid);
-		if (!user_may_drop_relation(relid) ||
+		if (!user_may_drop_relation(relid) || catalog_is_protected(relid) ||
 			(drop->removeType == OBJECT_INDEX &&
 			 relkind != RELKIND_INDEX && relkind != RELKIND_PARTITIONED_INDEX) ||
 			(drop->removeType == OBJECT_TABLE &&
@@ -1990,9 +2013,25 @@ column_in_partition_key(Oid relid, AttrNumber attnum)
 static bool
 column_may_be_dropped(Oid relid, Form_pg_attribute att)
 {
-	return att->attnum > 0 && att->attinhcount == 0 &&
-		!relation_is_typed(relid) &&
-		!column_in_partition_key(relid, att->attnum);
+	List	   *tree;
+	ListCell   *lc;
+	bool		in_key = false;
+
+	if (att->attnum <= 0 || att->attinhcount > 0 || relation_is_typed(relid))
+		return false;
+	/* The drop recurses: no partition in the tree may have it in its key. */
+	tree = find_all_inheritors(relid, NoLock, NULL);
+	foreach(lc, tree)
+	{
+		Oid			member = lfirst_oid(lc);
+		AttrNumber	attnum = member == relid ? att->attnum :
+			get_attnum(member, NameStr(att->attname));
+
+		if (attnum > 0 && column_in_partition_key(member, attnum))
+			in_key = true;
+	}
+	list_free(tree);
+	return !in_key;
 }
 
 /* Whether a subcommand of the ALTER TABLE adds an identity to column. */
@@ -2012,6 +2051,68 @@ column_gets_identity(List *cmds, const char *column)
 	return false;
 }
 
+/*
+ * Whether PostgreSQL rejects the whole ALTER TABLE for this subcommand,
+ * after locking the relation (ATPrepCmd and the AT*Column functions).
+ */
+static bool
+alter_subcommand_refused(AlterTableStmt *alter, AlterTableCmd *cmd,
+						 MigguardRelation *rel, bool on_index)
+{
+	Oid			relid = rel->relid;
+	bool		has_columns = !on_index &&
+		(rel->relkind == RELKIND_RELATION ||
+		 rel->relkind == RELKIND_PARTITIONED_TABLE ||
+		 rel->relkind == RELKIND_FOREIGN_TABLE);
+	bool		recurse = alter->relation->inh;
+
+	/*
+	 * ATSimplePermissions: these subcommands need a table, a partitioned
+	 * table or a foreign table.
+	 */
+	if ((MG_IS_ADD_COLUMN(cmd->subtype) || MG_IS_ADD_CONSTRAINT(cmd->subtype) ||
+		 MG_IS_DROP_COLUMN(cmd->subtype) || cmd->subtype == AT_AlterColumnType ||
+		 cmd->subtype == AT_SetNotNull) && !has_columns)
+		return true;
+	if ((cmd->subtype == AT_SetLogged || cmd->subtype == AT_SetUnLogged) &&
+		(on_index || rel->relkind != RELKIND_RELATION))
+		return true;
+	if (cmd->subtype == AT_SetAccessMethod &&
+		(on_index ||
+		 (rel->relkind != RELKIND_RELATION && rel->relkind != RELKIND_MATVIEW)))
+		return true;
+
+	if (MG_IS_ADD_COLUMN(cmd->subtype))
+	{
+		ColumnDef  *def = (ColumnDef *) cmd->def;
+
+		/*
+		 * ATPrepAddColumn / ATExecAddColumn: a typed table, a partition, a
+		 * name taken (without IF NOT EXISTS), ONLY on a table with
+		 * children.
+		 */
+		if (relation_is_typed(relid) || get_rel_relispartition(relid))
+			return true;
+		if (column_exists(relid, def->colname))
+			return !cmd->missing_ok;
+		return !recurse && find_inheritance_children(relid, NoLock) != NIL;
+	}
+	if (MG_IS_DROP_COLUMN(cmd->subtype))
+	{
+		HeapTuple	tup = SearchSysCacheAttName(relid, cmd->name);
+		bool		refused;
+
+		if (!HeapTupleIsValid(tup))
+			return !cmd->missing_ok;
+		refused = !column_may_be_dropped(relid, (Form_pg_attribute) GETSTRUCT(tup)) ||
+			(!recurse && rel->relkind == RELKIND_PARTITIONED_TABLE &&
+			 find_inheritance_children(relid, NoLock) != NIL);
+		ReleaseSysCache(tup);
+		return refused;
+	}
+	return false;
+}
+
 static void
 classify_alter_table(MigguardStatement *stmt, AlterTableStmt *alter)
 {
@@ -2021,7 +2122,7 @@ classify_alter_table(MigguardStatement *stmt, AlterTableStmt *alter)
 	MigguardRelation *index = NULL;
 	ListCell   *lc;
 
-	if (!OidIsValid(relid) || !user_owns_relation(relid))
+	if (!OidIsValid(relid) || !user_owns_relation(relid) || catalog_is_protected(relid))
 		return;
 	lockmode = AlterTableGetLockLevel(alter->cmds);
 
@@ -2042,27 +2143,11 @@ classify_alter_table(MigguardStatement *stmt, AlterTableStmt *alter)
 		AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
 		MigguardOp *op;
 
-		/*
-		 * ATSimplePermissions: these subcommands need a table, a
-		 * partitioned table or a foreign table; on anything else the whole
-		 * ALTER fails with PostgreSQL's error.
-		 */
 		/* PostgreSQL 15 accepts these on a partitioned table, as no-ops. */
 		if ((cmd->subtype == AT_SetLogged || cmd->subtype == AT_SetUnLogged) &&
 			rel->relkind == RELKIND_PARTITIONED_TABLE && index == NULL)
 			continue;
-		if (((MG_IS_ADD_COLUMN(cmd->subtype) || MG_IS_ADD_CONSTRAINT(cmd->subtype) ||
-			  MG_IS_DROP_COLUMN(cmd->subtype) || cmd->subtype == AT_AlterColumnType ||
-			  cmd->subtype == AT_SetNotNull) &&
-			 (index != NULL ||
-			  (rel->relkind != RELKIND_RELATION &&
-			   rel->relkind != RELKIND_PARTITIONED_TABLE &&
-			   rel->relkind != RELKIND_FOREIGN_TABLE))) ||
-			((cmd->subtype == AT_SetLogged || cmd->subtype == AT_SetUnLogged) &&
-			 (index != NULL || rel->relkind != RELKIND_RELATION)) ||
-			(cmd->subtype == AT_SetAccessMethod &&
-			 (index != NULL ||
-			  (rel->relkind != RELKIND_RELATION && rel->relkind != RELKIND_MATVIEW))))
+		if (alter_subcommand_refused(alter, cmd, rel, index != NULL))
 		{
 			refuse_after_lock(stmt, index ? index : rel, lockmode);
 			return;
@@ -2079,13 +2164,8 @@ classify_alter_table(MigguardStatement *stmt, AlterTableStmt *alter)
 			Form_pg_attribute att;
 
 			if (!HeapTupleIsValid(tup))
-				continue;
+				continue;		/* IF EXISTS: a no-op */
 			att = (Form_pg_attribute) GETSTRUCT(tup);
-			if (!column_may_be_dropped(relid, att))
-			{
-				ReleaseSysCache(tup);
-				continue;
-			}
 			op = add_op(stmt, MG_OP_DROP_COLUMN, lockmode, rel);
 			op->object = pstrdup(cmd->name);
 			if (att->attnotnull)
@@ -2178,6 +2258,39 @@ classify_alter_table(MigguardStatement *stmt, AlterTableStmt *alter)
 	add_lock(stmt, index ? index : rel, lockmode);
 }
 
+/*
+ * renameatt_internal recurses: a child that also inherits the column from
+ * a parent outside the tree (attinhcount above the number of times the
+ * tree reaches it) makes the rename fail ("cannot rename inherited
+ * column").
+ */
+static bool
+children_follow_rename(Oid relid, const char *column)
+{
+	List	   *numparents = NIL;
+	List	   *tree = find_all_inheritors(relid, NoLock, &numparents);
+	ListCell   *lc;
+	ListCell   *nc;
+	bool		ok = true;
+
+	forboth(lc, tree, nc, numparents)
+	{
+		Oid			child = lfirst_oid(lc);
+		HeapTuple	tup;
+
+		if (child == relid)
+			continue;
+		tup = SearchSysCacheAttName(child, column);
+		if (HeapTupleIsValid(tup))
+		{
+			if (((Form_pg_attribute) GETSTRUCT(tup))->attinhcount > lfirst_int(nc))
+				ok = false;
+			ReleaseSysCache(tup);
+		}
+	}
+	return ok;
+}
+
 static bool
 relkind_is_renamable(char relkind)
 {
@@ -2202,6 +2315,7 @@ classify_rename(MigguardStatement *stmt, RenameStmt *rename)
 		case OBJECT_FOREIGN_TABLE:
 			relid = lookup_relid(rename->relation);
 			if (!OidIsValid(relid) || !user_owns_relation(relid) ||
+				catalog_is_protected(relid) ||
 				!relkind_is_renamable(get_rel_relkind(relid)))
 				return;
 			if (rename->renameType == OBJECT_COLUMN)
@@ -2217,7 +2331,9 @@ classify_rename(MigguardStatement *stmt, RenameStmt *rename)
 					relation_is_typed(relid) ||
 					(!rename->relation->inh &&
 					 find_inheritance_children(relid, NoLock) != NIL) ||
-					column_exists(relid, rename->newname))
+					column_exists(relid, rename->newname) ||
+					(rename->relation->inh &&
+					 !children_follow_rename(relid, rename->subname)))
 				{
 					ReleaseSysCache(atttup);
 					return;
@@ -2273,6 +2389,8 @@ classify_set_schema(MigguardStatement *stmt, AlterObjectSchemaStmt *alter)
 {
 	Oid			relid;
 	Oid			nspid;
+	Oid			owner_table;
+	int32		owner_column;
 	MigguardOp *op;
 
 	switch (alter->objectType)
@@ -2283,13 +2401,19 @@ classify_set_schema(MigguardStatement *stmt, AlterObjectSchemaStmt *alter)
 		case OBJECT_SEQUENCE:
 		case OBJECT_FOREIGN_TABLE:
 			relid = lookup_relid(alter->relation);
-			if (!OidIsValid(relid) || !user_owns_relation(relid))
+			if (!OidIsValid(relid) || !user_owns_relation(relid) ||
+				catalog_is_protected(relid))
 				return;
 
 			/*
-			 * AlterTableNamespace: an unknown schema is PostgreSQL's error;
-			 * the schema the relation is already in makes it a no-op.
+			 * AlterTableNamespace: an unknown schema is PostgreSQL's error,
+			 * and so is moving a sequence a column owns; the schema the
+			 * relation is already in makes it a no-op.
 			 */
+			if (get_rel_relkind(relid) == RELKIND_SEQUENCE &&
+				(sequenceIsOwned(relid, DEPENDENCY_AUTO, &owner_table, &owner_column) ||
+				 sequenceIsOwned(relid, DEPENDENCY_INTERNAL, &owner_table, &owner_column)))
+				return;
 			nspid = get_namespace_oid(alter->newschema, true);
 			if (!OidIsValid(nspid) || nspid == get_rel_namespace(relid))
 				return;
@@ -2431,6 +2555,18 @@ classify_refresh(MigguardStatement *stmt, RefreshMatViewStmt *refresh)
  * TRUNCATE empties the named tables, their inheritance children and
  * partitions, and with CASCADE every table that references them.
  */
+/* TRUNCATE that PostgreSQL rejects once it holds the named tables' locks. */
+static void
+refuse_truncate(MigguardStatement *stmt, List *relids)
+{
+	ListCell   *lc;
+
+	stmt->ops = NIL;
+	foreach(lc, relids)
+		add_lock(stmt, migguard_describe_relation(lfirst_oid(lc)),
+				 AccessExclusiveLock);
+}
+
 static void
 classify_truncate(MigguardStatement *stmt, TruncateStmt *truncate)
 {
@@ -2454,7 +2590,18 @@ classify_truncate(MigguardStatement *stmt, TruncateStmt *truncate)
 			stmt->refused = true;
 			return;
 		}
+		/* truncate_check_rel: catalogs, and anything but a table */
+		if (catalog_is_protected(relid) ||
+			(get_rel_relkind(relid) != RELKIND_RELATION &&
+			 get_rel_relkind(relid) != RELKIND_PARTITIONED_TABLE))
+			return;
 		relids = list_append_unique_oid(relids, relid);
+		/* ExecuteTruncate: "cannot truncate only a partitioned table" */
+		if (!rv->inh && get_rel_relkind(relid) == RELKIND_PARTITIONED_TABLE)
+		{
+			refuse_truncate(stmt, relids);
+			return;
+		}
 		/* Inheritance children are not permission-checked (ExecuteTruncate). */
 		if (rv->inh && get_rel_relkind(relid) == RELKIND_RELATION)
 			relids = list_concat_unique_oid(relids,
@@ -2466,6 +2613,17 @@ classify_truncate(MigguardStatement *stmt, TruncateStmt *truncate)
 	 * for the TRUNCATE privilege (truncate_check_perms).  Lacking one, the
 	 * statement fails: nothing is judged, sized, probed or named.
 	 */
+	/*
+	 * Without CASCADE, a table referenced by a foreign key from outside the
+	 * list makes heap_truncate_check_FKs fail the statement, after every
+	 * named table is locked.
+	 */
+	if (truncate->behavior != DROP_CASCADE &&
+		list_difference_oid(heap_truncate_find_FKs(relids), relids) != NIL)
+	{
+		refuse_truncate(stmt, relids);
+		return;
+	}
 	if (truncate->behavior == DROP_CASCADE)
 	{
 		List	   *more = relids;

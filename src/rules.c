@@ -138,10 +138,16 @@ add_column_rewrites(const MigguardOp *op)
 						 MG_F_STORED_GENERATED | MG_F_DOMAIN_CONSTRAINTS)) != 0;
 }
 
+/*
+ * Only on an empty table: one that holds rows makes PostgreSQL fail the
+ * statement itself ("column ... contains null values"), and its error is
+ * the one to see.
+ */
 static bool
 add_column_not_null_without_default(const MigguardOp *op)
 {
-	return (op->flags & MG_F_NOT_NULL) && !(op->flags & MG_F_HAS_DEFAULT);
+	return (op->flags & MG_F_NOT_NULL) && !(op->flags & MG_F_HAS_DEFAULT) &&
+		migguard_probe_emptiness(op->rel, op->lockmode) == MG_EMPTINESS_EMPTY;
 }
 
 static bool
@@ -656,7 +662,7 @@ describe_add_column_not_null(const MigguardOp *op, MigguardFinding *f)
 
 	f->message = psprintf("ADD COLUMN \"%s\" NOT NULL without a default would make inserts from deployed code fail",
 						  op->object);
-	f->reason = psprintf("Deployed code does not know the column and inserts rows into %s without it; if the table holds rows, the statement itself fails too.",
+	f->reason = psprintf("Deployed code does not know the column and inserts rows into %s without it; the table is empty now, so the statement itself succeeds.",
 						 migguard_display_name(op->rel));
 	f->hint = psprintf("Give the column a default, which is instant since PostgreSQL 11, or add it nullable and backfill before setting NOT NULL:\n"
 					   "ALTER TABLE %s ADD COLUMN %s %s NOT NULL DEFAULT <value>;",
@@ -763,7 +769,7 @@ static const RuleDef rule_catalog[MG_NUM_RULES] = {
 		"RENAME or SET SCHEMA of a table, view, materialized view or sequence, or ALTER SCHEMA ... RENAME.",
 	always, NULL, describe_rename_table},
 	[MG_RULE_ADD_COLUMN_NOT_NULL] = {"add_column_not_null", "compatibility", MG_LEVEL_ERROR, false, MG_OP_ADD_COLUMN,
-		"ADD COLUMN ... NOT NULL without a default: deployed inserts fail.",
+		"ADD COLUMN ... NOT NULL without a default on an empty table: deployed inserts fail (with rows, PostgreSQL refuses the statement itself).",
 	add_column_not_null_without_default, NULL, describe_add_column_not_null},
 	[MG_RULE_LOCK_TIMEOUT] = {"lock_timeout", "queue", MG_LEVEL_WARNING, false, MG_OP_OTHER_LOCK,
 		"A lock that blocks reads or writes of an existing table is taken with no lock timeout in effect.",

@@ -174,6 +174,36 @@ DROP INDEX tr.plain_pkey;
 ALTER TABLE tr.plain_view ADD COLUMN x int NOT NULL;
 ALTER TABLE tr.plain ALTER name TYPE varchar(10);
 
+-- Found in PostgreSQL's own regression suite (alter_table, inherit,
+-- truncate, foreign_data): statements it rejects after migguard judged.
+-- ADD COLUMN NOT NULL on a table with rows fails in PostgreSQL itself.
+ALTER TABLE tr.plain ADD COLUMN nn int NOT NULL;
+-- ... on an empty one it is migguard's to judge (deployed inserts fail).
+ALTER TABLE tr.ident ADD COLUMN nn int NOT NULL;
+-- One ADD COLUMN of a taken name fails the whole ALTER.
+ALTER TABLE tr.plain ADD COLUMN name text, ADD COLUMN other int NOT NULL;
+-- ONLY on a table with children.
+ALTER TABLE ONLY tr.inh_parent ADD COLUMN c int NOT NULL;
+ALTER TABLE ONLY tr.ranged DROP COLUMN a;
+-- A system catalog.
+ALTER TABLE pg_catalog.pg_class DROP COLUMN relname;
+-- A column inherited from a second parent, renamed through the first.
+CREATE TABLE tr.other_parent (b int);
+CREATE TABLE tr.two_parents () INHERITS (tr.inh_parent, tr.other_parent);
+ALTER TABLE tr.inh_parent RENAME COLUMN b TO bb;
+-- The partition key of a sub-partition.
+CREATE TABLE tr.multi (a int, b int) PARTITION BY RANGE (a);
+CREATE TABLE tr.multi_1 PARTITION OF tr.multi FOR VALUES FROM (0) TO (10) PARTITION BY RANGE (b);
+ALTER TABLE tr.multi DROP COLUMN b;
+-- A sequence a column owns.
+CREATE TABLE tr.serial_owner (id serial);
+ALTER SEQUENCE tr.serial_owner_id_seq SET SCHEMA public;
+-- TRUNCATE of a referenced table without CASCADE, and of ONLY a
+-- partitioned table.
+CREATE TABLE tr.referencing (id int REFERENCES tr.plain (id));
+TRUNCATE tr.plain;
+TRUNCATE ONLY tr.ranged;
+
 -- CLUSTER PostgreSQL refuses itself.
 CREATE TABLE tr.unclustered (id int);
 CLUSTER tr.unclustered;
