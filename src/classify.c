@@ -529,6 +529,81 @@ catalog_is_protected(Oid relid)
 	return !allowSystemTableMods && IsCatalogRelationOid(relid);
 }
 
+/* An index that implements a constraint: DROP INDEX refuses it. */
+static bool
+index_backs_constraint(Oid indexid)
+{
+	Relation	deprel = table_open(DependRelationId, AccessShareLock);
+	SysScanDesc scan;
+	ScanKeyData key[2];
+	HeapTuple	tup;
+	bool		found = false;
+
+	ScanKeyInit(&key[0], Anum_pg_depend_classid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(RelationRelationId));
+	ScanKeyInit(&key[1], Anum_pg_depend_objid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(indexid));
+	scan = systable_beginscan(deprel, DependDependerIndexId, true, NULL, 2, key);
+	while (!found && HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tup);
+
+		found = dep->deptype == DEPENDENCY_INTERNAL &&
+			dep->refclassid == ConstraintRelationId;
+	}
+	systable_endscan(scan);
+	table_close(deprel, AccessShareLock);
+	return found;
+}
+
+/*
+ * Whether an object outside the relation depends normally on it, or on
+ * its column attnum when attnum > 0 (a view, another table's foreign key,
+ * an inheritance child), so that DROP without CASCADE fails in
+ * findDependentObjects / reportDependentObjects.  The relation's own
+ * constraints and rules go with it.  rules_only: only views and rules
+ * count (ALTER COLUMN TYPE: "cannot alter type of a column used by a view
+ * or rule").
+ */
+static bool
+relation_has_dependents(Oid relid, AttrNumber attnum, bool rules_only)
+{
+	Relation	deprel = table_open(DependRelationId, AccessShareLock);
+	SysScanDesc scan;
+	ScanKeyData key[3];
+	HeapTuple	tup;
+	bool		found = false;
+
+	ScanKeyInit(&key[0], Anum_pg_depend_refclassid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(RelationRelationId));
+	ScanKeyInit(&key[1], Anum_pg_depend_refobjid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(relid));
+	ScanKeyInit(&key[2], Anum_pg_depend_refobjsubid, BTEqualStrategyNumber,
+				F_INT4EQ, Int32GetDatum((int32) attnum));
+	scan = systable_beginscan(deprel, DependReferenceIndexId, true, NULL,
+							  attnum > 0 ? 3 : 2, key);
+	while (!found && HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tup);
+
+		if (rules_only)
+			found = dep->classid == RewriteRelationId && rule_relid(dep->objid) != relid;
+		else if (dep->deptype != DEPENDENCY_NORMAL)
+			continue;
+		else if (dep->classid == RelationRelationId)
+			found = dep->objid != relid;
+		else if (dep->classid == ConstraintRelationId)
+			found = constraint_relid(dep->objid) != relid;
+		else if (dep->classid == RewriteRelationId)
+			found = rule_relid(dep->objid) != relid;
+		else
+			found = true;
+	}
+	systable_endscan(scan);
+	table_close(deprel, AccessShareLock);
+	return found;
+}
+
 /* pg_class.relam, the access method of an index. */
 static Oid
 relation_am(Oid relid)
@@ -885,37 +960,6 @@ type_change_rebuilds_indexes(Oid relid, AttrNumber attnum, Oid newtype,
 	return rebuild;
 }
 
-/*
- * Whether a view or rule of another relation uses the column: ALTER COLUMN
- * TYPE then fails ("cannot alter type of a column used by a view or rule").
- */
-static bool
-column_used_by_rule(Oid relid, AttrNumber attnum)
-{
-	Relation	deprel = table_open(DependRelationId, AccessShareLock);
-	SysScanDesc scan;
-	ScanKeyData key[3];
-	HeapTuple	tup;
-	bool		found = false;
-
-	ScanKeyInit(&key[0], Anum_pg_depend_refclassid, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(RelationRelationId));
-	ScanKeyInit(&key[1], Anum_pg_depend_refobjid, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(relid));
-	ScanKeyInit(&key[2], Anum_pg_depend_refobjsubid, BTEqualStrategyNumber,
-				F_INT4EQ, Int32GetDatum((int32) attnum));
-	scan = systable_beginscan(deprel, DependReferenceIndexId, true, NULL, 3, key);
-	while (!found && HeapTupleIsValid(tup = systable_getnext(scan)))
-	{
-		Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tup);
-
-		found = dep->classid == RewriteRelationId && rule_relid(dep->objid) != relid;
-	}
-	systable_endscan(scan);
-	table_close(deprel, AccessShareLock);
-	return found;
-}
-
 /* What ALTER COLUMN TYPE needs to know, found in a subtransaction. */
 typedef struct TypeChange
 {
@@ -955,7 +999,7 @@ analyze_type_change(void *arg)
 	att = (Form_pg_attribute) GETSTRUCT(atttup);
 	/* ATPrepAlterColumnType and ATExecAlterColumnType refuse these. */
 	if (att->attnum <= 0 || att->attinhcount > 0 ||
-		column_used_by_rule(rel->relid, att->attnum) ||
+		relation_has_dependents(rel->relid, att->attnum, true) ||
 		!lookup_type_safely(def->typeName, &targettype, &targettypmod))
 	{
 		ReleaseSysCache(atttup);
@@ -1746,73 +1790,6 @@ classify_index_stmt(MigguardStatement *stmt, IndexStmt *index)
 	}
 }
 
-/* An index that implements a constraint: DROP INDEX refuses it. */
-static bool
-index_backs_constraint(Oid indexid)
-{
-	Relation	deprel = table_open(DependRelationId, AccessShareLock);
-	SysScanDesc scan;
-	ScanKeyData key[2];
-	HeapTuple	tup;
-	bool		found = false;
-
-	ScanKeyInit(&key[0], Anum_pg_depend_classid, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(RelationRelationId));
-	ScanKeyInit(&key[1], Anum_pg_depend_objid, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(indexid));
-	scan = systable_beginscan(deprel, DependDependerIndexId, true, NULL, 2, key);
-	while (!found && HeapTupleIsValid(tup = systable_getnext(scan)))
-	{
-		Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tup);
-
-		found = dep->deptype == DEPENDENCY_INTERNAL &&
-			dep->refclassid == ConstraintRelationId;
-	}
-	systable_endscan(scan);
-	table_close(deprel, AccessShareLock);
-	return found;
-}
-
-/*
- * Whether an object outside the relation depends on it normally (a view,
- * another table's foreign key, an inheritance child), so that DROP without
- * CASCADE fails in findDependentObjects / reportDependentObjects.  The
- * relation's own constraints and rules go with it.
- */
-static bool
-relation_has_dependents(Oid relid)
-{
-	Relation	deprel = table_open(DependRelationId, AccessShareLock);
-	SysScanDesc scan;
-	ScanKeyData key[2];
-	HeapTuple	tup;
-	bool		found = false;
-
-	ScanKeyInit(&key[0], Anum_pg_depend_refclassid, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(RelationRelationId));
-	ScanKeyInit(&key[1], Anum_pg_depend_refobjid, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(relid));
-	scan = systable_beginscan(deprel, DependReferenceIndexId, true, NULL, 2, key);
-	while (!found && HeapTupleIsValid(tup = systable_getnext(scan)))
-	{
-		Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tup);
-
-		if (dep->deptype != DEPENDENCY_NORMAL)
-			continue;
-		if (dep->classid == RelationRelationId)
-			found = dep->objid != relid;
-		else if (dep->classid == ConstraintRelationId)
-			found = constraint_relid(dep->objid) != relid;
-		else if (dep->classid == RewriteRelationId)
-			found = rule_relid(dep->objid) != relid;
-		else
-			found = true;
-	}
-	systable_endscan(scan);
-	table_close(deprel, AccessShareLock);
-	return found;
-}
-
 static void
 classify_drop_relations(MigguardStatement *stmt, DropStmt *drop)
 {
@@ -1853,7 +1830,7 @@ classify_drop_relations(MigguardStatement *stmt, DropStmt *drop)
 		}
 		/* These are found after RemoveRelations has locked the relation. */
 		if ((drop->removeType == OBJECT_INDEX && index_backs_constraint(relid)) ||
-			(drop->behavior != DROP_CASCADE && relation_has_dependents(relid)))
+			(drop->behavior != DROP_CASCADE && relation_has_dependents(relid, 0, false)))
 		{
 			Oid			lockedid = drop->removeType == OBJECT_INDEX ?
 				IndexGetRelation(relid, true) : relid;
@@ -2106,7 +2083,10 @@ alter_subcommand_refused(AlterTableStmt *alter, AlterTableCmd *cmd,
 			return !cmd->missing_ok;
 		refused = !column_may_be_dropped(relid, (Form_pg_attribute) GETSTRUCT(tup)) ||
 			(!recurse && rel->relkind == RELKIND_PARTITIONED_TABLE &&
-			 find_inheritance_children(relid, NoLock) != NIL);
+			 find_inheritance_children(relid, NoLock) != NIL) ||
+			(cmd->behavior != DROP_CASCADE &&
+			 relation_has_dependents(relid, ((Form_pg_attribute) GETSTRUCT(tup))->attnum,
+									 false));
 		ReleaseSysCache(tup);
 		return refused;
 	}

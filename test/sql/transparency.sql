@@ -173,6 +173,7 @@ DROP INDEX tr.plain_pkey;
 -- ALTER TABLE on a view, and a type change under a view.
 ALTER TABLE tr.plain_view ADD COLUMN x int NOT NULL;
 ALTER TABLE tr.plain ALTER name TYPE varchar(10);
+ALTER TABLE tr.plain DROP COLUMN name;
 
 -- Found in PostgreSQL's own regression suite (alter_table, inherit,
 -- truncate, foreign_data): statements it rejects after migguard judged.
