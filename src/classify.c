@@ -208,9 +208,13 @@ user_may_vacuum_relation(Oid relid)
  * folding, comparison operators while proving.  migguard never calls one
  * that is not PostgreSQL's own (OID below FirstNormalObjectId): a CHECK
  * written by a table's owner would otherwise run with the privileges of
- * whoever runs the DDL or migguard.check().  And the analysis must never
- * raise the error PostgreSQL raises a moment later itself, with its
- * statement text and cursor: parse analysis runs in an internal
+ * whoever runs the DDL or migguard.check().  (Transforming a DEFAULT or a
+ * USING expression still reads a literal with its type's input function,
+ * as the parser does: a base type and its C input function can only be
+ * created by a superuser, so that code is trusted as the type itself is;
+ * typmod functions of non-core types are not called.)  And the analysis
+ * must never raise the error PostgreSQL raises a moment later itself, with
+ * its statement text and cursor: parse analysis runs in an internal
  * subtransaction, and when it fails the fact is simply not judged.
  * ----------------------------------------------------------------
  */
