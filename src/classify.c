@@ -1677,6 +1677,7 @@ prove_partition_bound(void *arg)
 		relation_close(arel, NoLock);
 	}
 	if (p->default_scans && !contains_foreign_code((Node *) qual) &&
+		migguard_caller_may_see(p->defaultid) &&
 		ConditionalLockRelationOid(p->defaultid,
 								   migguard_probe_lock(AccessExclusiveLock)))
 	{

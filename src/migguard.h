@@ -236,6 +236,7 @@ extern char *migguard_run_in_subtransaction(void (*fn) (void *), void *arg);
 /* How check() names a relation its caller may not see. */
 #define MIGGUARD_HIDDEN_RELATION "(a relation in a schema you have no access to)"
 extern MigguardRelation *migguard_describe_relation(Oid relid);
+extern bool migguard_caller_may_see(Oid relid);
 extern MigguardEmptiness migguard_probe_emptiness(MigguardRelation *rel,
 												  LOCKMODE lockmode);
 extern int64 migguard_relation_size(Oid relid);

@@ -288,6 +288,23 @@ migguard_relation_is_new(Oid relid)
 	return result;
 }
 
+/*
+ * Whether migguard.check()'s caller could name the relation: USAGE on its
+ * schema.  Always true in the hook, which never reports to anyone but the
+ * statement's own author what PostgreSQL is about to do anyway.
+ */
+bool
+migguard_caller_may_see(Oid relid)
+{
+	Oid			nspid;
+
+	if (!migguard_dry_run)
+		return true;
+	nspid = get_rel_namespace(relid);
+	return OidIsValid(nspid) &&
+		mg_namespace_aclcheck(nspid, GetUserId(), ACL_USAGE) == ACLCHECK_OK;
+}
+
 MigguardRelation *
 migguard_describe_relation(Oid relid)
 {
@@ -314,8 +331,7 @@ migguard_describe_relation(Oid relid)
 	 * measures or opens it, and counts as holding rows, the conservative
 	 * answer for the destructive rules.
 	 */
-	if (migguard_dry_run &&
-		mg_namespace_aclcheck(cls->relnamespace, GetUserId(), ACL_USAGE) != ACLCHECK_OK)
+	if (!migguard_caller_may_see(relid))
 	{
 		ReleaseSysCache(tup);
 		rel->relid = InvalidOid;
@@ -405,8 +421,10 @@ migguard_probe_emptiness(MigguardRelation *rel, LOCKMODE lockmode)
 		{
 			Oid			child = lfirst_oid(lc);
 
+			/* check() does not open what its caller cannot see: assume rows */
 			if (get_rel_relkind(child) == RELKIND_RELATION &&
-				probe_one(child, lockmode) == MG_EMPTINESS_NONEMPTY)
+				(!migguard_caller_may_see(child) ||
+				 probe_one(child, lockmode) == MG_EMPTINESS_NONEMPTY))
 			{
 				rel->emptiness = MG_EMPTINESS_NONEMPTY;
 				break;

@@ -13,7 +13,8 @@
 --     in a schema the caller cannot use reports that PostgreSQL would
 --     refuse the statement, names nothing there, and leaves no lock on it;
 --     when the caller may truncate that table but not use its schema, the
---     finding does not name it or give its size.
+--     finding does not name it or give its size; a partition there is
+--     neither probed nor locked.
 --
 SET migguard.mode = audit;
 SET migguard.large_table_size = 0;
@@ -88,6 +89,23 @@ SELECT rule, level, relation, table_size, message
 SELECT count(*) AS locks_on_child
   FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
  WHERE l.pid = pg_backend_pid() AND c.relname = 'child';
+COMMIT;
+-- A partition in that schema is not probed (nor locked) either: it counts
+-- as holding rows.
+RESET ROLE;
+SET migguard.mode = audit;
+CREATE TABLE perm_own.parted (id int) PARTITION BY RANGE (id);
+ALTER TABLE perm_own.parted OWNER TO regress_mg_checker;
+CREATE TABLE perm_priv.parted_1 PARTITION OF perm_own.parted FOR VALUES FROM (0) TO (10);
+ALTER TABLE perm_priv.parted_1 OWNER TO regress_mg_other;
+INSERT INTO perm_own.parted VALUES (1);
+SET migguard.mode = enforce;
+SET ROLE regress_mg_checker;
+BEGIN;
+SELECT rule, relation, message FROM migguard.check('TRUNCATE perm_own.parted');
+SELECT count(*) AS locks_on_partition
+  FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+ WHERE l.pid = pg_backend_pid() AND c.relname = 'parted_1';
 COMMIT;
 RESET ROLE;
 
