@@ -1,6 +1,7 @@
 --
 -- check_memory: migguard.check() frees each statement's analysis before
--- the next, so its memory does not grow with the length of the script.
+-- the next, so its memory does not grow with the length of the script,
+-- and it cuts the script only where statements end.
 --
 -- 40,000 CREATE INDEX statements (1.5 MB of script) are checked; the
 -- backend's peak resident memory (VmHWM, read from /proc, Linux) may grow
@@ -24,6 +25,20 @@ SET migguard.large_table_size = 0;
 SELECT statement_no, rule, line
   FROM migguard.check((SELECT sql || E'\nCREATE INDEX ON cm.t (a);' FROM cm.script))
  WHERE rule = 'create_index' AND statement_no > 39999;
+-- The script is cut only where statements end: not inside a CREATE RULE
+-- with several actions, nor inside a BEGIN ATOMIC body (CASE ... END
+-- nests), and a syntax error costs its own statement only.
+SELECT statement_no, rule, line
+  FROM migguard.check($$
+CREATE RULE cm_rule AS ON INSERT TO cm.t DO ALSO (NOTIFY cm; NOTIFY cm2);
+CREATE FUNCTION cm.f(x int) RETURNS int LANGUAGE sql
+BEGIN ATOMIC
+  SELECT CASE WHEN x > 0 THEN 1 ELSE 0 END;
+  SELECT x;
+END;
+CREAT TABLE oops (id int);
+CREATE INDEX ON cm.t (b);
+$$);
 SET migguard.mode = audit;
 DROP SCHEMA cm CASCADE;
 RESET migguard.mode;
