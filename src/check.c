@@ -11,11 +11,17 @@
  * created earlier in the script count as new.  A statement that does not
  * parse yields one syntax_error row and the others are still judged.
  *
+ * The script is cut at its statement-ending semicolons by the core scanner
+ * and each statement is parsed, judged and emitted in a memory context
+ * reset before the next, so memory does not grow with the script.  What
+ * the caller could not name is not reported by name (relsize.c), and a
+ * statement PostgreSQL would refuse for lack of a privilege yields one
+ * permission_denied row.
+ *
  *-------------------------------------------------------------------------
  */
 #include "migguard.h"
 
-#include "access/xact.h"
 #include "funcapi.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
@@ -24,7 +30,7 @@
 #include "parser/scanner.h"
 #include "storage/lock.h"
 #include "utils/builtins.h"
-#include "utils/resowner.h"
+#include "utils/memutils.h"
 
 #define CHECK_COLUMNS 11
 
@@ -40,6 +46,7 @@ typedef struct ScriptStatement
 typedef struct CheckOutput
 {
 	ReturnSetInfo *rsinfo;
+	MemoryContext script_context;	/* lives as long as the call */
 	const char *sql;
 	/* Where the last position was computed: statements come in order. */
 	int			pos_offset;
@@ -48,41 +55,10 @@ typedef struct CheckOutput
 } CheckOutput;
 
 /*
- * Run fn(arg) in a subtransaction.  On error, roll it back and return the
- * error message; otherwise NULL.  Parse and analysis errors of one
- * statement must not lose the rest of the script.
+ * Parse and analysis errors of one statement must not lose the rest of the
+ * script: each runs in a subtransaction (classify.c).
  */
-static char *
-run_guarded(void (*fn) (void *), void *arg)
-{
-	MemoryContext oldcontext = CurrentMemoryContext;
-	ResourceOwner oldowner = CurrentResourceOwner;
-	char	   *volatile error = NULL;
-
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(oldcontext);
-	PG_TRY();
-	{
-		fn(arg);
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcontext);
-		CurrentResourceOwner = oldowner;
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(oldcontext);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcontext);
-		CurrentResourceOwner = oldowner;
-		error = edata->message;
-	}
-	PG_END_TRY();
-	return error;
-}
+#define run_guarded(fn, arg) migguard_run_in_subtransaction((fn), (arg))
 
 typedef struct ParseArgs
 {
@@ -98,7 +74,18 @@ parse_text(void *arg)
 	args->result = mg_raw_parser(args->text);
 }
 
-/* Offsets of the top-level semicolons, found with the core scanner. */
+static int
+keyword_token(const char *keyword)
+{
+	return ScanKeywordTokens[ScanKeywordLookup(keyword, &ScanKeywords)];
+}
+
+/*
+ * Offsets of the semicolons that end statements, found with the core
+ * scanner: those outside parentheses (CREATE RULE ... DO (a; b)) and
+ * outside a BEGIN ATOMIC body, where CASE ... END nests, as psql's lexer
+ * counts them (psqlscan.l, begin_depth).
+ */
 static void
 find_semicolons(void *arg)
 {
@@ -108,80 +95,51 @@ find_semicolons(void *arg)
 	core_YYSTYPE yylval;
 	YYLTYPE		yylloc;
 	int			tok;
+	int			prev = 0;
+	int			parens = 0;
+	int			begins = 0;
+	int			begin_tok = keyword_token("begin");
+	int			atomic_tok = keyword_token("atomic");
+	int			case_tok = keyword_token("case");
+	int			end_tok = keyword_token("end");
 
+	MemoryContext scan_context = CurrentMemoryContext;
+	MemoryContext token_context;
+	int			tokens = 0;
+
+	/*
+	 * The scanner copies every identifier into the current context: lex in
+	 * a context reset every few thousand tokens (nothing of a token is kept
+	 * but the offset of a semicolon).
+	 */
+	token_context = AllocSetContextCreate(scan_context, "migguard check tokens",
+										  ALLOCSET_DEFAULT_SIZES);
 	scanner = scanner_init(args->text, &yyextra, &ScanKeywords, ScanKeywordTokens);
-	while ((tok = core_yylex(&yylval, &yylloc, scanner)) != 0)
-		if (tok == ';')
+	for (;;)
+	{
+		MemoryContextSwitchTo(token_context);
+		tok = core_yylex(&yylval, &yylloc, scanner);
+		MemoryContextSwitchTo(scan_context);
+		if (tok == 0)
+			break;
+		if (++tokens % 4096 == 0)
+			MemoryContextReset(token_context);
+		if (tok == '(')
+			parens++;
+		else if (tok == ')' && parens > 0)
+			parens--;
+		else if (tok == atomic_tok && prev == begin_tok)
+			begins++;
+		else if (tok == case_tok && begins > 0)
+			begins++;
+		else if (tok == end_tok && begins > 0)
+			begins--;
+		else if (tok == ';' && parens == 0 && begins == 0)
 			args->result = lappend_int(args->result, yylloc);
+		prev = tok;
+	}
 	scanner_finish(scanner);
-}
-
-static void
-add_parsed(List **statements, List *raw, int base, int piece_len)
-{
-	ListCell   *lc;
-
-	foreach(lc, raw)
-	{
-		RawStmt    *rs = lfirst_node(RawStmt, lc);
-		ScriptStatement *s = palloc0(sizeof(ScriptStatement));
-
-		s->offset = base + rs->stmt_location;
-		s->len = rs->stmt_len;
-		/* The last statement of a piece ends with the piece, not the script. */
-		if (s->len == 0 && piece_len > 0)
-			s->len = piece_len - rs->stmt_location;
-		s->parsetree = rs->stmt;
-		*statements = lappend(*statements, s);
-	}
-}
-
-/*
- * The script's statements.  The whole script is parsed at once when it can
- * be (the only way that is right for BEGIN ATOMIC bodies); otherwise it is
- * cut at its top-level semicolons and each piece parsed alone, so one
- * syntax error costs one statement.
- */
-static List *
-parse_script(const char *sql)
-{
-	ParseArgs	args = {sql, NIL};
-	List	   *statements = NIL;
-	List	   *cuts;
-	ListCell   *lc;
-	int			start = 0;
-
-	if (run_guarded(parse_text, &args) == NULL)
-	{
-		add_parsed(&statements, args.result, 0, 0);
-		return statements;
-	}
-
-	args.result = NIL;
-	if (run_guarded(find_semicolons, &args) != NULL)
-		args.result = NIL;		/* unterminated quote: one piece */
-	cuts = lappend_int(args.result, strlen(sql));
-
-	foreach(lc, cuts)
-	{
-		int			end = lfirst_int(lc);
-		ParseArgs	piece = {pnstrdup(sql + start, end - start), NIL};
-		char	   *error = run_guarded(parse_text, &piece);
-
-		if (error == NULL)
-			add_parsed(&statements, piece.result, start, end - start);
-		else
-		{
-			ScriptStatement *s = palloc0(sizeof(ScriptStatement));
-
-			s->offset = start;
-			s->len = end - start;
-			s->error = error;
-			statements = lappend(statements, s);
-		}
-		start = end + 1;
-	}
-	return statements;
+	MemoryContextDelete(token_context);
 }
 
 /*
@@ -261,6 +219,7 @@ typedef struct JudgeArgs
 {
 	Node	   *parsetree;
 	const char *text;
+	MigguardStatement *stmt;
 	List	   *findings;
 } JudgeArgs;
 
@@ -270,8 +229,8 @@ judge_statement(void *arg)
 {
 	JudgeArgs  *args = (JudgeArgs *) arg;
 
-	args->findings = migguard_evaluate(migguard_classify(args->parsetree,
-														 args->text));
+	args->stmt = migguard_classify(args->parsetree, args->text);
+	args->findings = migguard_evaluate(args->stmt);
 }
 
 /* Remember what the script creates, so later statements see it as new. */
@@ -289,46 +248,151 @@ note_created_relation(Node *parsetree)
 											copyObject(rv));
 }
 
+/*
+ * Judge one statement of the script and emit its rows.  A statement that
+ * PostgreSQL would refuse for lack of a privilege gets one row that names
+ * nothing it reaches.
+ */
+static void
+check_statement(CheckOutput *out, int statement_no, ScriptStatement *s)
+{
+	char	   *text = migguard_statement_text(out->sql, s->offset, s->len);
+	JudgeArgs	args = {s->parsetree, text, NULL, NIL};
+	char	   *error;
+	ListCell   *fc;
+
+	if (s->parsetree == NULL)
+	{
+		emit_row(out, statement_no, s, text, "syntax_error", "error",
+				 NULL, s->error, NULL);
+		return;
+	}
+	if (!migguard_is_checked_statement(s->parsetree))
+		return;
+	error = run_guarded(judge_statement, &args);
+	if (error != NULL)
+		emit_row(out, statement_no, s, text, "analysis_error",
+				 "warning", NULL, error, NULL);
+	else if (args.stmt->refused)
+		emit_row(out, statement_no, s, text, "permission_denied", "error",
+				 NULL, "PostgreSQL would refuse this statement: the current role lacks a privilege it needs on a relation the statement reaches",
+				 NULL);
+	foreach(fc, args.findings)
+	{
+		MigguardFinding *f = (MigguardFinding *) lfirst(fc);
+
+		emit_row(out, statement_no, s, text,
+				 migguard_rule_name(f->rule),
+				 migguard_level_name(f->level), f->op,
+				 f->message, f->hint);
+	}
+}
+
+/* How many statements are parsed at once, in one subtransaction. */
+#define CHECK_BATCH 64
+
+/*
+ * Parse sql[start, end) and judge each of its statements.  A text that
+ * does not parse gives one syntax_error row when report_error; otherwise
+ * false, and nothing is emitted (the caller parses it piece by piece).
+ */
+static bool
+check_text(CheckOutput *out, int start, int end, int *statement_no,
+		   bool report_error)
+{
+	MemoryContext script_context = CurrentMemoryContext;
+	ParseArgs	piece;
+	char	   *error;
+	ListCell   *rc;
+
+	piece.text = pnstrdup(out->sql + start, end - start);
+	piece.result = NIL;
+	error = run_guarded(parse_text, &piece);
+	if (error != NULL)
+	{
+		ScriptStatement s = {start, end - start, NULL, error};
+
+		if (!report_error)
+			return false;
+		check_statement(out, ++*statement_no, &s);
+		return true;
+	}
+	foreach(rc, piece.result)
+	{
+		RawStmt    *rs = lfirst_node(RawStmt, rc);
+		ScriptStatement s;
+
+		s.offset = start + rs->stmt_location;
+		/* The last statement of a piece ends with the piece. */
+		s.len = rs->stmt_len > 0 ? rs->stmt_len :
+			end - start - rs->stmt_location;
+		s.parsetree = rs->stmt;
+		s.error = NULL;
+		check_statement(out, ++*statement_no, &s);
+		/* What the script creates outlives the statement. */
+		MemoryContextSwitchTo(out->script_context);
+		note_created_relation(rs->stmt);
+		MemoryContextSwitchTo(script_context);
+	}
+	return true;
+}
+
+/*
+ * The script is cut at the semicolons that end its statements, and its
+ * statements are parsed and judged a batch at a time in a memory context
+ * reset after each batch: memory stays flat however long the script (only
+ * the cut offsets are kept).  A batch that does not parse is parsed again
+ * statement by statement, so one syntax error costs one statement.  Rows
+ * go to the tuplestore, which copies them into its own context.
+ */
 static void
 check_script(CheckOutput *out)
 {
-	List	   *statements = parse_script(out->sql);
-	ListCell   *lc;
+	MemoryContext statement_context;
+	ParseArgs	args = {out->sql, NIL};
+	List	   *cuts;
+	int			ncuts;
+	int			start = 0;
 	int			statement_no = 0;
 
-	foreach(lc, statements)
+	out->script_context = CurrentMemoryContext;
+	statement_context = AllocSetContextCreate(out->script_context,
+											  "migguard check statement",
+											  ALLOCSET_DEFAULT_SIZES);
+
+	/*
+	 * The scanner allocates a copy of every identifier it meets: scan in a
+	 * context of its own and keep only the offsets.
+	 */
+	MemoryContextSwitchTo(statement_context);
+	if (run_guarded(find_semicolons, &args) != NULL)
+		args.result = NIL;		/* unterminated quote: one piece */
+	MemoryContextSwitchTo(out->script_context);
+	cuts = lappend_int(list_copy(args.result), strlen(out->sql));
+	ncuts = list_length(cuts);
+	MemoryContextReset(statement_context);
+
+	for (int first = 0; first < ncuts; first += CHECK_BATCH)
 	{
-		ScriptStatement *s = (ScriptStatement *) lfirst(lc);
-		char	   *text = migguard_statement_text(out->sql, s->offset, s->len);
-		JudgeArgs	args = {s->parsetree, text, NIL};
-		char	   *error;
-		ListCell   *fc;
+		int			last = Min(first + CHECK_BATCH, ncuts) - 1;
+		int			batch_end = list_nth_int(cuts, last);
 
-		statement_no++;
-		if (s->parsetree == NULL)
+		MemoryContextSwitchTo(statement_context);
+		if (!check_text(out, start, batch_end, &statement_no, first == last))
 		{
-			emit_row(out, statement_no, s, text, "syntax_error", "error",
-					 NULL, s->error, NULL);
-			continue;
-		}
-		if (migguard_is_checked_statement(s->parsetree))
-		{
-			error = run_guarded(judge_statement, &args);
-			if (error != NULL)
-				emit_row(out, statement_no, s, text, "analysis_error",
-						 "warning", NULL, error, NULL);
-			foreach(fc, args.findings)
+			for (int i = first; i <= last; i++)
 			{
-				MigguardFinding *f = (MigguardFinding *) lfirst(fc);
+				int			end = list_nth_int(cuts, i);
 
-				emit_row(out, statement_no, s, text,
-						 migguard_rule_name(f->rule),
-						 migguard_level_name(f->level), f->op,
-						 f->message, f->hint);
+				check_text(out, start, end, &statement_no, true);
+				start = end + 1;
 			}
 		}
-		note_created_relation(s->parsetree);
+		MemoryContextSwitchTo(out->script_context);
+		MemoryContextReset(statement_context);
+		start = batch_end + 1;
 	}
+	MemoryContextDelete(statement_context);
 }
 
 PG_FUNCTION_INFO_V1(migguard_check);

@@ -7,14 +7,21 @@
  *
  * Relations are looked up without a lock (RangeVarGetRelid with NoLock), the
  * same way PostgreSQL resolves them a moment later.  A relation the current
- * user could not alter is left out: PostgreSQL then raises its own
- * permission error, exactly as without migguard, and the hook never waits
- * on, locks or even sizes a table the user has no right to change.
+ * user may not run the statement on, by PostgreSQL's own rule for that
+ * statement (cited at each check), is left out: PostgreSQL then raises its
+ * own permission error, exactly as without migguard, and the hook never
+ * waits on, locks or even sizes a table the user has no right to change.
+ * Likewise a statement PostgreSQL rejects for another reason (a missing or
+ * system column, a name already taken, dependents without CASCADE) yields
+ * no op, so that core's error, not MG001, is what the user sees, and a
+ * statement core turns into a no-op is marked or left out.
  *
  * Where core's decision depends on the relation itself (does this ADD
  * COLUMN rewrite? is this SET NOT NULL proven by a CHECK? does this ATTACH
  * scan?) we ask the same questions core asks, with core's own exported
- * functions, so the prediction matches what tablecmds.c will do.
+ * functions, so the prediction matches what tablecmds.c will do; but never
+ * by running a function that is not core's, and never raising core's error
+ * in its place (see "Analysis that runs no user code and raises no error").
  *
  *-------------------------------------------------------------------------
  */
@@ -36,12 +43,17 @@
 #include "catalog/partition.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_constraint.h"
+#include "catalog/pg_depend.h"
+#include "catalog/pg_rewrite.h"
+#include "catalog/dependency.h"
 #include "catalog/pg_index.h"
 #include "catalog/pg_inherits.h"
 #include "catalog/pg_namespace.h"
 #include "catalog/pg_opclass.h"
+#include "catalog/pg_partitioned_table.h"
 #include "catalog/pg_type.h"
 #include "commands/defrem.h"
+#include "commands/sequence.h"
 #include "commands/tablecmds.h"
 #include "commands/tablespace.h"
 #include "miscadmin.h"
@@ -64,9 +76,11 @@
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/partcache.h"
+#include "utils/resowner.h"
 #include "utils/rel.h"
 #include "utils/ruleutils.h"
 #include "utils/syscache.h"
+#include "utils/memutils.h"
 #include "utils/timestamp.h"
 #include "utils/typcache.h"
 
@@ -175,6 +189,416 @@ user_may_vacuum_relation(Oid relid)
 		 !IsSharedRelation(relid));
 }
 
+/* ----------------------------------------------------------------
+ * Analysis that runs no user code and raises no error
+ *
+ * Some facts need PostgreSQL's parse analysis (a DEFAULT, a USING
+ * expression, a partition bound) or its constant folding and predicate
+ * proofs (CHECK constraints).  Both may call functions: type input and
+ * typmod functions while transforming, any immutable function while
+ * folding, comparison operators while proving.  migguard never calls one
+ * that is not PostgreSQL's own (OID below FirstNormalObjectId): a CHECK
+ * written by a table's owner would otherwise run with the privileges of
+ * whoever runs the DDL or migguard.check().  (Transforming a DEFAULT or a
+ * USING expression still reads a literal with its type's input function,
+ * as the parser does: a base type and its C input function can only be
+ * created by a superuser, so that code is trusted as the type itself is;
+ * typmod functions of non-core types are not called.)  And the analysis
+ * must never raise the error PostgreSQL raises a moment later itself, with
+ * its statement text and cursor: parse analysis runs in an internal
+ * subtransaction, and when it fails the fact is simply not judged.
+ * ----------------------------------------------------------------
+ */
+
+static bool
+object_is_builtin(Oid objectid)
+{
+	return objectid < FirstNormalObjectId;
+}
+
+/*
+ * Whether the input (and typmod) functions of a type, and of the types its
+ * input function reads, are PostgreSQL's own.  A domain is refused: its
+ * CHECK expressions are evaluated on coercion.
+ */
+static bool
+type_input_is_builtin(Oid typid)
+{
+	HeapTuple	tup = SearchSysCache1(TYPEOID, ObjectIdGetDatum(typid));
+	Form_pg_type typ;
+	bool		result;
+
+	if (!HeapTupleIsValid(tup))
+		return false;
+	typ = (Form_pg_type) GETSTRUCT(tup);
+	result = typ->typtype != TYPTYPE_DOMAIN &&
+		!OidIsValid(typ->typrelid) &&
+		object_is_builtin(typ->typinput) &&
+		object_is_builtin(typ->typoutput) &&
+		object_is_builtin(typ->typmodin) &&
+		object_is_builtin(typ->typmodout);
+	if (result && OidIsValid(typ->typelem) && IsTrueArrayType(typ))
+		result = type_input_is_builtin(typ->typelem);
+	ReleaseSysCache(tup);
+	if (result && type_is_range(typid))
+		result = type_input_is_builtin(get_range_subtype(typid));
+	return result;
+}
+
+static bool
+function_is_foreign(Oid funcid, void *context)
+{
+	return !object_is_builtin(funcid);
+}
+
+/*
+ * Walker: true when the expression names a function, operator, domain or
+ * constant type that is not PostgreSQL's own.  check_functions_in_node
+ * visits every function an expression can call, the I/O functions of
+ * CoerceViaIO included; operators are checked too, because predicate
+ * proofs look up their btree families and commutators.
+ */
+static bool
+contains_foreign_code_walker(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (check_functions_in_node(node, function_is_foreign, context))
+		return true;
+	switch (nodeTag(node))
+	{
+		case T_OpExpr:
+		case T_DistinctExpr:
+		case T_NullIfExpr:
+			if (!object_is_builtin(((OpExpr *) node)->opno))
+				return true;
+			break;
+		case T_ScalarArrayOpExpr:
+			if (!object_is_builtin(((ScalarArrayOpExpr *) node)->opno))
+				return true;
+			break;
+		case T_RowCompareExpr:
+			{
+				ListCell   *lc;
+
+				foreach(lc, ((RowCompareExpr *) node)->opnos)
+					if (!object_is_builtin(lfirst_oid(lc)))
+						return true;
+				break;
+			}
+		case T_CoerceToDomain:
+			if (!object_is_builtin(((CoerceToDomain *) node)->resulttype))
+				return true;
+			break;
+		case T_Const:
+			/* deparsing a constant calls its type's output function */
+			if (!type_input_is_builtin(((Const *) node)->consttype))
+				return true;
+			break;
+		case T_SubLink:
+		case T_Param:
+			return true;
+		default:
+			break;
+	}
+	return expression_tree_walker(node, contains_foreign_code_walker, context);
+}
+
+/* Whether folding, proving or deparsing expr could run non-core code. */
+static bool
+contains_foreign_code(Node *expr)
+{
+	return contains_foreign_code_walker(expr, NULL);
+}
+
+/*
+ * Run fn(arg) in an internal subtransaction, as PL/pgSQL runs an EXCEPTION
+ * block.  NULL when it completed; otherwise the error's message, the error
+ * discarded and whatever fn took (locks included) released.  A cancel or a
+ * timeout is not fn's failure and is raised on.  check.c runs each
+ * statement of a script this way, too.
+ */
+char *
+migguard_run_in_subtransaction(void (*fn) (void *), void *arg)
+{
+	MemoryContext oldcontext = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	char	   *volatile error = NULL;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcontext);
+	PG_TRY();
+	{
+		fn(arg);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcontext);
+		CurrentResourceOwner = oldowner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(oldcontext);
+		edata = CopyErrorData();
+		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED)
+			PG_RE_THROW();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcontext);
+		CurrentResourceOwner = oldowner;
+		error = edata->message;
+	}
+	PG_END_TRY();
+	return error;
+}
+
+/*
+ * Analysis that may raise PostgreSQL's own error: true when fn completed.
+ * On false PostgreSQL raises the same error itself when it runs the
+ * statement, with its statement text and cursor, so the fact is not judged.
+ */
+static bool
+analysis_succeeds(void (*fn) (void *), void *arg)
+{
+	return migguard_run_in_subtransaction(fn, arg) == NULL;
+}
+
+/*
+ * A type named in a statement, with its typmod, resolved without running a
+ * typmod function that is not PostgreSQL's own.  Call inside
+ * analysis_succeeds: an invalid typmod raises.
+ */
+static bool
+lookup_type_safely(TypeName *typeName, Oid *typoid, int32 *typmod)
+{
+	Type		typtup = LookupTypeName(NULL, typeName, NULL, true);
+
+	if (typtup == NULL)
+		return false;
+	*typoid = typeTypeId(typtup);
+	ReleaseSysCache(typtup);
+	if (typeName->typmods != NIL &&
+		!object_is_builtin(get_typmodin(*typoid)))
+		return false;
+	typenameTypeIdAndMod(NULL, typeName, typoid, typmod);
+	return true;
+}
+
+/* format_type_with_typemod, unless the type's typmodout is not core's. */
+static char *
+type_sql_name(Oid typoid, int32 typmod)
+{
+	HeapTuple	tup = SearchSysCache1(TYPEOID, ObjectIdGetDatum(typoid));
+	bool		builtin_out = true;
+
+	if (HeapTupleIsValid(tup))
+	{
+		builtin_out = object_is_builtin(((Form_pg_type) GETSTRUCT(tup))->typmodout);
+		ReleaseSysCache(tup);
+	}
+	return builtin_out ? format_type_with_typemod(typoid, typmod) :
+		format_type_be(typoid);
+}
+
+/* Whether relid has a column (or system column) of that name. */
+static bool
+column_exists(Oid relid, const char *name)
+{
+	HeapTuple	tup = SearchSysCacheAttName(relid, name);
+
+	if (!HeapTupleIsValid(tup))
+		return false;
+	ReleaseSysCache(tup);
+	return true;
+}
+
+/* The table of a pg_constraint row (InvalidOid for a domain's). */
+static Oid
+constraint_relid(Oid conoid)
+{
+	HeapTuple	tup = SearchSysCache1(CONSTROID, ObjectIdGetDatum(conoid));
+	Oid			relid = InvalidOid;
+
+	if (HeapTupleIsValid(tup))
+	{
+		relid = ((Form_pg_constraint) GETSTRUCT(tup))->conrelid;
+		ReleaseSysCache(tup);
+	}
+	return relid;
+}
+
+/* The relation a rewrite rule belongs to (a view's _RETURN rule: the view). */
+static Oid
+rule_relid(Oid ruleoid)
+{
+	Relation	rewrel = table_open(RewriteRelationId, AccessShareLock);
+	SysScanDesc scan;
+	ScanKeyData key;
+	HeapTuple	tup;
+	Oid			relid = InvalidOid;
+
+	ScanKeyInit(&key, Anum_pg_rewrite_oid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(ruleoid));
+	scan = systable_beginscan(rewrel, RewriteOidIndexId, true, NULL, 1, &key);
+	if (HeapTupleIsValid(tup = systable_getnext(scan)))
+		relid = ((Form_pg_rewrite) GETSTRUCT(tup))->ev_class;
+	systable_endscan(scan);
+	table_close(rewrel, AccessShareLock);
+	return relid;
+}
+
+/* Whether relid has a primary key index (primary) or a clustered index. */
+static bool
+relation_has_index_marked(Oid relid, bool primary)
+{
+	Relation	indrel = table_open(IndexRelationId, AccessShareLock);
+	SysScanDesc scan;
+	ScanKeyData key;
+	HeapTuple	tup;
+	bool		found = false;
+
+	ScanKeyInit(&key, Anum_pg_index_indrelid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(relid));
+	scan = systable_beginscan(indrel, IndexIndrelidIndexId, true, NULL, 1, &key);
+	while (!found && HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_index index = (Form_pg_index) GETSTRUCT(tup);
+
+		found = primary ? index->indisprimary : index->indisclustered;
+	}
+	systable_endscan(scan);
+	table_close(indrel, AccessShareLock);
+	return found;
+}
+
+/* A typed table (CREATE TABLE ... OF type): its columns are the type's. */
+static bool
+relation_is_typed(Oid relid)
+{
+	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	bool		result = false;
+
+	if (HeapTupleIsValid(tup))
+	{
+		result = OidIsValid(((Form_pg_class) GETSTRUCT(tup))->reloftype);
+		ReleaseSysCache(tup);
+	}
+	return result;
+}
+
+/*
+ * The relation of that name in a schema, read from pg_class's index
+ * rather than the syscache: a name that does not exist would leave a
+ * negative cache entry behind, and check() of a script that creates a
+ * hundred thousand indexes must not leave a hundred thousand.
+ */
+static Oid
+relation_named(const char *name, Oid nspid)
+{
+	Relation	classrel = table_open(RelationRelationId, AccessShareLock);
+	SysScanDesc scan;
+	ScanKeyData key[2];
+	HeapTuple	tup;
+	Oid			relid = InvalidOid;
+
+	ScanKeyInit(&key[0], Anum_pg_class_relname, BTEqualStrategyNumber,
+				F_NAMEEQ, CStringGetDatum(name));
+	ScanKeyInit(&key[1], Anum_pg_class_relnamespace, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(nspid));
+	scan = systable_beginscan(classrel, ClassNameNspIndexId, true, NULL, 2, key);
+	if (HeapTupleIsValid(tup = systable_getnext(scan)))
+		relid = ((Form_pg_class) GETSTRUCT(tup))->oid;
+	systable_endscan(scan);
+	table_close(classrel, AccessShareLock);
+	return relid;
+}
+
+/*
+ * A system catalog without allow_system_table_mods: ALTER, CREATE INDEX,
+ * DROP, TRUNCATE and RENAME refuse it (RangeVarCallbackForAlterRelation,
+ * DefineIndex, truncate_check_rel, ...) before taking any lock.
+ */
+static bool
+catalog_is_protected(Oid relid)
+{
+	return !allowSystemTableMods && IsCatalogRelationOid(relid);
+}
+
+/* An index that implements a constraint: DROP INDEX refuses it. */
+static bool
+index_backs_constraint(Oid indexid)
+{
+	Relation	deprel = table_open(DependRelationId, AccessShareLock);
+	SysScanDesc scan;
+	ScanKeyData key[2];
+	HeapTuple	tup;
+	bool		found = false;
+
+	ScanKeyInit(&key[0], Anum_pg_depend_classid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(RelationRelationId));
+	ScanKeyInit(&key[1], Anum_pg_depend_objid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(indexid));
+	scan = systable_beginscan(deprel, DependDependerIndexId, true, NULL, 2, key);
+	while (!found && HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tup);
+
+		found = dep->deptype == DEPENDENCY_INTERNAL &&
+			dep->refclassid == ConstraintRelationId;
+	}
+	systable_endscan(scan);
+	table_close(deprel, AccessShareLock);
+	return found;
+}
+
+/*
+ * Whether an object outside the relation depends normally on it, or on
+ * its column attnum when attnum > 0 (a view, another table's foreign key,
+ * an inheritance child), so that DROP without CASCADE fails in
+ * findDependentObjects / reportDependentObjects.  The relation's own
+ * constraints and rules go with it.  rules_only: only views and rules
+ * count (ALTER COLUMN TYPE: "cannot alter type of a column used by a view
+ * or rule").
+ */
+static bool
+relation_has_dependents(Oid relid, AttrNumber attnum, bool rules_only)
+{
+	Relation	deprel = table_open(DependRelationId, AccessShareLock);
+	SysScanDesc scan;
+	ScanKeyData key[3];
+	HeapTuple	tup;
+	bool		found = false;
+
+	ScanKeyInit(&key[0], Anum_pg_depend_refclassid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(RelationRelationId));
+	ScanKeyInit(&key[1], Anum_pg_depend_refobjid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(relid));
+	ScanKeyInit(&key[2], Anum_pg_depend_refobjsubid, BTEqualStrategyNumber,
+				F_INT4EQ, Int32GetDatum((int32) attnum));
+	scan = systable_beginscan(deprel, DependReferenceIndexId, true, NULL,
+							  attnum > 0 ? 3 : 2, key);
+	while (!found && HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tup);
+
+		if (rules_only)
+			found = dep->classid == RewriteRelationId && rule_relid(dep->objid) != relid;
+		else if (dep->deptype != DEPENDENCY_NORMAL)
+			continue;
+		else if (dep->classid == RelationRelationId)
+			found = dep->objid != relid;
+		else if (dep->classid == ConstraintRelationId)
+			found = constraint_relid(dep->objid) != relid;
+		else if (dep->classid == RewriteRelationId)
+			found = rule_relid(dep->objid) != relid;
+		else
+			found = true;
+	}
+	systable_endscan(scan);
+	table_close(deprel, AccessShareLock);
+	return found;
+}
+
 /* pg_class.relam, the access method of an index. */
 static Oid
 relation_am(Oid relid)
@@ -236,6 +660,28 @@ migguard_add_lock(MigguardStatement *stmt, MigguardRelation *rel,
 	add_lock(stmt, rel, lockmode);
 }
 
+/*
+ * PostgreSQL will reject the statement after it has locked rel: nothing is
+ * judged, so that its error is the one to see, but the lock it waits for
+ * first is still a fact (lock-queue protection).
+ */
+static void
+refuse_after_lock(MigguardStatement *stmt, MigguardRelation *rel,
+				  LOCKMODE lockmode)
+{
+	List	   *judged = stmt->ops;
+	ListCell   *lc;
+
+	stmt->ops = NIL;
+	foreach(lc, judged)
+	{
+		MigguardOp *op = (MigguardOp *) lfirst(lc);
+
+		add_lock(stmt, op->rel, op->lockmode);
+	}
+	add_lock(stmt, rel, lockmode);
+}
+
 /* Whether a boolean option such as FULL or CONCURRENTLY is on. */
 bool
 migguard_defelem_is_true(List *options, const char *name)
@@ -259,7 +705,11 @@ migguard_defelem_is_true(List *options, const char *name)
 
 /*
  * The validated CHECK constraints of a relation, prepared the way
- * ConstraintImpliedByRelConstraint (tablecmds.c) prepares them.
+ * ConstraintImpliedByRelConstraint (tablecmds.c) prepares them, except that
+ * a conjunct naming code that is not PostgreSQL's own is left out before
+ * anything is folded: eval_const_expressions would call an owner's
+ * IMMUTABLE function with the privileges of whoever runs the analysis.
+ * Fewer premises can only prove less, so leaving one out is conservative.
  */
 static List *
 validated_check_constraints(Oid relid)
@@ -280,7 +730,7 @@ validated_check_constraints(Oid relid)
 		Form_pg_constraint con = (Form_pg_constraint) GETSTRUCT(tup);
 		Datum		bin;
 		bool		isnull;
-		Node	   *expr;
+		ListCell   *lc;
 
 		if (con->contype != CONSTRAINT_CHECK || !con->convalidated)
 			continue;
@@ -288,10 +738,16 @@ validated_check_constraints(Oid relid)
 						   RelationGetDescr(conrel), &isnull);
 		if (isnull)
 			continue;
-		expr = stringToNode(TextDatumGetCString(bin));
-		expr = eval_const_expressions(NULL, expr);
-		expr = (Node *) canonicalize_qual((Expr *) expr, true);
-		result = list_concat(result, make_ands_implicit((Expr *) expr));
+		foreach(lc, make_ands_implicit((Expr *) stringToNode(TextDatumGetCString(bin))))
+		{
+			Node	   *expr = (Node *) lfirst(lc);
+
+			if (contains_foreign_code(expr))
+				continue;
+			expr = eval_const_expressions(NULL, expr);
+			expr = (Node *) canonicalize_qual((Expr *) expr, true);
+			result = list_concat(result, make_ands_implicit((Expr *) expr));
+		}
 	}
 	systable_endscan(scan);
 	table_close(conrel, AccessShareLock);
@@ -299,12 +755,51 @@ validated_check_constraints(Oid relid)
 }
 
 /*
+ * What a relation's own constraints guarantee: IS NOT NULL for each NOT
+ * NULL column and its (core-code) validated CHECK conjuncts, as
+ * PartConstraintImpliedByRelConstraint (tablecmds.c) collects them.
+ */
+static List *
+relation_constraint_premises(Relation rel)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+	List	   *premises = NIL;
+
+	for (int i = 1; i <= desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i - 1);
+
+		if (att->attnotnull && !att->attisdropped)
+		{
+			NullTest   *ntest = makeNode(NullTest);
+
+			ntest->arg = (Expr *) makeVar(1, i, att->atttypid, att->atttypmod,
+										  att->attcollation, 0);
+			ntest->nulltesttype = IS_NOT_NULL;
+			ntest->argisrow = false;
+			ntest->location = -1;
+			premises = lappend(premises, ntest);
+		}
+	}
+	return list_concat(premises, validated_check_constraints(RelationGetRelid(rel)));
+}
+
+typedef struct NotNullProof
+{
+	Oid			relid;
+	Form_pg_attribute att;
+	bool		proven;
+} NotNullProof;
+
+/*
  * Whether a valid CHECK constraint proves the column NOT NULL, so that
  * SET NOT NULL skips its scan (PostgreSQL 12+, NotNullImpliedByRelConstraints).
  */
-static bool
-not_null_proven_by_check(Oid relid, Form_pg_attribute att)
+static void
+prove_not_null_by_check(void *arg)
 {
+	NotNullProof *proof = (NotNullProof *) arg;
+	Form_pg_attribute att = proof->att;
 	NullTest   *test = makeNode(NullTest);
 
 	test->arg = (Expr *) makeVar(1, att->attnum, att->atttypid,
@@ -313,8 +808,9 @@ not_null_proven_by_check(Oid relid, Form_pg_attribute att)
 	test->argisrow = false;
 	test->location = -1;
 
-	return predicate_implied_by(list_make1(test),
-								validated_check_constraints(relid), true);
+	proof->proven = predicate_implied_by(list_make1(test),
+										 validated_check_constraints(proof->relid),
+										 true);
 }
 
 static void
@@ -324,19 +820,41 @@ add_set_not_null(MigguardStatement *stmt, MigguardRelation *rel,
 	HeapTuple	tup;
 	Form_pg_attribute att;
 	MigguardOp *op;
+	NotNullProof proof;
 
 	tup = SearchSysCacheAttName(rel->relid, colname);
 	if (!HeapTupleIsValid(tup))
 		return;
 	att = (Form_pg_attribute) GETSTRUCT(tup);
+	/* ATExecSetNotNull: "cannot alter system column" is PostgreSQL's. */
+	if (att->attnum <= 0)
+	{
+		ReleaseSysCache(tup);
+		return;
+	}
+
+	proof.relid = rel->relid;
+	proof.att = att;
+	proof.proven = false;
+	/*
+	 * Folding a CHECK can fail (a division by zero in a constant): then
+	 * PostgreSQL fails the same way, and its error is the one to see.
+	 */
+	if (!att->attnotnull && rel->relkind != RELKIND_FOREIGN_TABLE &&
+		!analysis_succeeds(prove_not_null_by_check, &proof))
+	{
+		ReleaseSysCache(tup);
+		return;
+	}
 
 	op = add_op(stmt, MG_OP_SET_NOT_NULL, lockmode, rel);
 	op->object = pstrdup(colname);
 	if (implied)
 		op->flags |= MG_F_IMPLIED;
-	if (att->attnotnull)
+	/* A foreign table's NOT NULL is not checked (ATRewriteTables: no storage). */
+	if (att->attnotnull || rel->relkind == RELKIND_FOREIGN_TABLE)
 		op->flags |= MG_F_NO_OP;
-	else if (not_null_proven_by_check(rel->relid, att))
+	else if (proof.proven)
 		op->flags |= MG_F_PROVEN;
 	ReleaseSysCache(tup);
 }
@@ -445,101 +963,134 @@ type_change_rebuilds_indexes(Oid relid, AttrNumber attnum, Oid newtype,
 	return rebuild;
 }
 
+/* What ALTER COLUMN TYPE needs to know, found in a subtransaction. */
+typedef struct TypeChange
+{
+	MigguardRelation *rel;
+	LOCKMODE	lockmode;
+	AlterTableCmd *cmd;
+	bool		judged;			/* the column and type exist, a cast does */
+	char	   *type_name;
+	uint32		flags;
+} TypeChange;
+
+/*
+ * The type change as ATPrepAlterColumnType sees it: the target type, the
+ * transformed USING expression (or the column itself) coerced to it, and
+ * whether the planned expression needs the table rewritten.  Folding runs
+ * only over PostgreSQL's own code; a USING that calls anything else is
+ * assumed to rewrite.
+ */
+static void
+analyze_type_change(void *arg)
+{
+	TypeChange *tc = (TypeChange *) arg;
+	ColumnDef  *def = (ColumnDef *) tc->cmd->def;
+	MigguardRelation *rel = tc->rel;
+	HeapTuple	atttup;
+	Form_pg_attribute att;
+	int32		targettypmod;
+	Oid			targettype;
+	Oid			targetcoll;
+	ParseState *pstate;
+	Node	   *transform;
+	Relation	relation = NULL;
+
+	atttup = SearchSysCacheAttName(rel->relid, tc->cmd->name);
+	if (!HeapTupleIsValid(atttup))
+		return;
+	att = (Form_pg_attribute) GETSTRUCT(atttup);
+	/* ATPrepAlterColumnType and ATExecAlterColumnType refuse these. */
+	if (att->attnum <= 0 || att->attinhcount > 0 ||
+		relation_has_dependents(rel->relid, att->attnum, true) ||
+		!lookup_type_safely(def->typeName, &targettype, &targettypmod))
+	{
+		ReleaseSysCache(atttup);
+		return;					/* PostgreSQL reports it */
+	}
+	targetcoll = def->collClause ?
+		get_collation_oid(def->collClause->collname, true) :
+		get_typcollation(targettype);
+	tc->type_name = type_sql_name(targettype, targettypmod);
+
+	pstate = make_parsestate(NULL);
+	if (def->raw_default != NULL)
+	{
+		ParseNamespaceItem *nsitem;
+
+		/*
+		 * A USING expression may name any column, so it is transformed
+		 * against the relation as ATPrepAlterColumnType does, which needs
+		 * the relation open: take the statement's own lock, only if it is
+		 * free now.  When it is not, assume the rewrite.
+		 */
+		if (!migguard_probe_relation(rel->relid, tc->lockmode))
+		{
+			tc->judged = true;
+			tc->flags |= MG_F_REWRITES;
+			ReleaseSysCache(atttup);
+			return;
+		}
+		relation = relation_open(rel->relid, NoLock);
+		nsitem = addRangeTableEntryForRelation(pstate, relation,
+											   AccessShareLock, NULL,
+											   false, true);
+		addNSItemToQuery(pstate, nsitem, false, true, true);
+		transform = transformExpr(pstate, copyObject(def->raw_default),
+								  EXPR_KIND_ALTER_COL_TRANSFORM);
+	}
+	else
+		transform = (Node *) makeVar(1, att->attnum, att->atttypid,
+									 att->atttypmod, att->attcollation, 0);
+
+	transform = coerce_to_target_type(pstate, transform,
+									  exprType(transform),
+									  targettype, targettypmod,
+									  COERCION_ASSIGNMENT,
+									  COERCE_IMPLICIT_CAST, -1);
+	if (transform != NULL)
+	{
+		/* No cast (NULL): PostgreSQL raises its own error. */
+		tc->judged = true;
+		assign_expr_collations(pstate, transform);
+		if (contains_foreign_code(transform))
+			tc->flags |= MG_F_REWRITES;
+		else
+		{
+			transform = (Node *) expression_planner((Expr *) transform);
+			if (column_change_requires_rewrite(transform, att->attnum))
+				tc->flags |= MG_F_REWRITES;
+			else if (type_change_rebuilds_indexes(rel->relid, att->attnum,
+												  targettype, att->attcollation,
+												  targetcoll))
+				tc->flags |= MG_F_REBUILDS_INDEXES;
+		}
+	}
+	free_parsestate(pstate);
+	if (relation)
+		relation_close(relation, NoLock);
+	ReleaseSysCache(atttup);
+}
+
 static void
 classify_alter_column_type(MigguardStatement *stmt, MigguardRelation *rel,
 						   LOCKMODE lockmode, AlterTableCmd *cmd)
 {
-	ColumnDef  *def = (ColumnDef *) cmd->def;
-	HeapTuple	atttup;
-	Form_pg_attribute att;
-	Type		typtup;
-	int32		targettypmod;
-	Oid			targettype;
-	Oid			targetcoll;
+	TypeChange	tc = {rel, lockmode, cmd, false, NULL, 0};
 	MigguardOp *op;
 
-	atttup = SearchSysCacheAttName(rel->relid, cmd->name);
-	if (!HeapTupleIsValid(atttup))
+	/*
+	 * A foreign table has no rows or indexes here to rewrite (and USING is
+	 * PostgreSQL's error there: "only supported on plain tables").
+	 */
+	if (rel->relkind == RELKIND_FOREIGN_TABLE)
 		return;
-	att = (Form_pg_attribute) GETSTRUCT(atttup);
-
-	typtup = LookupTypeName(NULL, def->typeName, &targettypmod, true);
-	if (typtup == NULL)
-	{
-		ReleaseSysCache(atttup);
-		return;					/* PostgreSQL reports the unknown type */
-	}
-	targettype = typeTypeId(typtup);
-	ReleaseSysCache(typtup);
-	targetcoll = def->collClause ?
-		get_collation_oid(def->collClause->collname, true) :
-		get_typcollation(targettype);
-
+	if (!analysis_succeeds(analyze_type_change, &tc) || !tc.judged)
+		return;
 	op = add_op(stmt, MG_OP_ALTER_COLUMN_TYPE, lockmode, rel);
 	op->object = pstrdup(cmd->name);
-	op->detail = format_type_with_typemod(targettype, targettypmod);
-
-	{
-		ParseState *pstate = make_parsestate(NULL);
-		Node	   *transform;
-		Relation	relation = NULL;
-
-		if (def->raw_default != NULL)
-		{
-			ParseNamespaceItem *nsitem;
-
-			/*
-			 * A USING expression may name any column, so it is transformed
-			 * against the relation as ATPrepAlterColumnType does, which needs
-			 * the relation open: take the statement's own lock, only if it is
-			 * free now.  When it is not, assume the rewrite.
-			 */
-			if (!migguard_probe_relation(rel->relid, lockmode))
-			{
-				op->flags |= MG_F_REWRITES;
-				free_parsestate(pstate);
-				ReleaseSysCache(atttup);
-				return;
-			}
-			relation = relation_open(rel->relid, NoLock);
-			nsitem = addRangeTableEntryForRelation(pstate, relation,
-												   AccessShareLock, NULL,
-												   false, true);
-			addNSItemToQuery(pstate, nsitem, false, true, true);
-			transform = transformExpr(pstate, copyObject(def->raw_default),
-									  EXPR_KIND_ALTER_COL_TRANSFORM);
-		}
-		else
-			transform = (Node *) makeVar(1, att->attnum, att->atttypid,
-										 att->atttypmod, att->attcollation, 0);
-
-		transform = coerce_to_target_type(pstate, transform,
-										  exprType(transform),
-										  targettype, targettypmod,
-										  COERCION_ASSIGNMENT,
-										  COERCE_IMPLICIT_CAST, -1);
-		if (transform == NULL)
-		{
-			/* No cast: PostgreSQL raises its own error. */
-			stmt->ops = list_delete_last(stmt->ops);
-			if (relation)
-				relation_close(relation, NoLock);
-			ReleaseSysCache(atttup);
-			return;
-		}
-		assign_expr_collations(pstate, transform);
-		transform = (Node *) expression_planner((Expr *) transform);
-		if (column_change_requires_rewrite(transform, att->attnum))
-			op->flags |= MG_F_REWRITES;
-		else if (type_change_rebuilds_indexes(rel->relid, att->attnum,
-											  targettype, att->attcollation,
-											  targetcoll))
-			op->flags |= MG_F_REBUILDS_INDEXES;
-		free_parsestate(pstate);
-		if (relation)
-			relation_close(relation, NoLock);
-	}
-	ReleaseSysCache(atttup);
+	op->detail = tc.type_name;
+	op->flags |= tc.flags;
 }
 
 static bool
@@ -555,26 +1106,72 @@ type_name_is_serial(TypeName *typeName)
 		strcmp(name, "bigserial") == 0 || strcmp(name, "serial8") == 0;
 }
 
-/*
- * Whether a raw DEFAULT expression, cooked the way ATExecAddColumn cooks it,
- * is volatile (and so defeats the PostgreSQL 11 fast default).
- */
-static bool
-default_is_volatile(Node *raw, Oid typoid, int32 typmod, char **text)
+/* The column type and DEFAULT of an ADD COLUMN, found in a subtransaction. */
+typedef struct NewColumn
 {
-	ParseState *pstate = make_parsestate(NULL);
-	Node	   *expr;
-	bool		result;
+	ColumnDef  *def;
+	Node	   *raw_default;
+	bool		typed;			/* the type exists */
+	Oid			typoid;
+	char	   *type_name;
+	bool		domain_constraints;
+	bool		domain_default;
+	bool		volatile_default;
+	char	   *default_text;
+} NewColumn;
 
-	expr = transformExpr(pstate, copyObject(raw), EXPR_KIND_COLUMN_DEFAULT);
-	expr = coerce_to_target_type(pstate, expr, exprType(expr), typoid, typmod,
+/*
+ * The new column's type, and whether its DEFAULT, cooked the way
+ * ATExecAddColumn cooks it, is volatile (and so defeats the PostgreSQL 11
+ * fast default).  Nothing is evaluated: cooking only resolves names and
+ * builds the coercion.  A default that names code which is not
+ * PostgreSQL's own is not deparsed (deparsing a constant calls its type's
+ * output function); the hint then shows a placeholder.
+ */
+static void
+analyze_new_column(void *arg)
+{
+	NewColumn  *nc = (NewColumn *) arg;
+	int32		typmod = -1;
+	ParseState *pstate;
+	Node	   *expr;
+
+	if (!lookup_type_safely(nc->def->typeName, &nc->typoid, &typmod))
+		return;
+	nc->typed = true;
+	nc->type_name = type_sql_name(nc->typoid, typmod);
+	if (get_typtype(nc->typoid) == TYPTYPE_DOMAIN)
+	{
+		HeapTuple	tup = SearchSysCache1(TYPEOID, ObjectIdGetDatum(nc->typoid));
+
+		/* A domain's DEFAULT fills existing rows and inserts alike. */
+		if (HeapTupleIsValid(tup))
+		{
+			nc->domain_default = !heap_attisnull(tup, Anum_pg_type_typdefaultbin, NULL);
+			ReleaseSysCache(tup);
+		}
+		if (DomainHasConstraints(nc->typoid))
+		{
+			nc->domain_constraints = true;
+			/* The hint adds the column with the domain's base type. */
+			nc->type_name = format_type_be(getBaseType(nc->typoid));
+		}
+	}
+	if (nc->raw_default == NULL)
+		return;
+
+	pstate = make_parsestate(NULL);
+	expr = transformExpr(pstate, copyObject(nc->raw_default), EXPR_KIND_COLUMN_DEFAULT);
+	expr = coerce_to_target_type(pstate, expr, exprType(expr), nc->typoid, typmod,
 								 COERCION_ASSIGNMENT, COERCE_IMPLICIT_CAST, -1);
-	result = expr != NULL && contain_volatile_functions(expr);
-	/* The default as SQL, for the hint's SET DEFAULT and backfill. */
 	if (expr != NULL)
-		*text = deparse_expression(expr, NIL, false, false);
+	{
+		nc->volatile_default = contain_volatile_functions(expr);
+		/* The default as SQL, for the hint's SET DEFAULT and backfill. */
+		if (!contains_foreign_code(expr))
+			nc->default_text = deparse_expression(expr, NIL, false, false);
+	}
 	free_parsestate(pstate);
-	return result;
 }
 
 /* The plain integer type behind serial, bigserial and smallserial. */
@@ -594,23 +1191,48 @@ static void add_constraint(MigguardStatement *stmt, MigguardRelation *rel,
 						   LOCKMODE lockmode, Constraint *con,
 						   const char *column);
 
+/*
+ * ADD COLUMN.  with_identity: a later subcommand of the same ALTER TABLE
+ * makes the column an identity (ADD GENERATED ... AS IDENTITY): inserts
+ * that do not name it get a value, so deployed code keeps working; rows
+ * already there are not filled (with any, PostgreSQL's NOT NULL check
+ * fails the statement itself).
+ */
 static void
 classify_add_column(MigguardStatement *stmt, MigguardRelation *rel,
-					LOCKMODE lockmode, ColumnDef *def)
+					LOCKMODE lockmode, ColumnDef *def, bool with_identity)
 {
-	MigguardOp *op = add_op(stmt, MG_OP_ADD_COLUMN, lockmode, rel);
-	Node	   *raw_default = def->raw_default;
+	MigguardOp *op;
 	ListCell   *lc;
-	Type		typtup;
-	int32		typmod = -1;
-	Oid			typoid = InvalidOid;
+	NewColumn	nc = {0};
+	HeapTuple	existing;
+	int			first;
 
+	/*
+	 * A column of that name already exists: ADD COLUMN IF NOT EXISTS does
+	 * nothing (check_for_column_name_collision; without IF NOT EXISTS the
+	 * whole ALTER was refused already).
+	 */
+	existing = SearchSysCacheAttName(rel->relid, def->colname);
+	if (HeapTupleIsValid(existing))
+	{
+		ReleaseSysCache(existing);
+		return;
+	}
+
+	nc.def = def;
+	nc.raw_default = def->raw_default;
+	first = list_length(stmt->ops);
+	op = add_op(stmt, MG_OP_ADD_COLUMN, lockmode, rel);
 	op->object = pstrdup(def->colname);
 
 	if (def->is_not_null)
 		op->flags |= MG_F_NOT_NULL;
 	if (def->identity)
 		op->flags |= MG_F_IDENTITY | MG_F_HAS_DEFAULT;
+	/* New rows get a value; existing ones are not filled (nor rewritten). */
+	if (with_identity)
+		op->flags |= MG_F_HAS_DEFAULT;
 
 	foreach(lc, def->constraints)
 	{
@@ -622,7 +1244,7 @@ classify_add_column(MigguardStatement *stmt, MigguardRelation *rel,
 				op->flags |= MG_F_NOT_NULL;
 				break;
 			case CONSTR_DEFAULT:
-				raw_default = con->raw_expr;
+				nc.raw_default = con->raw_expr;
 				break;
 			case CONSTR_IDENTITY:
 				op->flags |= MG_F_IDENTITY | MG_F_HAS_DEFAULT;
@@ -646,6 +1268,9 @@ classify_add_column(MigguardStatement *stmt, MigguardRelation *rel,
 				break;
 		}
 	}
+	/* PostgreSQL does not enforce NOT NULL on a foreign table's rows. */
+	if (rel->relkind == RELKIND_FOREIGN_TABLE)
+		op->flags &= ~MG_F_NOT_NULL;
 
 	if (type_name_is_serial(def->typeName))
 	{
@@ -655,27 +1280,28 @@ classify_add_column(MigguardStatement *stmt, MigguardRelation *rel,
 	}
 
 	op->column_type = TypeNameToString(def->typeName);
-	typtup = LookupTypeName(NULL, def->typeName, &typmod, true);
-	if (typtup != NULL)
-	{
-		typoid = typeTypeId(typtup);
-		ReleaseSysCache(typtup);
-		op->column_type = format_type_with_typemod(typoid, typmod);
-		if (get_typtype(typoid) == TYPTYPE_DOMAIN && DomainHasConstraints(typoid))
-		{
-			op->flags |= MG_F_DOMAIN_CONSTRAINTS;
-			/* The hint adds the column with the domain's base type. */
-			op->column_type = format_type_be(getBaseType(typoid));
-		}
-	}
-
-	if (raw_default != NULL)
-	{
+	if (nc.raw_default != NULL)
 		op->flags |= MG_F_HAS_DEFAULT;
-		if (OidIsValid(typoid) &&
-			default_is_volatile(raw_default, typoid, typmod, &op->detail))
-			op->flags |= MG_F_VOLATILE_DEFAULT;
+	if (!analysis_succeeds(analyze_new_column, &nc))
+	{
+		/* PostgreSQL rejects the type or the default itself. */
+		stmt->ops = list_truncate(stmt->ops, first);
+		return;
 	}
+	if (!nc.typed)
+	{
+		/* An unknown type: PostgreSQL's error. */
+		stmt->ops = list_truncate(stmt->ops, first);
+		return;
+	}
+	op->column_type = nc.type_name;
+	if (nc.domain_constraints)
+		op->flags |= MG_F_DOMAIN_CONSTRAINTS;
+	if (nc.domain_default)
+		op->flags |= MG_F_HAS_DEFAULT;
+	if (nc.volatile_default)
+		op->flags |= MG_F_VOLATILE_DEFAULT;
+	op->detail = nc.default_text;
 }
 
 /* ----------------------------------------------------------------
@@ -707,17 +1333,65 @@ index_column_names(Oid tableid, const char *indexname)
 	return names;
 }
 
+/* Whether each name in a list of String is a column of relid. */
+static bool
+columns_exist(Oid relid, List *names)
+{
+	ListCell   *lc;
+
+	foreach(lc, names)
+		if (!column_exists(relid, strVal(lfirst(lc))))
+			return false;
+	return true;
+}
+
+/*
+ * A constraint PostgreSQL refuses before any work: key columns that do not
+ * exist (transformIndexConstraint, transformFkeyGetPrimaryKey), a second
+ * primary key (index_check_primary_key), a foreign key to a table that
+ * does not exist or that the user may not reference (checkFkeyPermissions:
+ * REFERENCES on the table or on a column of it).
+ */
+static bool
+constraint_refused_by_core(Oid relid, Constraint *con, const char *column)
+{
+	if (column == NULL &&
+		(!columns_exist(relid, con->keys) || !columns_exist(relid, con->including) ||
+		 !columns_exist(relid, con->fk_attrs)))
+		return true;
+	if (con->contype == CONSTR_PRIMARY && relation_has_index_marked(relid, true))
+		return true;
+	if (con->contype == CONSTR_FOREIGN)
+	{
+		Oid			refid = lookup_relid(con->pktable);
+
+		if (!OidIsValid(refid))
+			return !(migguard_dry_run && created_earlier_in_script(con->pktable));
+		if (!columns_exist(refid, con->pk_attrs))
+			return true;
+		if (mg_class_aclcheck(refid, GetUserId(), ACL_REFERENCES) != ACLCHECK_OK &&
+			pg_attribute_aclcheck_all(refid, GetUserId(), ACL_REFERENCES,
+									  ACLMASK_ANY) != ACLCHECK_OK)
+			return true;
+	}
+	return false;
+}
+
 static void
 add_constraint(MigguardStatement *stmt, MigguardRelation *rel,
 			   LOCKMODE lockmode, Constraint *con, const char *column)
 {
-	MigguardOp *op = add_op(stmt, MG_OP_ADD_CONSTRAINT, lockmode, rel);
+	MigguardOp *op;
 	ListCell   *lc;
 	List	   *keys;
 
+	if (constraint_refused_by_core(rel->relid, con, column))
+		return;
+	op = add_op(stmt, MG_OP_ADD_CONSTRAINT, lockmode, rel);
+
 	op->object = con->conname ? pstrdup(con->conname) : NULL;
 	if (column != NULL)
-		op->columns = pstrdup(quote_identifier(column));
+		op->columns = pstrdup(migguard_quote_ident(column));
 	else if (con->keys != NIL)
 	{
 		StringInfoData buf;
@@ -725,7 +1399,7 @@ add_constraint(MigguardStatement *stmt, MigguardRelation *rel,
 		initStringInfo(&buf);
 		foreach(lc, con->keys)
 			appendStringInfo(&buf, "%s%s", buf.len ? ", " : "",
-							 quote_identifier(strVal(lfirst(lc))));
+							 migguard_quote_ident(strVal(lfirst(lc))));
 		op->columns = buf.data;
 	}
 	if (con->skip_validation)
@@ -777,89 +1451,274 @@ add_constraint(MigguardStatement *stmt, MigguardRelation *rel,
  */
 
 /*
- * The partition constraint an ATTACH or CREATE ... PARTITION OF implies,
- * built as ATExecAttachPartition builds it.  The caller holds locks.
+ * Whether the partition key reads only PostgreSQL's own code: key types
+ * whose input functions are core's (transformPartitionBoundValue calls
+ * them), core operator families (the partition constraint's operators),
+ * and key expressions with core functions only.
  */
-static List *
-partition_bound_qual(Relation parent, PartitionBoundSpec *bound)
+static bool
+partition_key_exprs_are_core(Oid relid)
 {
-	ParseState *pstate = make_parsestate(NULL);
-	PartitionBoundSpec *spec;
+	HeapTuple	tup = SearchSysCache1(PARTRELID, ObjectIdGetDatum(relid));
+	bool		isnull;
+	Datum		exprs;
+	bool		result = true;
 
-	spec = transformPartitionBound(pstate, parent, copyObject(bound));
-	free_parsestate(pstate);
-	return get_qual_from_partbound(parent, spec);
+	if (!HeapTupleIsValid(tup))
+		return false;
+	exprs = SysCacheGetAttr(PARTRELID, tup, Anum_pg_partitioned_table_partexprs,
+							&isnull);
+	if (!isnull)
+		result = !contains_foreign_code(stringToNode(TextDatumGetCString(exprs)));
+	ReleaseSysCache(tup);
+	return result;
 }
 
 static bool
-constraint_implied(Relation scanrel, Relation parent, List *qual)
+partition_key_is_core(Relation parent)
+{
+	PartitionKey key;
+	ListCell   *lc;
+
+	/*
+	 * Building the relcache's partition key folds its expressions
+	 * (RelationBuildPartitionKey), and so does the partition qual of every
+	 * ancestor: read the catalog first, and touch neither unless their
+	 * expressions are core code.
+	 */
+	if (!partition_key_exprs_are_core(RelationGetRelid(parent)))
+		return false;
+	foreach(lc, get_partition_ancestors(RelationGetRelid(parent)))
+		if (!partition_key_exprs_are_core(lfirst_oid(lc)))
+			return false;
+	key = RelationGetPartitionKey(parent);
+
+	for (int i = 0; i < key->partnatts; i++)
+		if (!type_input_is_builtin(key->parttypid[i]) ||
+			!object_is_builtin(key->partopfamily[i]))
+			return false;
+	return true;
+}
+
+/*
+ * Whether a raw bound value is a literal, which transformPartitionBoundValue
+ * turns into a constant with the key type's input function or a core cast
+ * and nothing else: a string or number, NULL, MINVALUE / MAXVALUE, or a
+ * literal cast to the key's own type.  Anything else (nextval('s'),
+ * length(pg_sleep(3)::text)) would be evaluated, and evaluating it is
+ * PostgreSQL's job, once, when the statement runs.
+ */
+static bool
+bound_value_is_literal(Node *value, Oid keytype)
+{
+	if (IsA(value, ColumnRef))
+	{
+		ColumnRef  *cref = (ColumnRef *) value;
+		const char *name;
+
+		if (list_length(cref->fields) != 1 || !IsA(linitial(cref->fields), String))
+			return false;
+		name = strVal(linitial(cref->fields));
+		return strcmp(name, "minvalue") == 0 || strcmp(name, "maxvalue") == 0;
+	}
+	if (IsA(value, TypeCast))
+	{
+		TypeCast   *cast = (TypeCast *) value;
+
+		return IsA(cast->arg, A_Const) && cast->typeName->typmods == NIL &&
+			LookupTypeNameOid(NULL, cast->typeName, true) == keytype;
+	}
+	if (IsA(value, A_Const))
+	{
+		A_Const    *c = (A_Const *) value;
+		Oid			littypes[2] = {InvalidOid, InvalidOid};
+
+		/* A string is unknown until the key type's input function reads it. */
+		if (c->isnull || IsA(&c->val, String))
+			return true;
+		switch (nodeTag(&c->val))
+		{
+			case T_Integer:
+				littypes[0] = INT4OID;
+				break;
+			case T_Float:
+				littypes[0] = INT8OID;
+				littypes[1] = NUMERICOID;
+				break;
+			case T_Boolean:
+				littypes[0] = BOOLOID;
+				break;
+			case T_BitString:
+				littypes[0] = BITOID;
+				break;
+			default:
+				return false;
+		}
+		for (int i = 0; i < 2 && OidIsValid(littypes[i]); i++)
+		{
+			Oid			funcid = InvalidOid;
+
+			if (littypes[i] != keytype &&
+				find_coercion_pathway(keytype, littypes[i], COERCION_ASSIGNMENT,
+									  &funcid) == COERCION_PATH_FUNC &&
+				!object_is_builtin(funcid))
+				return false;
+		}
+		return true;
+	}
+	return false;
+}
+
+static bool
+bound_is_literal(Relation parent, PartitionBoundSpec *bound)
+{
+	PartitionKey key = RelationGetPartitionKey(parent);
+	List	   *lists[3] = {bound->listdatums, bound->lowerdatums, bound->upperdatums};
+
+	for (int l = 0; l < 3; l++)
+	{
+		ListCell   *lc;
+		int			i = 0;
+
+		foreach(lc, lists[l])
+		{
+			/* a list bound's values are all of the first key column */
+			Oid			keytype = key->parttypid[l == 0 ? 0 : Min(i, key->partnatts - 1)];
+
+			if (!bound_value_is_literal((Node *) lfirst(lc), keytype))
+				return false;
+			i++;
+		}
+	}
+	return true;
+}
+
+/*
+ * Whether scanrel's constraints imply the partition constraint qual (in
+ * the parent's attribute numbers), as ATExecAttachPartition and
+ * PartConstraintImpliedByRelConstraint decide it.
+ */
+static bool
+partition_constraint_implied(Relation scanrel, Relation parent, List *qual)
 {
 	if (qual == NIL)
 		return true;
+	if (contains_foreign_code((Node *) qual))
+		return false;
 	qual = (List *) eval_const_expressions(NULL, (Node *) qual);
 	qual = list_make1(make_ands_explicit(qual));
 	qual = map_partition_varattnos(qual, 1, scanrel, parent);
-	return PartConstraintImpliedByRelConstraint(scanrel, qual);
+	return predicate_implied_by(qual, relation_constraint_premises(scanrel), true);
 }
+
+typedef struct BoundProof
+{
+	Oid			parentid;
+	LOCKMODE	parent_lock;
+	Oid			partid;
+	Oid			defaultid;
+	PartitionBoundSpec *bound;
+	char	   *partname;		/* the partition's name, for check messages */
+	bool		part_scans;		/* in: the conservative answer; out: proven */
+	bool		default_scans;
+} BoundProof;
 
 /*
  * ATTACH PARTITION and CREATE TABLE ... PARTITION OF scan the new partition
  * (ATTACH only) and the default partition under ACCESS EXCLUSIVE unless
  * their valid constraints already imply the bound.  Proving that needs the
  * relations open, so we take the very locks PostgreSQL takes next, in its
- * order, and only if they are free right now; when they are not, the scan
- * is assumed (the conservative answer) and no one waits on us.
+ * order, and only if they are free right now; when they are not, or the
+ * bound is not a literal, the scan is assumed (the conservative answer)
+ * and no one waits on us.  Runs in a subtransaction: an error here
+ * (an empty range, a value of the wrong type, a partition that lacks a
+ * column) is PostgreSQL's to raise, with its cursor.
  */
 static void
+prove_partition_bound(void *arg)
+{
+	BoundProof *p = (BoundProof *) arg;
+	Relation	prel;
+	ParseState *pstate;
+	PartitionBoundSpec *spec;
+	List	   *qual;
+
+	if (!migguard_probe_relation(p->parentid, p->parent_lock) ||
+		(OidIsValid(p->partid) &&
+		 !migguard_probe_relation(p->partid, AccessExclusiveLock)))
+		return;
+	prel = relation_open(p->parentid, NoLock);
+	if (!partition_key_is_core(prel) || !bound_is_literal(prel, p->bound))
+	{
+		relation_close(prel, NoLock);
+		return;
+	}
+
+	/*
+	 * As DefineRelation and ATExecAttachPartition do: transform, then check
+	 * the bound against the existing partitions (empty ranges, overlaps),
+	 * so that any of those errors is left to PostgreSQL.
+	 */
+	pstate = make_parsestate(NULL);
+	spec = transformPartitionBound(pstate, prel, copyObject(p->bound));
+	check_new_partition_bound(p->partname, prel, spec, pstate);
+	free_parsestate(pstate);
+	qual = get_qual_from_partbound(prel, spec);
+
+	if (OidIsValid(p->partid))
+	{
+		Relation	arel = relation_open(p->partid, NoLock);
+
+		p->part_scans = !partition_constraint_implied(arel, prel,
+													  list_concat(list_copy(qual),
+																  RelationGetPartitionQual(prel)));
+		relation_close(arel, NoLock);
+	}
+	if (p->default_scans && !contains_foreign_code((Node *) qual) &&
+		migguard_caller_may_see(p->defaultid) &&
+		migguard_probe_relation(p->defaultid, AccessExclusiveLock))
+	{
+		Relation	drel = relation_open(p->defaultid, NoLock);
+
+		p->default_scans = !partition_constraint_implied(drel, prel,
+														 get_proposed_default_constraint(qual));
+		relation_close(drel, NoLock);
+	}
+	relation_close(prel, NoLock);
+}
+
+static void
 classify_partition_bound(MigguardStatement *stmt, MigguardRelation *parent,
-						 LOCKMODE parent_lock, Oid partid,
+						 LOCKMODE parent_lock, Oid partid, char *partname,
 						 PartitionBoundSpec *bound)
 {
-	Oid			defaultid = get_default_partition_oid(parent->relid);
-	bool		part_scans = OidIsValid(partid);
-	bool		default_scans = OidIsValid(defaultid) && !bound->is_default;
+	BoundProof	p;
 	MigguardOp *op;
 
-	if (migguard_probe_relation(parent->relid, parent_lock) &&
-		(!OidIsValid(partid) ||
-		 migguard_probe_relation(partid, AccessExclusiveLock)))
-	{
-		Relation	prel = relation_open(parent->relid, NoLock);
-		List	   *qual = partition_bound_qual(prel, bound);
+	p.parentid = parent->relid;
+	p.parent_lock = parent_lock;
+	p.partid = partid;
+	p.defaultid = get_default_partition_oid(parent->relid);
+	p.bound = bound;
+	p.partname = partname;
+	p.part_scans = OidIsValid(partid);
+	p.default_scans = OidIsValid(p.defaultid) && !bound->is_default;
 
-		if (OidIsValid(partid))
-		{
-			Relation	arel = relation_open(partid, NoLock);
-
-			part_scans = !constraint_implied(arel, prel,
-											 list_concat(list_copy(qual),
-														 RelationGetPartitionQual(prel)));
-			relation_close(arel, NoLock);
-		}
-		if (default_scans &&
-			migguard_probe_relation(defaultid, AccessExclusiveLock))
-		{
-			Relation	drel = relation_open(defaultid, NoLock);
-
-			default_scans = !constraint_implied(drel, prel,
-												get_proposed_default_constraint(qual));
-			relation_close(drel, NoLock);
-		}
-		relation_close(prel, NoLock);
-	}
+	if (!analysis_succeeds(prove_partition_bound, &p))
+		return;
 
 	if (OidIsValid(partid))
 	{
 		op = add_op(stmt, MG_OP_ATTACH_PARTITION, AccessExclusiveLock,
 					migguard_describe_relation(partid));
 		op->index = parent;
-		if (part_scans)
+		if (p.part_scans)
 			op->flags |= MG_F_SCANS;
 	}
-	if (default_scans)
+	if (p.default_scans)
 	{
 		op = add_op(stmt, MG_OP_ATTACH_PARTITION, AccessExclusiveLock,
-					migguard_describe_relation(defaultid));
+					migguard_describe_relation(p.defaultid));
 		op->index = parent;
 		op->flags |= MG_F_SCANS | MG_F_DEFAULT_PARTITION;
 	}
@@ -870,14 +1729,41 @@ classify_partition_bound(MigguardStatement *stmt, MigguardRelation *parent,
  * ----------------------------------------------------------------
  */
 
+/*
+ * Whether every column an index names exists (ComputeIndexAttrs raises
+ * "column ... does not exist" itself).  Expressions are not checked.
+ */
+static bool
+index_columns_exist(Oid relid, List *params)
+{
+	ListCell   *lc;
+
+	foreach(lc, params)
+	{
+		IndexElem  *elem = lfirst_node(IndexElem, lc);
+
+		if (elem->name != NULL && !column_exists(relid, elem->name))
+			return false;
+	}
+	return true;
+}
+
 static void
 classify_index_stmt(MigguardStatement *stmt, IndexStmt *index)
 {
 	Oid			relid = lookup_relid(index->relation);
+	Oid			existing = InvalidOid;
 	MigguardRelation *rel;
 	MigguardOp *op;
 
-	if (!OidIsValid(relid) || !user_owns_relation(relid))
+	if (!OidIsValid(relid) || !user_owns_relation(relid) || catalog_is_protected(relid) ||
+		!index_columns_exist(relid, index->indexParams) ||
+		!index_columns_exist(relid, index->indexIncludingParams))
+		return;
+	if (index->idxname)
+		existing = relation_named(index->idxname, get_rel_namespace(relid));
+	/* index_create: "relation ... already exists" is PostgreSQL's error */
+	if (OidIsValid(existing) && !index->if_not_exists)
 		return;
 	rel = migguard_describe_relation(relid);
 	op = add_op(stmt, MG_OP_CREATE_INDEX,
@@ -888,15 +1774,13 @@ classify_index_stmt(MigguardStatement *stmt, IndexStmt *index)
 	if (rel->relkind == RELKIND_PARTITIONED_TABLE && !index->relation->inh)
 		op->flags |= MG_F_NO_BUILD;
 
-	if (index->idxname && index->if_not_exists)
+	/* IF NOT EXISTS and the name is taken: nothing is built. */
+	if (OidIsValid(existing))
 	{
-		Oid			existing = get_relname_relid(index->idxname,
-												 get_rel_namespace(relid));
-		HeapTuple	tup;
+		HeapTuple	tup = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(existing));
 
-		if (OidIsValid(existing) &&
-			HeapTupleIsValid(tup = SearchSysCache1(INDEXRELID,
-												   ObjectIdGetDatum(existing))))
+		op->flags |= MG_F_NO_BUILD;
+		if (HeapTupleIsValid(tup))
 		{
 			if (!((Form_pg_index) GETSTRUCT(tup))->indisvalid)
 			{
@@ -923,12 +1807,45 @@ classify_drop_relations(MigguardStatement *stmt, DropStmt *drop)
 		Oid			relid = lookup_relid(rv);
 		char		relkind;
 
-		if (!OidIsValid(relid) || !user_may_drop_relation(relid))
-			continue;
+		/*
+		 * RemoveRelations fails the whole statement on a missing relation
+		 * (without IF EXISTS), a wrong kind, or one the user may not drop,
+		 * and performDeletion on dependents without CASCADE: then nothing
+		 * is judged and PostgreSQL's error is the one to see.
+		 */
+		if (!OidIsValid(relid))
+		{
+			if (drop->missing_ok || (migguard_dry_run && created_earlier_in_script(rv)))
+				continue;
+			stmt->ops = NIL;
+			return;
+		}
 		relkind = get_rel_relkind(relid);
+		if (!user_may_drop_relation(relid) || catalog_is_protected(relid) ||
+			(drop->removeType == OBJECT_INDEX &&
+			 relkind != RELKIND_INDEX && relkind != RELKIND_PARTITIONED_INDEX) ||
+			(drop->removeType == OBJECT_TABLE &&
+			 relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE))
+		{
+			stmt->ops = NIL;
+			return;
+		}
+		/* These are found after RemoveRelations has locked the relation. */
+		if ((drop->removeType == OBJECT_INDEX && index_backs_constraint(relid)) ||
+			(drop->behavior != DROP_CASCADE && relation_has_dependents(relid, 0, false)))
+		{
+			Oid			lockedid = drop->removeType == OBJECT_INDEX ?
+				IndexGetRelation(relid, true) : relid;
 
-		if (drop->removeType == OBJECT_INDEX &&
-			(relkind == RELKIND_INDEX || relkind == RELKIND_PARTITIONED_INDEX))
+			if (OidIsValid(lockedid))
+				refuse_after_lock(stmt, migguard_describe_relation(lockedid),
+								  AccessExclusiveLock);
+			else
+				stmt->ops = NIL;
+			return;
+		}
+
+		if (drop->removeType == OBJECT_INDEX)
 		{
 			Oid			tableid = IndexGetRelation(relid, true);
 			MigguardOp *op;
@@ -942,9 +1859,7 @@ classify_drop_relations(MigguardStatement *stmt, DropStmt *drop)
 			if (drop->concurrent)
 				op->flags |= MG_F_CONCURRENTLY;
 		}
-		else if (drop->removeType == OBJECT_TABLE &&
-				 (relkind == RELKIND_RELATION ||
-				  relkind == RELKIND_PARTITIONED_TABLE))
+		else
 		{
 			add_op(stmt, MG_OP_DROP_TABLE, AccessExclusiveLock,
 				   migguard_describe_relation(relid));
@@ -1040,6 +1955,146 @@ classify_reindex(MigguardStatement *stmt, ReindexStmt *reindex)
 		op->flags |= MG_F_CONCURRENTLY;
 }
 
+/* Whether attnum is a partition key column or used by a key expression. */
+static bool
+column_in_partition_key(Oid relid, AttrNumber attnum)
+{
+	HeapTuple	tup = SearchSysCache1(PARTRELID, ObjectIdGetDatum(relid));
+	Form_pg_partitioned_table part;
+	bool		result = false;
+	bool		isnull;
+	Datum		exprs;
+
+	if (!HeapTupleIsValid(tup))
+		return false;
+	part = (Form_pg_partitioned_table) GETSTRUCT(tup);
+	for (int i = 0; i < part->partnatts; i++)
+		if (part->partattrs.values[i] == attnum)
+			result = true;
+	exprs = SysCacheGetAttr(PARTRELID, tup, Anum_pg_partitioned_table_partexprs,
+							&isnull);
+	if (!result && !isnull)
+	{
+		Bitmapset  *attrs = NULL;
+
+		pull_varattnos(stringToNode(TextDatumGetCString(exprs)), 1, &attrs);
+		result = bms_is_member(attnum - FirstLowInvalidHeapAttributeNumber, attrs);
+	}
+	ReleaseSysCache(tup);
+	return result;
+}
+
+/*
+ * DROP COLUMN that PostgreSQL itself refuses (ATExecDropColumn): a system
+ * column, an inherited column, a partition key column, a column of a typed
+ * table.  Its error is the one to see, not MG001.
+ */
+static bool
+column_may_be_dropped(Oid relid, Form_pg_attribute att)
+{
+	List	   *tree;
+	ListCell   *lc;
+	bool		in_key = false;
+
+	if (att->attnum <= 0 || att->attinhcount > 0 || relation_is_typed(relid))
+		return false;
+	/* The drop recurses: no partition in the tree may have it in its key. */
+	tree = find_all_inheritors(relid, NoLock, NULL);
+	foreach(lc, tree)
+	{
+		Oid			member = lfirst_oid(lc);
+		AttrNumber	attnum = member == relid ? att->attnum :
+			get_attnum(member, NameStr(att->attname));
+
+		if (attnum > 0 && column_in_partition_key(member, attnum))
+			in_key = true;
+	}
+	list_free(tree);
+	return !in_key;
+}
+
+/* Whether a subcommand of the ALTER TABLE adds an identity to column. */
+static bool
+column_gets_identity(List *cmds, const char *column)
+{
+	ListCell   *lc;
+
+	foreach(lc, cmds)
+	{
+		AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
+
+		if (cmd->subtype == AT_AddIdentity && cmd->name != NULL &&
+			strcmp(cmd->name, column) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Whether PostgreSQL rejects the whole ALTER TABLE for this subcommand,
+ * after locking the relation (ATPrepCmd and the AT*Column functions).
+ */
+static bool
+alter_subcommand_refused(AlterTableStmt *alter, AlterTableCmd *cmd,
+						 MigguardRelation *rel, bool on_index)
+{
+	Oid			relid = rel->relid;
+	bool		has_columns = !on_index &&
+		(rel->relkind == RELKIND_RELATION ||
+		 rel->relkind == RELKIND_PARTITIONED_TABLE ||
+		 rel->relkind == RELKIND_FOREIGN_TABLE);
+	bool		recurse = alter->relation->inh;
+
+	/*
+	 * ATSimplePermissions: these subcommands need a table, a partitioned
+	 * table or a foreign table.
+	 */
+	if ((MG_IS_ADD_COLUMN(cmd->subtype) || MG_IS_ADD_CONSTRAINT(cmd->subtype) ||
+		 MG_IS_DROP_COLUMN(cmd->subtype) || cmd->subtype == AT_AlterColumnType ||
+		 cmd->subtype == AT_SetNotNull) && !has_columns)
+		return true;
+	if ((cmd->subtype == AT_SetLogged || cmd->subtype == AT_SetUnLogged) &&
+		(on_index || rel->relkind != RELKIND_RELATION))
+		return true;
+	if (cmd->subtype == AT_SetAccessMethod &&
+		(on_index ||
+		 (rel->relkind != RELKIND_RELATION && rel->relkind != RELKIND_MATVIEW)))
+		return true;
+
+	if (MG_IS_ADD_COLUMN(cmd->subtype))
+	{
+		ColumnDef  *def = (ColumnDef *) cmd->def;
+
+		/*
+		 * ATPrepAddColumn / ATExecAddColumn: a typed table, a partition, a
+		 * name taken (without IF NOT EXISTS), ONLY on a table with
+		 * children.
+		 */
+		if (relation_is_typed(relid) || get_rel_relispartition(relid))
+			return true;
+		if (column_exists(relid, def->colname))
+			return !cmd->missing_ok;
+		return !recurse && find_inheritance_children(relid, NoLock) != NIL;
+	}
+	if (MG_IS_DROP_COLUMN(cmd->subtype))
+	{
+		HeapTuple	tup = SearchSysCacheAttName(relid, cmd->name);
+		bool		refused;
+
+		if (!HeapTupleIsValid(tup))
+			return !cmd->missing_ok;
+		refused = !column_may_be_dropped(relid, (Form_pg_attribute) GETSTRUCT(tup)) ||
+			(!recurse && rel->relkind == RELKIND_PARTITIONED_TABLE &&
+			 find_inheritance_children(relid, NoLock) != NIL) ||
+			(cmd->behavior != DROP_CASCADE &&
+			 relation_has_dependents(relid, ((Form_pg_attribute) GETSTRUCT(tup))->attnum,
+									 false));
+		ReleaseSysCache(tup);
+		return refused;
+	}
+	return false;
+}
+
 static void
 classify_alter_table(MigguardStatement *stmt, AlterTableStmt *alter)
 {
@@ -1049,7 +2104,7 @@ classify_alter_table(MigguardStatement *stmt, AlterTableStmt *alter)
 	MigguardRelation *index = NULL;
 	ListCell   *lc;
 
-	if (!OidIsValid(relid) || !user_owns_relation(relid))
+	if (!OidIsValid(relid) || !user_owns_relation(relid) || catalog_is_protected(relid))
 		return;
 	lockmode = AlterTableGetLockLevel(alter->cmds);
 
@@ -1070,21 +2125,34 @@ classify_alter_table(MigguardStatement *stmt, AlterTableStmt *alter)
 		AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
 		MigguardOp *op;
 
+		/* PostgreSQL 15 accepts these on a partitioned table, as no-ops. */
+		if ((cmd->subtype == AT_SetLogged || cmd->subtype == AT_SetUnLogged) &&
+			rel->relkind == RELKIND_PARTITIONED_TABLE && index == NULL)
+			continue;
+		if (alter_subcommand_refused(alter, cmd, rel, index != NULL))
+		{
+			refuse_after_lock(stmt, index ? index : rel, lockmode);
+			return;
+		}
+
 		if (MG_IS_ADD_COLUMN(cmd->subtype))
-			classify_add_column(stmt, rel, lockmode, (ColumnDef *) cmd->def);
+			classify_add_column(stmt, rel, lockmode, (ColumnDef *) cmd->def,
+								column_gets_identity(alter->cmds, ((ColumnDef *) cmd->def)->colname));
 		else if (MG_IS_ADD_CONSTRAINT(cmd->subtype))
 			add_constraint(stmt, rel, lockmode, (Constraint *) cmd->def, NULL);
 		else if (MG_IS_DROP_COLUMN(cmd->subtype))
 		{
 			HeapTuple	tup = SearchSysCacheAttName(relid, cmd->name);
+			Form_pg_attribute att;
 
 			if (!HeapTupleIsValid(tup))
-				continue;
+				continue;		/* IF EXISTS: a no-op */
+			att = (Form_pg_attribute) GETSTRUCT(tup);
 			op = add_op(stmt, MG_OP_DROP_COLUMN, lockmode, rel);
 			op->object = pstrdup(cmd->name);
-			if (((Form_pg_attribute) GETSTRUCT(tup))->attnotnull)
+			if (att->attnotnull)
 				op->flags |= MG_F_NOT_NULL;
-			if (((Form_pg_attribute) GETSTRUCT(tup))->atthasdef)
+			if (att->atthasdef)
 				op->flags |= MG_F_HAS_DEFAULT;
 			ReleaseSysCache(tup);
 		}
@@ -1125,7 +2193,7 @@ classify_alter_table(MigguardStatement *stmt, AlterTableStmt *alter)
 							!OidIsValid(partid) || !user_owns_relation(partid))
 							break;
 						classify_partition_bound(stmt, rel, lockmode, partid,
-												 pc->bound);
+												 pc->name->relname, pc->bound);
 						break;
 					}
 				case AT_SetLogged:
@@ -1172,6 +2240,39 @@ classify_alter_table(MigguardStatement *stmt, AlterTableStmt *alter)
 	add_lock(stmt, index ? index : rel, lockmode);
 }
 
+/*
+ * renameatt_internal recurses: a child that also inherits the column from
+ * a parent outside the tree (attinhcount above the number of times the
+ * tree reaches it) makes the rename fail ("cannot rename inherited
+ * column").
+ */
+static bool
+children_follow_rename(Oid relid, const char *column)
+{
+	List	   *numparents = NIL;
+	List	   *tree = find_all_inheritors(relid, NoLock, &numparents);
+	ListCell   *lc;
+	ListCell   *nc;
+	bool		ok = true;
+
+	forboth(lc, tree, nc, numparents)
+	{
+		Oid			child = lfirst_oid(lc);
+		HeapTuple	tup;
+
+		if (child == relid)
+			continue;
+		tup = SearchSysCacheAttName(child, column);
+		if (HeapTupleIsValid(tup))
+		{
+			if (((Form_pg_attribute) GETSTRUCT(tup))->attinhcount > lfirst_int(nc))
+				ok = false;
+			ReleaseSysCache(tup);
+		}
+	}
+	return ok;
+}
+
 static bool
 relkind_is_renamable(char relkind)
 {
@@ -1196,27 +2297,44 @@ classify_rename(MigguardStatement *stmt, RenameStmt *rename)
 		case OBJECT_FOREIGN_TABLE:
 			relid = lookup_relid(rename->relation);
 			if (!OidIsValid(relid) || !user_owns_relation(relid) ||
+				catalog_is_protected(relid) ||
 				!relkind_is_renamable(get_rel_relkind(relid)))
 				return;
 			if (rename->renameType == OBJECT_COLUMN)
 			{
 				HeapTuple	atttup = SearchSysCacheAttName(relid, rename->subname);
+				Form_pg_attribute att;
 
+				/* renameatt and renameatt_internal refuse these themselves */
+				if (!HeapTupleIsValid(atttup))
+					return;
+				att = (Form_pg_attribute) GETSTRUCT(atttup);
+				if (att->attnum <= 0 || att->attinhcount > 0 ||
+					relation_is_typed(relid) ||
+					(!rename->relation->inh &&
+					 find_inheritance_children(relid, NoLock) != NIL) ||
+					column_exists(relid, rename->newname) ||
+					(rename->relation->inh &&
+					 !children_follow_rename(relid, rename->subname)))
+				{
+					ReleaseSysCache(atttup);
+					return;
+				}
 				op = add_op(stmt, MG_OP_RENAME_COLUMN, AccessExclusiveLock,
 							migguard_describe_relation(relid));
 				op->object = pstrdup(rename->subname);
-				if (HeapTupleIsValid(atttup))
-				{
-					Form_pg_attribute att = (Form_pg_attribute) GETSTRUCT(atttup);
-
-					op->column_type = format_type_with_typemod(att->atttypid,
-															   att->atttypmod);
-					ReleaseSysCache(atttup);
-				}
+				op->column_type = type_sql_name(att->atttypid, att->atttypmod);
+				ReleaseSysCache(atttup);
 			}
 			else
+			{
+				/* RenameRelationInternal: "relation ... already exists" */
+				if (OidIsValid(relation_named(rename->newname,
+											  get_rel_namespace(relid))))
+					return;
 				op = add_op(stmt, MG_OP_RENAME_RELATION, AccessExclusiveLock,
 							migguard_describe_relation(relid));
+			}
 			op->detail = pstrdup(rename->newname);
 			break;
 		case OBJECT_SCHEMA:
@@ -1226,7 +2344,8 @@ classify_rename(MigguardStatement *stmt, RenameStmt *rename)
 				HeapTuple	tup;
 
 				if (!OidIsValid(nspid) ||
-					!mg_namespace_ownercheck(nspid, GetUserId()))
+					!mg_namespace_ownercheck(nspid, GetUserId()) ||
+					OidIsValid(get_namespace_oid(rename->newname, true)))
 					return;
 				tup = SearchSysCache1(NAMESPACEOID, ObjectIdGetDatum(nspid));
 				if (!HeapTupleIsValid(tup))
@@ -1251,6 +2370,9 @@ static void
 classify_set_schema(MigguardStatement *stmt, AlterObjectSchemaStmt *alter)
 {
 	Oid			relid;
+	Oid			nspid;
+	Oid			owner_table;
+	int32		owner_column;
 	MigguardOp *op;
 
 	switch (alter->objectType)
@@ -1261,7 +2383,21 @@ classify_set_schema(MigguardStatement *stmt, AlterObjectSchemaStmt *alter)
 		case OBJECT_SEQUENCE:
 		case OBJECT_FOREIGN_TABLE:
 			relid = lookup_relid(alter->relation);
-			if (!OidIsValid(relid) || !user_owns_relation(relid))
+			if (!OidIsValid(relid) || !user_owns_relation(relid) ||
+				catalog_is_protected(relid))
+				return;
+
+			/*
+			 * AlterTableNamespace: an unknown schema is PostgreSQL's error,
+			 * and so is moving a sequence a column owns; the schema the
+			 * relation is already in makes it a no-op.
+			 */
+			if (get_rel_relkind(relid) == RELKIND_SEQUENCE &&
+				(sequenceIsOwned(relid, DEPENDENCY_AUTO, &owner_table, &owner_column) ||
+				 sequenceIsOwned(relid, DEPENDENCY_INTERNAL, &owner_table, &owner_column)))
+				return;
+			nspid = get_namespace_oid(alter->newschema, true);
+			if (!OidIsValid(nspid) || nspid == get_rel_namespace(relid))
 				return;
 			op = add_op(stmt, MG_OP_RENAME_RELATION, AccessExclusiveLock,
 						migguard_describe_relation(relid));
@@ -1354,7 +2490,9 @@ classify_cluster(MigguardStatement *stmt, ClusterStmt *cluster)
 		{
 			Form_pg_index index = (Form_pg_index) GETSTRUCT(tup);
 
-			if (index->indisclustered && !IsCatalogRelationOid(index->indrelid))
+			/* get_tables_to_cluster: only the tables the user owns */
+			if (index->indisclustered && !IsCatalogRelationOid(index->indrelid) &&
+				user_owns_relation(index->indrelid))
 				add_rewrite_maintenance(stmt, index->indrelid, true);
 		}
 		table_endscan(scan);
@@ -1362,9 +2500,20 @@ classify_cluster(MigguardStatement *stmt, ClusterStmt *cluster)
 		mark_outside_transaction_block(stmt);
 		return;
 	}
+	/*
+	 * cluster(): only the table's owner may CLUSTER it (RangeVarCallbackOwns-
+	 * Table; unlike VACUUM FULL, owning the database is not enough), and
+	 * without USING it needs a clustered index.  Otherwise PostgreSQL's own
+	 * error comes first.
+	 */
 	relid = lookup_relid(cluster->relation);
-	if (OidIsValid(relid))
-		add_rewrite_maintenance(stmt, relid, true);
+	if (!OidIsValid(relid) || !user_owns_relation(relid))
+		return;
+	if (cluster->indexname != NULL ?
+		!OidIsValid(get_relname_relid(cluster->indexname, get_rel_namespace(relid))) :
+		!relation_has_index_marked(relid, false))
+		return;
+	add_rewrite_maintenance(stmt, relid, true);
 }
 
 static void
@@ -1388,6 +2537,18 @@ classify_refresh(MigguardStatement *stmt, RefreshMatViewStmt *refresh)
  * TRUNCATE empties the named tables, their inheritance children and
  * partitions, and with CASCADE every table that references them.
  */
+/* TRUNCATE that PostgreSQL rejects once it holds the named tables' locks. */
+static void
+refuse_truncate(MigguardStatement *stmt, List *relids)
+{
+	ListCell   *lc;
+
+	stmt->ops = NIL;
+	foreach(lc, relids)
+		add_lock(stmt, migguard_describe_relation(lfirst_oid(lc)),
+				 AccessExclusiveLock);
+}
+
 static void
 classify_truncate(MigguardStatement *stmt, TruncateStmt *truncate)
 {
@@ -1399,15 +2560,52 @@ classify_truncate(MigguardStatement *stmt, TruncateStmt *truncate)
 		RangeVar   *rv = lfirst_node(RangeVar, lc);
 		Oid			relid = lookup_relid(rv);
 
-		if (!OidIsValid(relid) ||
-			mg_class_aclcheck(relid, GetUserId(), ACL_TRUNCATE) != ACLCHECK_OK)
+		/* ExecuteTruncate fails the whole statement on a missing table. */
+		if (!OidIsValid(relid))
+		{
+			if (!(migguard_dry_run && created_earlier_in_script(rv)))
+				return;
 			continue;
+		}
+		if (mg_class_aclcheck(relid, GetUserId(), ACL_TRUNCATE) != ACLCHECK_OK)
+		{
+			stmt->refused = true;
+			return;
+		}
+		/* truncate_check_rel: catalogs, and anything but a table */
+		if (catalog_is_protected(relid) ||
+			(get_rel_relkind(relid) != RELKIND_RELATION &&
+			 get_rel_relkind(relid) != RELKIND_PARTITIONED_TABLE))
+			return;
 		relids = list_append_unique_oid(relids, relid);
+		/* ExecuteTruncate: "cannot truncate only a partitioned table" */
+		if (!rv->inh && get_rel_relkind(relid) == RELKIND_PARTITIONED_TABLE)
+		{
+			refuse_truncate(stmt, relids);
+			return;
+		}
+		/* Inheritance children are not permission-checked (ExecuteTruncate). */
 		if (rv->inh && get_rel_relkind(relid) == RELKIND_RELATION)
 			relids = list_concat_unique_oid(relids,
 											find_all_inheritors(relid, NoLock, NULL));
 	}
 
+	/*
+	 * CASCADE: every referencing table, each of which ExecuteTruncate checks
+	 * for the TRUNCATE privilege (truncate_check_perms).  Lacking one, the
+	 * statement fails: nothing is judged, sized, probed or named.
+	 */
+	/*
+	 * Without CASCADE, a table referenced by a foreign key from outside the
+	 * list makes heap_truncate_check_FKs fail the statement, after every
+	 * named table is locked.
+	 */
+	if (truncate->behavior != DROP_CASCADE &&
+		list_difference_oid(heap_truncate_find_FKs(relids), relids) != NIL)
+	{
+		refuse_truncate(stmt, relids);
+		return;
+	}
 	if (truncate->behavior == DROP_CASCADE)
 	{
 		List	   *more = relids;
@@ -1417,6 +2615,13 @@ classify_truncate(MigguardStatement *stmt, TruncateStmt *truncate)
 			List	   *referencing = heap_truncate_find_FKs(more);
 
 			more = list_difference_oid(referencing, relids);
+			foreach(lc, more)
+				if (mg_class_aclcheck(lfirst_oid(lc), GetUserId(),
+									  ACL_TRUNCATE) != ACLCHECK_OK)
+				{
+					stmt->refused = true;
+					return;
+				}
 			relids = list_concat_unique_oid(relids, more);
 		}
 	}
@@ -1438,7 +2643,19 @@ classify_create_partition(MigguardStatement *stmt, CreateStmt *create)
 		get_rel_relkind(parentid) != RELKIND_PARTITIONED_TABLE)
 		return;
 	classify_partition_bound(stmt, migguard_describe_relation(parentid),
-							 AccessExclusiveLock, InvalidOid, create->partbound);
+							 AccessExclusiveLock, InvalidOid,
+							 create->relation->relname, create->partbound);
+}
+
+/* The privileges LOCK TABLE needs for a mode (LockTableAclCheck, lockcmds.c). */
+static AclMode
+lock_table_aclmask(LOCKMODE mode)
+{
+	if (mode == AccessShareLock)
+		return ACL_SELECT;
+	if (mode == RowExclusiveLock)
+		return ACL_INSERT | ACL_UPDATE | ACL_DELETE | ACL_TRUNCATE;
+	return ACL_UPDATE | ACL_DELETE | ACL_TRUNCATE;
 }
 
 /* LOCK TABLE: each named relation, in the requested mode. */
@@ -1455,8 +2672,7 @@ classify_lock(MigguardStatement *stmt, LockStmt *lock)
 		Oid			relid = lookup_relid(lfirst_node(RangeVar, lc));
 
 		if (!OidIsValid(relid) ||
-			mg_class_aclcheck(relid, GetUserId(),
-							  ACL_UPDATE | ACL_DELETE | ACL_TRUNCATE) != ACLCHECK_OK)
+			mg_class_aclcheck(relid, GetUserId(), lock_table_aclmask(lock->mode)) != ACLCHECK_OK)
 			continue;
 		add_lock(stmt, migguard_describe_relation(relid), lock->mode);
 	}

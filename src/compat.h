@@ -65,6 +65,8 @@
 	pg_class_aclcheck((relid), (roleid), (mode))
 #define mg_type_ownercheck(typid, roleid) \
 	object_ownercheck(TypeRelationId, (typid), (roleid))
+#define mg_namespace_aclcheck(nspid, roleid, mode) \
+	object_aclcheck(NamespaceRelationId, (nspid), (roleid), (mode))
 #else
 #define mg_class_ownercheck(relid, roleid) pg_class_ownercheck((relid), (roleid))
 #define mg_namespace_ownercheck(nspid, roleid) \
@@ -74,6 +76,8 @@
 #define mg_class_aclcheck(relid, roleid, mode) \
 	pg_class_aclcheck((relid), (roleid), (mode))
 #define mg_type_ownercheck(typid, roleid) pg_type_ownercheck((typid), (roleid))
+#define mg_namespace_aclcheck(nspid, roleid, mode) \
+	pg_namespace_aclcheck((nspid), (roleid), (mode))
 #endif
 
 /* The *Recurse ALTER TABLE subcommands disappeared in 16. */

@@ -187,6 +187,8 @@ typedef struct MigguardStatement
 	const char *text;			/* this statement alone */
 	const char *command_tag;
 	List	   *ops;			/* MigguardOp * */
+	bool		refused;		/* PostgreSQL will refuse it for lack of a
+								 * privilege: no ops, nothing named */
 } MigguardStatement;
 
 /* ----------------------------------------------------------------
@@ -228,9 +230,13 @@ extern LOCKMODE migguard_probe_lock(LOCKMODE statement_lock);
 extern bool migguard_is_checked_statement(Node *parsetree);
 extern bool migguard_defelem_is_true(List *options, const char *name);
 extern MigguardStatement *migguard_classify(Node *parsetree, const char *stmt_text);
+extern char *migguard_run_in_subtransaction(void (*fn) (void *), void *arg);
 
 /* relsize.c */
+/* How check() names a relation its caller may not see. */
+#define MIGGUARD_HIDDEN_RELATION "(a relation in a schema you have no access to)"
 extern MigguardRelation *migguard_describe_relation(Oid relid);
+extern bool migguard_caller_may_see(Oid relid);
 extern MigguardEmptiness migguard_probe_emptiness(MigguardRelation *rel,
 												  LOCKMODE lockmode);
 extern int64 migguard_relation_size(Oid relid);
@@ -289,6 +295,9 @@ extern char *migguard_append_before_semicolon(const char *stmt, const char *suff
 extern char *migguard_pretty_size(int64 bytes);
 extern char *migguard_display_name(const MigguardRelation *rel);
 extern char *migguard_sql_name(const MigguardRelation *rel);
+extern const char *migguard_quote_ident(const char *ident);
+extern char *migguard_quote_qualified(const char *schema, const char *name);
+extern char *migguard_quote_literal(const char *str);
 extern const char *migguard_lock_mode_sql(LOCKMODE mode);
 extern const char *migguard_lock_blocks(LOCKMODE mode);
 

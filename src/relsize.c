@@ -41,6 +41,7 @@
 #include "miscadmin.h"
 #include "storage/fd.h"
 #include "storage/lmgr.h"
+#include "utils/acl.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -288,6 +289,23 @@ migguard_relation_is_new(Oid relid)
 	return result;
 }
 
+/*
+ * Whether migguard.check()'s caller could name the relation: USAGE on its
+ * schema.  Always true in the hook, which never reports to anyone but the
+ * statement's own author what PostgreSQL is about to do anyway.
+ */
+bool
+migguard_caller_may_see(Oid relid)
+{
+	Oid			nspid;
+
+	if (!migguard_dry_run)
+		return true;
+	nspid = get_rel_namespace(relid);
+	return OidIsValid(nspid) &&
+		mg_namespace_aclcheck(nspid, GetUserId(), ACL_USAGE) == ACLCHECK_OK;
+}
+
 MigguardRelation *
 migguard_describe_relation(Oid relid)
 {
@@ -305,6 +323,24 @@ migguard_describe_relation(Oid relid)
 	cls = (Form_pg_class) GETSTRUCT(tup);
 	rel->relkind = cls->relkind;
 	rel->relpersistence = cls->relpersistence;
+
+	/*
+	 * migguard.check() reports only what its caller could name: a relation
+	 * reached through the catalog (a referencing table of TRUNCATE CASCADE,
+	 * an inheritance child) in a schema the caller has no USAGE on is
+	 * neither named, sized, probed nor locked.  It keeps no OID, so nothing
+	 * measures or opens it, and counts as holding rows, the conservative
+	 * answer for the destructive rules.
+	 */
+	if (!migguard_caller_may_see(relid))
+	{
+		ReleaseSysCache(tup);
+		rel->relid = InvalidOid;
+		rel->name = pstrdup(MIGGUARD_HIDDEN_RELATION);
+		rel->size = 0;
+		rel->emptiness = MG_EMPTINESS_NONEMPTY;
+		return rel;
+	}
 	rel->name = pstrdup(NameStr(cls->relname));
 	rel->schema = get_namespace_name(cls->relnamespace);
 	ReleaseSysCache(tup);
@@ -386,8 +422,10 @@ migguard_probe_emptiness(MigguardRelation *rel, LOCKMODE lockmode)
 		{
 			Oid			child = lfirst_oid(lc);
 
+			/* check() does not open what its caller cannot see: assume rows */
 			if (get_rel_relkind(child) == RELKIND_RELATION &&
-				probe_one(child, lockmode) == MG_EMPTINESS_NONEMPTY)
+				(!migguard_caller_may_see(child) ||
+				 probe_one(child, lockmode) == MG_EMPTINESS_NONEMPTY))
 			{
 				rel->emptiness = MG_EMPTINESS_NONEMPTY;
 				break;

@@ -49,6 +49,9 @@ typedef struct RuleDef
 static char *
 rel_with_size(const MigguardRelation *rel)
 {
+	/* A relation check() may not name is not measured either (relsize.c). */
+	if (!OidIsValid(rel->relid))
+		return migguard_display_name(rel);
 	return psprintf("%s (%s)", migguard_display_name(rel),
 					migguard_pretty_size(migguard_relation_bytes(rel)));
 }
@@ -82,10 +85,33 @@ lock_with_article(LOCKMODE mode)
 	return psprintf("%s %s", (name[0] == 'A' || name[0] == 'E') ? "an" : "a", name);
 }
 
+/* Identifiers in hints: see migguard_quote_ident (sqltext.c). */
 static const char *
 q(const char *ident)
 {
-	return quote_identifier(ident);
+	return migguard_quote_ident(ident);
+}
+
+/* A word for a shell command line in a hint: single-quoted when needed. */
+static char *
+shell_word(const char *word)
+{
+	StringInfoData buf;
+
+	if (strspn(word, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") ==
+		strlen(word) && word[0] != '\0')
+		return pstrdup(word);
+	initStringInfo(&buf);
+	appendStringInfoChar(&buf, '\'');
+	for (const char *c = word; *c; c++)
+	{
+		if (*c == '\'')
+			appendStringInfoString(&buf, "'\\''");
+		else
+			appendStringInfoChar(&buf, *c);
+	}
+	appendStringInfoChar(&buf, '\'');
+	return buf.data;
 }
 
 /* ----------------------------------------------------------------
@@ -112,10 +138,16 @@ add_column_rewrites(const MigguardOp *op)
 						 MG_F_STORED_GENERATED | MG_F_DOMAIN_CONSTRAINTS)) != 0;
 }
 
+/*
+ * Only on an empty table: one that holds rows makes PostgreSQL fail the
+ * statement itself ("column ... contains null values"), and its error is
+ * the one to see.
+ */
 static bool
 add_column_not_null_without_default(const MigguardOp *op)
 {
-	return (op->flags & MG_F_NOT_NULL) && !(op->flags & MG_F_HAS_DEFAULT);
+	return (op->flags & MG_F_NOT_NULL) && !(op->flags & MG_F_HAS_DEFAULT) &&
+		migguard_probe_emptiness(op->rel, op->lockmode) == MG_EMPTINESS_EMPTY;
 }
 
 static bool
@@ -243,10 +275,10 @@ describe_create_index(const MigguardOp *op, MigguardFinding *f)
 						   "ALTER INDEX %s ATTACH PARTITION %s;",
 						   migguard_insert_keyword(op->stmt_text, "on", "ONLY"),
 						   q(psprintf("%s_%s", part, idx)),
-						   quote_qualified_identifier(rel->schema, part),
+						   migguard_quote_qualified(rel->schema, part),
 						   columns ? columns : "(...)",
-						   quote_qualified_identifier(rel->schema, idx),
-						   quote_qualified_identifier(rel->schema,
+						   migguard_quote_qualified(rel->schema, idx),
+						   migguard_quote_qualified(rel->schema,
 													  psprintf("%s_%s", part, idx)));
 	}
 	else
@@ -284,9 +316,11 @@ describe_add_column_rewrite(const MigguardOp *op, MigguardFinding *f)
 	const char *why;
 	char	   *table = migguard_sql_name(op->rel);
 	const char *col = q(op->object);
-	const char *seq = quote_qualified_identifier(op->rel->schema,
+	const char *seq = migguard_quote_qualified(op->rel->schema,
 												 psprintf("%s_%s_seq", op->rel->name,
 														  op->object));
+	/* nextval() reads the name from a string: the quoted name, quoted again. */
+	const char *seq_literal = migguard_quote_literal(seq);
 
 	if (op->flags & MG_F_SERIAL)
 		why = "a serial column fills every existing row from a sequence";
@@ -309,10 +343,10 @@ describe_add_column_rewrite(const MigguardOp *op, MigguardFinding *f)
 		f->hint = psprintf("Add a nullable column, give it a sequence default for new rows, and backfill existing rows in batches:\n"
 						   "ALTER TABLE %s ADD COLUMN %s %s;\n"
 						   "CREATE SEQUENCE %s;\n"
-						   "ALTER TABLE %s ALTER COLUMN %s SET DEFAULT nextval('%s');\n"
-						   "UPDATE %s SET %s = nextval('%s') WHERE %s IS NULL;  -- in batches",
+						   "ALTER TABLE %s ALTER COLUMN %s SET DEFAULT nextval(%s);\n"
+						   "UPDATE %s SET %s = nextval(%s) WHERE %s IS NULL;  -- in batches",
 						   table, col, type_or_placeholder(op), seq,
-						   table, col, seq, table, col, seq, col);
+						   table, col, seq_literal, table, col, seq_literal, col);
 	else if (op->flags & MG_F_STORED_GENERATED)
 		f->hint = psprintf("Add a plain nullable column, keep it current with a trigger, and backfill existing rows in batches:\n"
 						   "ALTER TABLE %s ADD COLUMN %s %s;",
@@ -368,7 +402,7 @@ describe_table_rewrite(const MigguardOp *op, MigguardFinding *f)
 						 op->object ? op->object : op->detail);
 	f->hint = psprintf("Rewrite the table online with pg_repack, or build a new table with the new definition, copy the rows in batches and switch over:\n"
 					   "CREATE TABLE %s (LIKE %s INCLUDING ALL);",
-					   quote_qualified_identifier(op->rel->schema,
+					   migguard_quote_qualified(op->rel->schema,
 												  psprintf("%s_new", op->rel->name)),
 					   migguard_sql_name(op->rel));
 }
@@ -479,7 +513,7 @@ describe_set_tablespace(const MigguardOp *op, MigguardFinding *f)
 							  "until every file is copied");
 	f->hint = psprintf("Move the data online with pg_repack --tablespace=%s, "
 					   "or build a copy in the new tablespace and switch over.",
-					   op->detail);
+					   shell_word(op->detail));
 }
 
 static void
@@ -610,14 +644,14 @@ describe_rename_table(const MigguardOp *op, MigguardFinding *f)
 						   "CREATE VIEW %s AS SELECT * FROM %s;",
 						   migguard_sql_name(op->rel), q(op->detail),
 						   migguard_sql_name(op->rel),
-						   quote_qualified_identifier(op->detail, op->rel->name));
+						   migguard_quote_qualified(op->detail, op->rel->name));
 	else
 		f->hint = psprintf("Rename and leave a view under the old name in the same transaction, then drop the view once nothing uses it:\n"
 						   "ALTER TABLE %s RENAME TO %s;\n"
 						   "CREATE VIEW %s AS SELECT * FROM %s;",
 						   migguard_sql_name(op->rel), q(op->detail),
 						   migguard_sql_name(op->rel),
-						   quote_qualified_identifier(op->rel->schema, op->detail));
+						   migguard_quote_qualified(op->rel->schema, op->detail));
 }
 
 static void
@@ -628,7 +662,7 @@ describe_add_column_not_null(const MigguardOp *op, MigguardFinding *f)
 
 	f->message = psprintf("ADD COLUMN \"%s\" NOT NULL without a default would make inserts from deployed code fail",
 						  op->object);
-	f->reason = psprintf("Deployed code does not know the column and inserts rows into %s without it; if the table holds rows, the statement itself fails too.",
+	f->reason = psprintf("Deployed code does not know the column and inserts rows into %s without it; the table is empty now, so the statement itself succeeds.",
 						 migguard_display_name(op->rel));
 	f->hint = psprintf("Give the column a default, which is instant since PostgreSQL 11, or add it nullable and backfill before setting NOT NULL:\n"
 					   "ALTER TABLE %s ADD COLUMN %s %s NOT NULL DEFAULT <value>;",
@@ -735,7 +769,7 @@ static const RuleDef rule_catalog[MG_NUM_RULES] = {
 		"RENAME or SET SCHEMA of a table, view, materialized view or sequence, or ALTER SCHEMA ... RENAME.",
 	always, NULL, describe_rename_table},
 	[MG_RULE_ADD_COLUMN_NOT_NULL] = {"add_column_not_null", "compatibility", MG_LEVEL_ERROR, false, MG_OP_ADD_COLUMN,
-		"ADD COLUMN ... NOT NULL without a default: deployed inserts fail.",
+		"ADD COLUMN ... NOT NULL without a default on an empty table: deployed inserts fail (with rows, PostgreSQL refuses the statement itself).",
 	add_column_not_null_without_default, NULL, describe_add_column_not_null},
 	[MG_RULE_LOCK_TIMEOUT] = {"lock_timeout", "queue", MG_LEVEL_WARNING, false, MG_OP_OTHER_LOCK,
 		"A lock that blocks reads or writes of an existing table is taken with no lock timeout in effect.",

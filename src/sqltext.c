@@ -189,16 +189,86 @@ migguard_pretty_size(int64 bytes)
 char *
 migguard_display_name(const MigguardRelation *rel)
 {
+	/* check() does not name what its caller may not see (relsize.c). */
+	if (!OidIsValid(rel->relid) && strcmp(rel->name, MIGGUARD_HIDDEN_RELATION) == 0)
+		return pstrdup(rel->name);
 	if (rel->schema)
 		return psprintf("\"%s.%s\"", rel->schema, rel->name);
 	return psprintf("\"%s\"", rel->name);
+}
+
+static bool
+has_control_character(const char *str)
+{
+	for (const char *c = str; *c; c++)
+		if ((unsigned char) *c < 0x20 || *c == 0x7f)
+			return true;
+	return false;
+}
+
+/*
+ * str as a Unicode-escaped identifier (quote '"') or string (quote '\''):
+ * U&"line\000Abreak".  Valid with standard_conforming_strings on, the
+ * default since PostgreSQL 9.1.
+ */
+static char *
+unicode_escaped(const char *str, char quote)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "U&%c", quote);
+	for (const char *c = str; *c; c++)
+	{
+		if ((unsigned char) *c < 0x20 || *c == 0x7f)
+			appendStringInfo(&buf, "\\%04X", (unsigned char) *c);
+		else
+		{
+			if (*c == quote || *c == '\\')
+				appendStringInfoChar(&buf, *c);
+			appendStringInfoChar(&buf, *c);
+		}
+	}
+	appendStringInfoChar(&buf, quote);
+	return buf.data;
+}
+
+/*
+ * An identifier for a hint line: quote_identifier, except that a name with
+ * a control character (a newline, a tab) becomes a Unicode-escaped
+ * identifier, so that every statement of a hint stays on one line and
+ * pasting it runs exactly that statement.
+ */
+const char *
+migguard_quote_ident(const char *ident)
+{
+	return has_control_character(ident) ? unicode_escaped(ident, '"') :
+		quote_identifier(ident);
+}
+
+/* schema.name, each part quoted by migguard_quote_ident. */
+char *
+migguard_quote_qualified(const char *schema, const char *name)
+{
+	if (schema == NULL)
+		return pstrdup(migguard_quote_ident(name));
+	return psprintf("%s.%s", migguard_quote_ident(schema),
+					migguard_quote_ident(name));
+}
+
+/* A string literal for a hint line: quote_literal_cstr, or U&'...'. */
+char *
+migguard_quote_literal(const char *str)
+{
+	return has_control_character(str) ? unicode_escaped(str, '\'') :
+		quote_literal_cstr(str);
 }
 
 /* public.accounts, quoted as SQL needs: for hints the user can paste. */
 char *
 migguard_sql_name(const MigguardRelation *rel)
 {
-	return (char *) quote_qualified_identifier(rel->schema, rel->name);
+	return migguard_quote_qualified(rel->schema, rel->name);
 }
 
 const char *

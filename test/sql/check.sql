@@ -15,6 +15,8 @@ CREATE TABLE chk.big (id bigint NOT NULL, email text, note text, ref bigint);
 INSERT INTO chk.big SELECT g, 'u' || g || '@example.com', md5(g::text), g
   FROM generate_series(1, 5000) g;
 CREATE TABLE chk.parent (id bigint PRIMARY KEY);
+-- add_column_not_null judges empty tables (with rows PostgreSQL refuses).
+CREATE TABLE chk.empty (id int);
 INSERT INTO chk.parent SELECT g FROM generate_series(1, 5000) g;
 CREATE INDEX big_note_idx ON chk.big (note);
 CREATE MATERIALIZED VIEW chk.big_mv AS SELECT g AS id FROM generate_series(1, 5000) g;
@@ -63,7 +65,7 @@ INSERT INTO chk.statements (sql) VALUES
     ('ALTER TABLE chk.big ADD COLUMN token float8 DEFAULT random()'),
     ('ALTER TABLE chk.big ADD COLUMN created timestamptz DEFAULT now()'),
     ('ALTER TABLE chk.big ADD COLUMN seq bigserial'),
-    ('ALTER TABLE chk.big ADD COLUMN flag int NOT NULL'),
+    ('ALTER TABLE chk.empty ADD COLUMN flag int NOT NULL'),
     ('ALTER TABLE chk.big ADD COLUMN flag int NOT NULL DEFAULT 0'),
     ('ALTER TABLE chk.big ALTER COLUMN ref TYPE int'),
     ('ALTER TABLE chk.big ALTER COLUMN email TYPE text'),
@@ -117,7 +119,7 @@ CREATE INDEX big_email_idx ON chk.big (email);
 
    CREATE TABLE chk.fresh (id int);  CREATE INDEX ON chk.fresh (id);
 /* a typo */ CREAT TABLE oops (id int);
-ALTER TABLE chk.big
+ALTER TABLE chk.empty
     ADD COLUMN flag int NOT NULL;
 $sql$)
 ORDER BY statement_no, rule;

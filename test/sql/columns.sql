@@ -65,8 +65,8 @@ ALTER TABLE col.small ADD COLUMN r float8 DEFAULT random();
 
 --
 -- add_column_not_null: not size-gated.  Deployed code that inserts without
--- the new column fails, and PostgreSQL itself rejects it on a non-empty
--- table.
+-- the new column fails.  On a non-empty table PostgreSQL rejects the
+-- statement itself, and its error is the one shown.
 --
 ALTER TABLE col.small ADD COLUMN must int NOT NULL;
 CREATE TABLE col.empty (id int);
