@@ -32,7 +32,7 @@ PG_CPPFLAGS = -I$(srcdir)/src
 TESTOUT ?= $(CURDIR)/test/out
 
 # Regression tests: one file per area, run in this order.
-REGRESS = setup settings create_index indexes_maintenance columns constraints partitions destructive modes nesting check lock_queue audit rewrite api
+REGRESS = setup settings create_index indexes_maintenance columns constraints partitions destructive modes nesting check lock_queue audit rewrite api security
 REGRESS_OPTS = \
 	--inputdir=test \
 	--outputdir=$(TESTOUT) \

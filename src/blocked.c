@@ -284,7 +284,7 @@ migguard_blocked_enqueue_row(const MigguardLogRow *row)
 
 	if (queued && !worker)
 		ereport(LOG,
-				(errmsg("migguard: no background worker could start to write change_log rows; queued until one can: %s",
+				(errmsg("migguard: no background worker could start to record blocked attempts; queued until one can: %s",
 						row->statement),
 				 errhint("Raise max_worker_processes."),
 				 errhidestmt(true)));
