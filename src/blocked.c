@@ -45,6 +45,7 @@
 #include "postmaster/bgworker.h"
 #include "storage/ipc.h"
 #include "storage/latch.h"
+#include "storage/lmgr.h"
 #include "storage/lock.h"
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
@@ -450,7 +451,14 @@ write_record(const BlockedRecord *r, Oid relid, Oid owner)
 	PG_END_TRY();
 }
 
-static void
+/*
+ * Write the batch in one transaction.  The worker never waits for
+ * change_log's lock: a transaction that waits keeps its snapshot, and CREATE
+ * INDEX CONCURRENTLY in this database waits for every such snapshot
+ * (WaitForOlderSnapshots).  When the lock is not free, false: the caller
+ * keeps the batch and tries again after a short sleep.
+ */
+static bool
 write_records(void)
 {
 	Oid			owner;
@@ -458,9 +466,14 @@ write_records(void)
 
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
+	relid = migguard_change_log(&owner);
+	if (OidIsValid(relid) && !ConditionalLockRelationOid(relid, RowExclusiveLock))
+	{
+		CommitTransactionCommand();
+		return false;
+	}
 	PushActiveSnapshot(GetTransactionSnapshot());
 
-	relid = migguard_change_log(&owner);
 	for (int i = 0; i < batch_count; i++)
 	{
 		if (OidIsValid(relid))
@@ -474,6 +487,7 @@ write_records(void)
 	/* Committed (or logged): nothing of the batch is left to name. */
 	batch_done = batch_count;
 	pgstat_report_activity(STATE_IDLE, NULL);
+	return true;
 }
 
 /*
@@ -558,7 +572,13 @@ migguard_blocked_worker_main(Datum main_arg)
 			break;
 		if (batch_count > 0)
 		{
-			write_records();
+			while (!write_records())
+			{
+				(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+								 WORKER_POLL_MS, PG_WAIT_EXTENSION);
+				ResetLatch(MyLatch);
+				CHECK_FOR_INTERRUPTS();
+			}
 			idle_ms = 0;
 			continue;
 		}

@@ -25,6 +25,7 @@ shared_preload_libraries = 'migguard'
 migguard.large_table_size = '8kB'
 migguard.lock_timeout = '300ms'
 migguard.lock_retries = 0
+migguard.mode = warn
 });
 $node->start;
 $node->safe_psql('postgres', q{
@@ -114,23 +115,24 @@ $node->safe_psql('postgres', q{
 	ALTER DATABASE closed ALLOW_CONNECTIONS false;
 	ALTER DATABASE closed SET default_transaction_read_only = on;});
 $inside->query('SET default_transaction_read_only = off');
-$inside->query('CREATE INDEX ON b (id)');
+$inside->query('SET migguard.mode = enforce; CREATE INDEX ON b (id)');
 my $written = 0;
 for (1 .. 100)
 {
-	$written = $inside->query_safe(
+	$written = $inside->query(
 		q{SELECT count(*) FROM migguard.change_log WHERE verdict = 'blocked'});
 	last if $written > 0;
 	sleep 0.1;
 }
 is($written, 1, 'a blocked attempt in a database with ALLOW_CONNECTIONS false and a read-only default is written');
-$node->psql('postgres', 'CREATE INDEX ON t (id)');
+$node->psql('postgres', 'SET migguard.mode = enforce; CREATE INDEX ON t (id)');
 ok(wait_rows('postgres', 'CREATE INDEX', 2), 'and another database keeps getting its rows');
 $inside->quit;
 
 # 12.11: a terminated worker names each record it had not written.
 $holder->query_safe('BEGIN; LOCK migguard.change_log IN SHARE MODE;');
 $node->psql('postgres', q{
+	SET migguard.mode = enforce;
 	DO $$ BEGIN
 		FOR i IN 1 .. 5 LOOP
 			BEGIN
@@ -143,11 +145,11 @@ my $worker = '';
 for (1 .. 100)
 {
 	$worker = $node->safe_psql('postgres',
-		q{SELECT pid FROM pg_stat_activity WHERE backend_type = 'migguard blocked-attempt writer' AND wait_event_type = 'Lock'});
+		q{SELECT pid FROM pg_stat_activity WHERE backend_type = 'migguard blocked-attempt writer' AND datname = 'postgres'});
 	last if $worker ne '';
 	sleep 0.1;
 }
-isnt($worker, '', 'the worker waits for change_log');
+isnt($worker, '', 'the worker waits for change_log (without queueing for its lock)');
 $node->safe_psql('postgres', "SELECT pg_terminate_backend($worker)");
 $holder->query_safe('COMMIT');
 $holder->quit;
