@@ -50,6 +50,7 @@
 #include "catalog/pg_depend.h"
 #include "catalog/pg_extension.h"
 #include "catalog/pg_namespace.h"
+#include "catalog/pg_proc.h"
 #include "catalog/pg_inherits.h"
 #include "catalog/pg_type.h"
 #include "commands/event_trigger.h"
@@ -248,21 +249,55 @@ migguard_change_log(Oid *owner)
 
 PG_FUNCTION_INFO_V1(migguard_refuse_adopted_schema);
 
+/* Whether anything lives in the schema: every object depends on its schema. */
+static bool
+schema_is_empty(Oid nspid, Oid self)
+{
+	Relation	depend;
+	ScanKeyData key[2];
+	SysScanDesc scan;
+	HeapTuple	tup;
+	bool		empty;
+
+	depend = table_open(DependRelationId, AccessShareLock);
+	ScanKeyInit(&key[0], Anum_pg_depend_refclassid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(NamespaceRelationId));
+	ScanKeyInit(&key[1], Anum_pg_depend_refobjid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(nspid));
+	scan = systable_beginscan(depend, DependReferenceIndexId, true, NULL, 2, key);
+	empty = true;
+	while (empty && HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tup);
+
+		/* The extension being created, and this function, are there already. */
+		empty = (dep->classid == ExtensionRelationId &&
+				 dep->objid == CurrentExtensionObject) ||
+			(dep->classid == ProcedureRelationId && dep->objid == self);
+	}
+	systable_endscan(scan);
+	table_close(depend, AccessShareLock);
+	return empty;
+}
+
 /*
- * Called by the install script, first thing: schema migguard must be the
- * one CREATE EXTENSION just made.  PostgreSQL 15 adopts an existing schema
- * named by the control file (CreateExtensionInternal only creates it when
+ * Called by the install script, first thing: schema migguard must not be
+ * one another role prepared.  PostgreSQL 15 adopts an existing schema named
+ * by the control file (CreateExtensionInternal only creates it when
  * get_namespace_oid finds none), so a database owner could otherwise
  * prepare it, own it, and later rename it and plant a look-alike
- * change_log.  Made in this transaction (its pg_namespace row's xmin, as
- * HeapTupleSatisfiesSelf reads "inserted by us") and owned by the user
- * creating the extension, it is ours.
+ * change_log.  Accepted: the schema CREATE EXTENSION just made (its
+ * pg_namespace row inserted by this transaction, owned by the user creating
+ * the extension), or an empty schema a superuser owns, which is what
+ * pg_restore creates before it replays CREATE EXTENSION (the schema is not
+ * a member of the extension, so pg_dump dumps it separately).
  */
 Datum
 migguard_refuse_adopted_schema(PG_FUNCTION_ARGS)
 {
 	Oid			nspid = get_namespace_oid("migguard", false);
 	HeapTuple	tup;
+	Oid			owner;
 	bool		ours;
 
 	if (!creating_extension)
@@ -272,14 +307,16 @@ migguard_refuse_adopted_schema(PG_FUNCTION_ARGS)
 	tup = SearchSysCache1(NAMESPACEOID, ObjectIdGetDatum(nspid));
 	if (!HeapTupleIsValid(tup))
 		elog(ERROR, "cache lookup failed for namespace %u", nspid);
-	ours = TransactionIdIsCurrentTransactionId(HeapTupleHeaderGetXmin(tup->t_data)) &&
-		((Form_pg_namespace) GETSTRUCT(tup))->nspowner == GetUserId();
+	owner = ((Form_pg_namespace) GETSTRUCT(tup))->nspowner;
+	ours = (TransactionIdIsCurrentTransactionId(HeapTupleHeaderGetXmin(tup->t_data)) &&
+			owner == GetUserId()) ||
+		(superuser_arg(owner) && schema_is_empty(nspid, fcinfo->flinfo->fn_oid));
 	ReleaseSysCache(tup);
 	if (!ours)
 		ereport(ERROR,
 				(errcode(ERRCODE_DUPLICATE_SCHEMA),
 				 errmsg("schema \"migguard\" already exists"),
-				 errdetail("CREATE EXTENSION migguard creates its own schema; it does not adopt one that another role could have prepared."),
+				 errdetail("CREATE EXTENSION migguard creates its own schema; it adopts only an empty one that a superuser owns, not one that another role could have prepared."),
 				 errhint("Check what the existing schema \"migguard\" holds, drop or rename it, and create the extension again.")));
 	PG_RETURN_VOID();
 }

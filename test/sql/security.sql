@@ -140,6 +140,12 @@ CREATE SCHEMA migguard;
 CREATE EXTENSION migguard;
 SELECT count(*) AS extensions FROM pg_extension WHERE extname = 'migguard';
 DROP SCHEMA migguard;
+-- A superuser's schema is adopted only when empty: what pg_restore does
+-- (pg_dump dumps the schema before CREATE EXTENSION, test/t/004).
+CREATE SCHEMA migguard;
+CREATE TABLE migguard.planted_by_someone (id int);
+CREATE EXTENSION migguard;
+DROP TABLE migguard.planted_by_someone;
 CREATE EXTENSION migguard;
 SELECT nspowner::regrole AS owner FROM pg_namespace WHERE nspname = 'migguard';
 -- The database owner cannot rename or drop the extension's schema or
