@@ -199,8 +199,9 @@ BEGIN
         PERFORM pg_sleep(0.1);
     END LOOP;
 END $$;
+-- (ordered by verdict: the worker's row may come after later ones)
 SELECT command_tag, verdict, session_user_name FROM mg_renamed.change_log
- WHERE session_user_name = 'regress_sec_dbowner' ORDER BY id;
+ WHERE session_user_name = 'regress_sec_dbowner' ORDER BY verdict, id;
 SELECT count(*) AS look_alike_rows FROM migguard.change_log;
 SELECT rolname, rolsuper FROM pg_roles WHERE rolname = 'regress_sec_dbowner';
 -- Renaming change_log itself turns the audit off, with a WARNING (once).
