@@ -155,6 +155,19 @@ forget_change_log(Datum arg, Oid relid)
 		known_change_log = InvalidOid;
 }
 
+/* The pg_depend rows of the objects that depend on one object. */
+static SysScanDesc
+depend_scan(Relation depend, Oid refclassid, Oid refobjid)
+{
+	ScanKeyData key[2];
+
+	ScanKeyInit(&key[0], Anum_pg_depend_refclassid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(refclassid));
+	ScanKeyInit(&key[1], Anum_pg_depend_refobjid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(refobjid));
+	return systable_beginscan(depend, DependReferenceIndexId, true, NULL, 2, key);
+}
+
 /*
  * The ordinary table named change_log that is a member of the extension
  * (pg_depend deptype 'e', as findDependentObjects reads membership), in
@@ -165,17 +178,12 @@ static Oid
 extension_member_change_log(Oid extoid)
 {
 	Relation	depend;
-	ScanKeyData key[2];
 	SysScanDesc scan;
 	HeapTuple	tup;
 	Oid			found = InvalidOid;
 
 	depend = table_open(DependRelationId, AccessShareLock);
-	ScanKeyInit(&key[0], Anum_pg_depend_refclassid, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(ExtensionRelationId));
-	ScanKeyInit(&key[1], Anum_pg_depend_refobjid, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(extoid));
-	scan = systable_beginscan(depend, DependReferenceIndexId, true, NULL, 2, key);
+	scan = depend_scan(depend, ExtensionRelationId, extoid);
 	while (HeapTupleIsValid(tup = systable_getnext(scan)))
 	{
 		Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tup);
@@ -254,17 +262,12 @@ static bool
 schema_is_empty(Oid nspid, Oid self)
 {
 	Relation	depend;
-	ScanKeyData key[2];
 	SysScanDesc scan;
 	HeapTuple	tup;
 	bool		empty;
 
 	depend = table_open(DependRelationId, AccessShareLock);
-	ScanKeyInit(&key[0], Anum_pg_depend_refclassid, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(NamespaceRelationId));
-	ScanKeyInit(&key[1], Anum_pg_depend_refobjid, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(nspid));
-	scan = systable_beginscan(depend, DependReferenceIndexId, true, NULL, 2, key);
+	scan = depend_scan(depend, NamespaceRelationId, nspid);
 	empty = true;
 	while (empty && HeapTupleIsValid(tup = systable_getnext(scan)))
 	{
@@ -904,21 +907,19 @@ defer_row(const MigguardLogRow *row, const char *reason)
 }
 
 /*
- * Write the row of a statement that has taken effect, never raising: in a
- * subtransaction (the pattern of plpgsql's exec_stmt_block), and on failure
- * hand the row to the worker.
+ * INSERT the row in a subtransaction (the pattern of plpgsql's
+ * exec_stmt_block), with change_log's lock bounded: true when it is
+ * written, else false and the error's message in *error.  For rows that
+ * must not raise: statements that took effect, and the worker's records.
  */
-static void
-write_row_without_raising(const MigguardLogRow *row, Oid relid, Oid owner)
+bool
+migguard_change_log_try_insert(const MigguardLogRow *row, Oid relid, Oid owner,
+							   char **error)
 {
 	MemoryContext oldcontext = CurrentMemoryContext;
 	ResourceOwner oldowner = CurrentResourceOwner;
+	volatile bool written = true;
 
-	if (XactReadOnly)
-	{
-		defer_row(row, "read-only transaction");
-		return;
-	}
 	BeginInternalSubTransaction(NULL);
 	MemoryContextSwitchTo(oldcontext);
 	PG_TRY();
@@ -939,10 +940,27 @@ write_row_without_raising(const MigguardLogRow *row, Oid relid, Oid owner)
 		RollbackAndReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(oldcontext);
 		CurrentResourceOwner = oldowner;
-		defer_row(row, edata->message);
+		*error = pstrdup(edata->message);
 		FreeErrorData(edata);
+		written = false;
 	}
 	PG_END_TRY();
+	return written;
+}
+
+/*
+ * Write the row of a statement that has taken effect, never raising: on
+ * failure the row goes to the worker.
+ */
+static void
+write_row_without_raising(const MigguardLogRow *row, Oid relid, Oid owner)
+{
+	char	   *error;
+
+	if (XactReadOnly)
+		defer_row(row, "read-only transaction");
+	else if (!migguard_change_log_try_insert(row, relid, owner, &error))
+		defer_row(row, error);
 }
 
 static void

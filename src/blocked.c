@@ -417,38 +417,16 @@ record_row(const BlockedRecord *r, MigguardLogRow *row)
 	row->lock_wait_ms = r->lock_wait_ms;
 }
 
-/* Write one record in a subtransaction; what fails is named in the log. */
+/* Write one record; what fails is named in the log. */
 static void
 write_record(const BlockedRecord *r, Oid relid, Oid owner)
 {
-	MemoryContext oldcontext = CurrentMemoryContext;
-	ResourceOwner oldowner = CurrentResourceOwner;
 	MigguardLogRow row;
+	char	   *error;
 
 	record_row(r, &row);
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(oldcontext);
-	PG_TRY();
-	{
-		migguard_change_log_insert(&row, relid, owner);
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcontext);
-		CurrentResourceOwner = oldowner;
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(oldcontext);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcontext);
-		CurrentResourceOwner = oldowner;
-		log_not_recorded(r, edata->message);
-		FreeErrorData(edata);
-	}
-	PG_END_TRY();
+	if (!migguard_change_log_try_insert(&row, relid, owner, &error))
+		log_not_recorded(r, error);
 }
 
 /*

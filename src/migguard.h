@@ -289,6 +289,8 @@ typedef struct MigguardLogRow
 extern Oid	migguard_change_log(Oid *owner);
 extern void migguard_change_log_insert(const MigguardLogRow *row, Oid relid,
 									   Oid owner);
+extern bool migguard_change_log_try_insert(const MigguardLogRow *row, Oid relid,
+										   Oid owner, char **error);
 extern bool migguard_is_ddl(Node *parsetree);
 extern void migguard_audit_begin(Node *parsetree, MigguardStatement *stmt,
 								 List *findings, MigguardVerdict verdict,
