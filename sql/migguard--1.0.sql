@@ -2,6 +2,13 @@
 
 \echo Use "CREATE EXTENSION migguard" to load this file. \quit
 
+-- First of all: refuse a schema migguard that this CREATE EXTENSION did not
+-- create (PostgreSQL adopts an existing one; see audit.c).
+CREATE FUNCTION migguard.refuse_adopted_schema() RETURNS void
+LANGUAGE C VOLATILE AS 'MODULE_PATHNAME', 'migguard_refuse_adopted_schema';
+SELECT migguard.refuse_adopted_schema();
+DROP FUNCTION migguard.refuse_adopted_schema();
+
 COMMENT ON SCHEMA migguard IS 'migguard: schema-change guard, rule catalog and audit log';
 
 -- The rule catalog and the level each rule has in this session.

@@ -16,16 +16,42 @@
  * transactions while they run.  The row is inserted through SPI as the
  * owner of change_log, so no other role needs, or gets, write access.
  *
+ * Security: the INSERT runs as change_log's owner (a superuser), so nothing
+ * in it may be found through the caller's search_path.  change_log is the
+ * table that is a member of extension migguard (pg_depend), found by OID;
+ * the INSERT names it by the schema and name that OID has now, runs under a
+ * pinned search_path = pg_catalog, pg_temp (as fmgr_security_definer pins
+ * a function's SET clause), and takes every value as a parameter of the
+ * column's own type, computed in C: no operator, function or cast is looked
+ * up by name.  The kept plan is prepared again whenever that name changes.
+ *
+ * Robustness: the audit never lets a statement wait unbounded and never
+ * turns a statement that took effect into an error.  A transactional
+ * statement takes change_log's ROW EXCLUSIVE lock before it runs, waiting at
+ * most migguard.lock_timeout, so it never queues behind change_log while
+ * holding its own locks; its row is written in its transaction.  A statement
+ * that cannot run in a transaction block (DROP DATABASE, ALTER SYSTEM,
+ * CREATE INDEX CONCURRENTLY, ...) has taken effect when it returns: its row
+ * is written in a subtransaction, and if that fails it goes to the
+ * background worker (blocked.c), or at least to the server log.
+ *
  *-------------------------------------------------------------------------
  */
 #include "migguard.h"
 #include "stmtkind.h"
 #include "lockguard.h"
 
+#include "access/genam.h"
 #include "access/htup_details.h"
+#include "access/table.h"
 #include "access/xact.h"
-#include "catalog/pg_class.h"
+#include "catalog/indexing.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_depend.h"
+#include "catalog/pg_extension.h"
+#include "catalog/pg_namespace.h"
+#include "catalog/pg_proc.h"
 #include "catalog/pg_inherits.h"
 #include "catalog/pg_type.h"
 #include "commands/event_trigger.h"
@@ -34,7 +60,9 @@
 #include "executor/spi.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "storage/lmgr.h"
 #include "storage/lock.h"
+#include "storage/proc.h"
 #include "tcop/utility.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
@@ -45,6 +73,7 @@
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
+#include "utils/xid8.h"
 
 typedef struct AuditEntry
 {
@@ -60,34 +89,20 @@ typedef struct AuditEntry
 	StringInfoData objects;		/* JSON array body */
 	List	   *judged_rewrites;	/* tables whose rewrite a rule already judged */
 	Oid			userid;			/* who ran it (event triggers run as definer) */
+	bool		outside_transaction;	/* takes effect before it returns */
+	LocalTransactionId lxid;	/* transaction it started in */
 } AuditEntry;
 
 static MemoryContext audit_context = NULL;
 static List *open_entries = NIL;	/* innermost last */
 
 /*
- * The audit's INSERT, parsed and planned once per backend; the plan cache
- * revalidates it when change_log or the catalogs change.
+ * The audit's INSERT, parsed and planned once per backend for the qualified
+ * name change_log had then (insert_target); the plan cache revalidates it
+ * when change_log or the catalogs change.
  */
 static SPIPlanPtr insert_plan = NULL;
-
-/* Call between SPI_connect and SPI_finish. */
-static SPIPlanPtr
-kept_plan(SPIPlanPtr *plan, const char *sql, int nargs, Oid *types)
-{
-	if (*plan == NULL)
-	{
-		SPIPlanPtr	prepared = SPI_prepare(sql, nargs, types);
-
-		if (prepared == NULL)
-			elog(ERROR, "could not prepare migguard audit query: %s",
-				 SPI_result_code_string(SPI_result));
-		if (SPI_keepplan(prepared) != 0)
-			elog(ERROR, "could not keep migguard audit query");
-		*plan = prepared;
-	}
-	return *plan;
-}
+static char *insert_target = NULL;
 
 static MemoryContext
 audit_memory(void)
@@ -124,28 +139,15 @@ migguard_is_ddl(Node *parsetree)
 	}
 }
 
-static Oid
-relation_owner(Oid relid)
-{
-	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-	Oid			owner = InvalidOid;
-
-	if (HeapTupleIsValid(tup))
-	{
-		owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
-		ReleaseSysCache(tup);
-	}
-	return owner;
-}
-
 /*
- * migguard.change_log, once found to be the extension's, and its owner.
- * Any invalidation of that relation (DROP EXTENSION, ALTER ... OWNER, a
- * rolled-back CREATE EXTENSION) forgets it, so the pg_extension scan runs
- * once per backend instead of once per DDL statement.
+ * migguard.change_log, once found, and its owner.  Any invalidation of that
+ * relation (DROP EXTENSION, RENAME, ALTER ... OWNER, a rolled-back CREATE
+ * EXTENSION) forgets it, so the pg_depend scan runs once per backend
+ * instead of once per DDL statement.
  */
 static Oid	known_change_log = InvalidOid;
 static Oid	known_change_log_owner = InvalidOid;
+static bool warned_no_change_log = false;
 
 static void
 forget_change_log(Datum arg, Oid relid)
@@ -154,35 +156,296 @@ forget_change_log(Datum arg, Oid relid)
 		known_change_log = InvalidOid;
 }
 
+/* The pg_depend rows of the objects that depend on one object. */
+static SysScanDesc
+depend_scan(Relation depend, Oid refclassid, Oid refobjid)
+{
+	ScanKeyData key[2];
+
+	ScanKeyInit(&key[0], Anum_pg_depend_refclassid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(refclassid));
+	ScanKeyInit(&key[1], Anum_pg_depend_refobjid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(refobjid));
+	return systable_beginscan(depend, DependReferenceIndexId, true, NULL, 2, key);
+}
+
 /*
- * The owner of migguard.change_log, who writes the rows; InvalidOid when
- * nothing is to be written (audit off, or no extension in this database).
+ * The ordinary table named change_log that is a member of the extension
+ * (pg_depend deptype 'e', as findDependentObjects reads membership), in
+ * whatever schema it is now.  A look-alike that merely has the name is not
+ * a member, and only a superuser can make it one.
  */
 static Oid
-change_log_owner(void)
+extension_member_change_log(Oid extoid)
+{
+	Relation	depend;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	Oid			found = InvalidOid;
+
+	depend = table_open(DependRelationId, AccessShareLock);
+	scan = depend_scan(depend, ExtensionRelationId, extoid);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tup);
+		char	   *name;
+
+		if (dep->classid != RelationRelationId ||
+			dep->deptype != DEPENDENCY_EXTENSION ||
+			get_rel_relkind(dep->objid) != RELKIND_RELATION)
+			continue;
+		name = get_rel_name(dep->objid);
+		if (name != NULL && strcmp(name, "change_log") == 0)
+		{
+			found = dep->objid;
+			break;
+		}
+	}
+	systable_endscan(scan);
+	table_close(depend, AccessShareLock);
+	return found;
+}
+
+/*
+ * The OID of the extension's change_log and its owner, who writes the rows;
+ * InvalidOid when there is none in this database.  When the extension
+ * exists but its change_log was renamed, dropped or taken out of it, the
+ * audit is off, and the first statement of the session says so.
+ */
+Oid
+migguard_change_log(Oid *owner)
 {
 	static bool callback_registered = false;
-	Oid			nspid;
+	Oid			extoid;
 	Oid			relid;
+	HeapTuple	tup;
 
-	if (!migguard_audit_enabled || creating_extension)
-		return InvalidOid;
 	if (OidIsValid(known_change_log))
-		return known_change_log_owner;
-
-	nspid = get_namespace_oid("migguard", true);
-	relid = OidIsValid(nspid) ? get_relname_relid("change_log", nspid) : InvalidOid;
-	if (!OidIsValid(relid) || !OidIsValid(get_extension_oid("migguard", true)))
+	{
+		*owner = known_change_log_owner;
+		return known_change_log;
+	}
+	extoid = get_extension_oid("migguard", true);
+	if (!OidIsValid(extoid))
 		return InvalidOid;
+	relid = extension_member_change_log(extoid);
+	if (!OidIsValid(relid))
+	{
+		if (!warned_no_change_log)
+			ereport(WARNING,
+					(errmsg("migguard: schema changes are not recorded: extension migguard has no table change_log"),
+					 errdetail("The table was renamed, dropped or removed from the extension."),
+					 errhint("Rename it back, or drop and create the extension again.")));
+		warned_no_change_log = true;
+		return InvalidOid;
+	}
+	warned_no_change_log = false;
 
 	if (!callback_registered)
 	{
 		CacheRegisterRelcacheCallback(forget_change_log, (Datum) 0);
 		callback_registered = true;
 	}
-	known_change_log_owner = relation_owner(relid);
+	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	if (!HeapTupleIsValid(tup))
+		return InvalidOid;
+	known_change_log_owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
+	ReleaseSysCache(tup);
 	known_change_log = relid;
-	return known_change_log_owner;
+	*owner = known_change_log_owner;
+	return relid;
+}
+
+PG_FUNCTION_INFO_V1(migguard_refuse_adopted_schema);
+
+/* Whether anything lives in the schema: every object depends on its schema. */
+static bool
+schema_is_empty(Oid nspid, Oid self)
+{
+	Relation	depend;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	bool		empty;
+
+	depend = table_open(DependRelationId, AccessShareLock);
+	scan = depend_scan(depend, NamespaceRelationId, nspid);
+	empty = true;
+	while (empty && HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tup);
+
+		/* The extension being created, and this function, are there already. */
+		empty = (dep->classid == ExtensionRelationId &&
+				 dep->objid == CurrentExtensionObject) ||
+			(dep->classid == ProcedureRelationId && dep->objid == self);
+	}
+	systable_endscan(scan);
+	table_close(depend, AccessShareLock);
+	return empty;
+}
+
+/*
+ * Called by the install script, first thing: schema migguard must not be
+ * one another role prepared.  PostgreSQL 15 adopts an existing schema named
+ * by the control file (CreateExtensionInternal only creates it when
+ * get_namespace_oid finds none), so a database owner could otherwise
+ * prepare it, own it, and later rename it and plant a look-alike
+ * change_log.  Accepted: the schema CREATE EXTENSION just made (its
+ * pg_namespace row inserted by this transaction, owned by the user creating
+ * the extension), or an empty schema a superuser owns, which is what
+ * pg_restore creates before it replays CREATE EXTENSION (the schema is not
+ * a member of the extension, so pg_dump dumps it separately).
+ */
+Datum
+migguard_refuse_adopted_schema(PG_FUNCTION_ARGS)
+{
+	Oid			nspid = get_namespace_oid("migguard", false);
+	HeapTuple	tup;
+	Oid			owner;
+	bool		ours;
+
+	if (!creating_extension)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("migguard.refuse_adopted_schema() may only be called by CREATE EXTENSION migguard")));
+	tup = SearchSysCache1(NAMESPACEOID, ObjectIdGetDatum(nspid));
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for namespace %u", nspid);
+	owner = ((Form_pg_namespace) GETSTRUCT(tup))->nspowner;
+	ours = (TransactionIdIsCurrentTransactionId(HeapTupleHeaderGetXmin(tup->t_data)) &&
+			owner == GetUserId()) ||
+		(superuser_arg(owner) && schema_is_empty(nspid, fcinfo->flinfo->fn_oid));
+	ReleaseSysCache(tup);
+	if (!ours)
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_SCHEMA),
+				 errmsg("schema \"migguard\" already exists"),
+				 errdetail("CREATE EXTENSION migguard creates its own schema; it adopts only an empty one that a superuser owns, not one that another role could have prepared."),
+				 errhint("Check what the existing schema \"migguard\" holds, drop or rename it, and create the extension again.")));
+	PG_RETURN_VOID();
+}
+
+/* Where the hook writes: InvalidOid when the audit is off or impossible. */
+static Oid
+audit_target(Oid *owner)
+{
+	if (!migguard_audit_enabled || creating_extension)
+		return InvalidOid;
+	return migguard_change_log(owner);
+}
+
+static void
+change_log_lock_context(void *arg)
+{
+	errcontext("while locking migguard.change_log for the audit row");
+}
+
+/*
+ * Take change_log's ROW EXCLUSIVE lock, waiting at most the lock timeout
+ * the lock guard applies (migguard_effective_lock_timeout), through
+ * PostgreSQL's own lock_timeout, set for this wait only.
+ */
+static void
+lock_change_log(Oid relid)
+{
+	ErrorContextCallback callback;
+	int			timeout_ms;
+	int			nestlevel;
+
+	if (ConditionalLockRelationOid(relid, RowExclusiveLock))
+		return;
+
+	callback.callback = change_log_lock_context;
+	callback.arg = NULL;
+	callback.previous = error_context_stack;
+	error_context_stack = &callback;
+
+	timeout_ms = migguard_effective_lock_timeout();
+	nestlevel = NewGUCNestLevel();
+	if (timeout_ms != LockTimeout)
+		(void) set_config_option("lock_timeout", psprintf("%d", timeout_ms),
+								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+								 true, 0, false);
+	LockRelationOid(relid, RowExclusiveLock);
+	AtEOXact_GUC(true, nestlevel);
+
+	error_context_stack = callback.previous;
+}
+
+/*
+ * Statements that take effect before they return, because PostgreSQL does
+ * not let them run in a transaction block (PreventInTransactionBlock): a
+ * failing audit write must not report them failed.  Statements that commit
+ * internally are also caught by the change of local transaction id.
+ */
+static bool
+runs_outside_transaction(Node *parsetree)
+{
+	switch (nodeTag(parsetree))
+	{
+		case T_CreatedbStmt:
+		case T_DropdbStmt:
+		case T_AlterSystemStmt:
+		case T_CreateTableSpaceStmt:
+		case T_DropTableSpaceStmt:
+		case T_CreateSubscriptionStmt:
+		case T_AlterSubscriptionStmt:
+		case T_DropSubscriptionStmt:
+			return true;
+		case T_IndexStmt:
+			return ((IndexStmt *) parsetree)->concurrent;
+		case T_DropStmt:
+			return ((DropStmt *) parsetree)->concurrent;
+		case T_ReindexStmt:
+			{
+				ListCell   *lc;
+
+				foreach(lc, ((ReindexStmt *) parsetree)->params)
+					if (strcmp(((DefElem *) lfirst(lc))->defname, "concurrently") == 0)
+						return true;
+				return ((ReindexStmt *) parsetree)->kind != REINDEX_OBJECT_INDEX &&
+					((ReindexStmt *) parsetree)->kind != REINDEX_OBJECT_TABLE;
+			}
+		case T_ClusterStmt:
+			return ((ClusterStmt *) parsetree)->relation == NULL;
+		default:
+			return false;
+	}
+}
+
+/*
+ * Whether the statement may lock change_log itself, more strongly (DROP
+ * EXTENSION, DROP SCHEMA ... CASCADE, ALTER TABLE migguard.change_log):
+ * taking ROW EXCLUSIVE first would be a lock upgrade, so its row waits for
+ * the lock at the end, as before.
+ */
+static bool
+may_lock_change_log(Node *parsetree, MigguardStatement *stmt, Oid relid)
+{
+	ListCell   *lc;
+
+	switch (nodeTag(parsetree))
+	{
+		case T_DropStmt:
+			if (((DropStmt *) parsetree)->removeType == OBJECT_EXTENSION ||
+				((DropStmt *) parsetree)->removeType == OBJECT_SCHEMA)
+				return true;
+			break;
+		case T_AlterExtensionStmt:
+		case T_AlterExtensionContentsStmt:
+		case T_AlterObjectSchemaStmt:
+			return true;
+		default:
+			break;
+	}
+	foreach(lc, stmt->ops)
+	{
+		MigguardOp *op = (MigguardOp *) lfirst(lc);
+
+		if (op->rel != NULL && op->rel->relid == relid)
+			return true;
+	}
+	return false;
 }
 
 static void
@@ -388,6 +651,19 @@ migguard_audit_begin(Node *parsetree, MigguardStatement *stmt, List *findings,
 {
 	MemoryContext old;
 	AuditEntry *entry;
+	bool		outside_transaction = runs_outside_transaction(parsetree);
+	Oid			owner;
+	Oid			relid;
+
+	/*
+	 * Lock change_log now, bounded, rather than after the statement, when it
+	 * holds its own locks (see the top of the file).  Read-only transactions
+	 * write no row.
+	 */
+	if (!outside_transaction && !XactReadOnly &&
+		OidIsValid(relid = audit_target(&owner)) &&
+		!may_lock_change_log(parsetree, stmt, relid))
+		lock_change_log(relid);
 
 	/*
 	 * A top-level statement starts with no open entry; anything left over
@@ -416,6 +692,8 @@ migguard_audit_begin(Node *parsetree, MigguardStatement *stmt, List *findings,
 	append_global_objects(&entry->objects, parsetree);
 	entry->judged_rewrites = judged_rewrites(findings);
 	entry->userid = GetUserId();
+	entry->outside_transaction = outside_transaction;
+	entry->lxid = MyProc->lxid;
 	open_entries = lappend(open_entries, entry);
 	MemoryContextSwitchTo(old);
 }
@@ -444,61 +722,117 @@ migguard_audit_abort(void)
 }
 
 /*
- * INSERT the entry's row through SPI, as the owner of change_log: nobody
- * else has, or needs, write access to it.
+ * The kept INSERT for change_log's current schema and name; call between
+ * SPI_connect and SPI_finish, under the pinned search_path.  A name that
+ * changed since the plan was made (ALTER SCHEMA ... RENAME) means a new
+ * plan: the plan cache would re-analyse the old name, which could now be a
+ * look-alike's.
  */
-static void
-insert_row(AuditEntry *entry, Oid owner)
+static SPIPlanPtr
+insert_plan_for(Oid relid)
 {
-	static const char *const sql =
-		"INSERT INTO migguard.change_log "
-		"(logged_at, xid, pid, session_user_name, current_user_name,"
-		" application_name, client_addr, command_tag, objects, statement,"
-		" lock_mode, table_size, rewrite, verdict, findings, tag, nesting,"
-		" attempts, lock_wait_ms) "
-		"VALUES ($1, pg_catalog.pg_current_xact_id(), $2, $3, $4,"
-		" NULLIF(pg_catalog.current_setting('application_name'), ''),"
-		" pg_catalog.inet_client_addr(), $5, $6::pg_catalog.jsonb, $7, $8, $9,"
-		" $10, $11, $12::pg_catalog.jsonb,"
-		" $13, $14, $15, $16)";
-	Oid			types[16] = {TIMESTAMPTZOID, INT4OID, TEXTOID, TEXTOID,
-		TEXTOID, TEXTOID, TEXTOID, TEXTOID, INT8OID, BOOLOID, TEXTOID,
-	TEXTOID, TEXTOID, INT4OID, INT4OID, INT8OID};
-	Datum		values[16];
-	char		nulls[16];
+	static Oid	types[19] = {TIMESTAMPTZOID, XID8OID, INT4OID, NAMEOID, NAMEOID,
+		TEXTOID, INETOID, TEXTOID, JSONBOID, TEXTOID, TEXTOID, INT8OID, BOOLOID,
+	TEXTOID, JSONBOID, TEXTOID, INT4OID, INT4OID, INT8OID};
+	char	   *nspname = get_namespace_name(get_rel_namespace(relid));
+	char	   *relname = get_rel_name(relid);
+	const char *target;
+	SPIPlanPtr	prepared;
+
+	if (nspname == NULL || relname == NULL)
+		elog(ERROR, "migguard.change_log (relation %u) disappeared", relid);
+	target = quote_qualified_identifier(nspname, relname);
+	if (insert_plan != NULL && strcmp(target, insert_target) == 0)
+		return insert_plan;
+
+	if (insert_plan != NULL)
+	{
+		SPI_freeplan(insert_plan);
+		insert_plan = NULL;
+		pfree(insert_target);
+	}
+	prepared = SPI_prepare(psprintf("INSERT INTO %s "
+									"(logged_at, xid, pid, session_user_name, current_user_name,"
+									" application_name, client_addr, command_tag, objects, statement,"
+									" lock_mode, table_size, rewrite, verdict, findings, tag, nesting,"
+									" attempts, lock_wait_ms) "
+									"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,"
+									" $11, $12, $13, $14, $15, $16, $17, $18, $19)",
+									target),
+						   lengthof(types), types);
+	if (prepared == NULL)
+		elog(ERROR, "could not prepare migguard audit query: %s",
+			 SPI_result_code_string(SPI_result));
+	if (SPI_keepplan(prepared) != 0)
+		elog(ERROR, "could not keep migguard audit query");
+	insert_target = MemoryContextStrdup(TopMemoryContext, target);
+	insert_plan = prepared;
+	return insert_plan;
+}
+
+static Datum
+text_or_null(const char *value, char *null)
+{
+	*null = (value == NULL || value[0] == '\0') ? 'n' : ' ';
+	return *null == 'n' ? (Datum) 0 : CStringGetTextDatum(value);
+}
+
+/*
+ * INSERT a row into change_log (relid, found by migguard_change_log) as its
+ * owner: nobody else has, or needs, write access to it.  Under the pinned
+ * search_path, with every value a parameter of its column's type, the only
+ * name PostgreSQL resolves is change_log's own, derived from its OID now.
+ */
+void
+migguard_change_log_insert(const MigguardLogRow *row, Oid relid, Oid owner)
+{
+	Datum		values[19];
+	char		nulls[19];
 	Oid			saved_user;
 	int			saved_sec;
+	int			nestlevel;
 
 	memset(nulls, ' ', sizeof(nulls));
-	values[0] = TimestampTzGetDatum(entry->started);
-	values[1] = Int32GetDatum(MyProcPid);
-	values[2] = CStringGetTextDatum(GetUserNameFromId(GetSessionUserId(), false));
-	values[3] = CStringGetTextDatum(GetUserNameFromId(GetUserId(), false));
-	values[4] = CStringGetTextDatum(entry->command_tag);
-	values[5] = CStringGetTextDatum(psprintf("[%s]", entry->objects.data));
-	values[6] = CStringGetTextDatum(entry->statement);
-	values[7] = CStringGetTextDatum(entry->lockmode ?
-									GetLockmodeName(DEFAULT_LOCKMETHOD, entry->lockmode) : "");
-	nulls[7] = entry->lockmode ? ' ' : 'n';
-	values[8] = Int64GetDatum(entry->table_size);
-	nulls[8] = entry->table_size >= 0 ? ' ' : 'n';
-	values[9] = BoolGetDatum(entry->rewrite);
-	values[10] = CStringGetTextDatum(migguard_verdict_name(entry->verdict));
-	values[11] = CStringGetTextDatum(psprintf("[%s]", entry->findings.data));
-	values[12] = CStringGetTextDatum(migguard_tag ? migguard_tag : "");
-	nulls[12] = (migguard_tag && migguard_tag[0]) ? ' ' : 'n';
-	values[13] = Int32GetDatum(entry->nesting);
-	values[14] = Int32GetDatum(Max(migguard_last_lock_stats.attempts, 1));
-	values[15] = Int64GetDatum(migguard_last_lock_stats.lock_wait_ms);
+	values[0] = TimestampTzGetDatum(row->logged_at);
+	values[1] = FullTransactionIdGetDatum(row->xid);
+	nulls[1] = FullTransactionIdIsValid(row->xid) ? ' ' : 'n';
+	values[2] = Int32GetDatum(row->pid);
+	values[3] = DirectFunctionCall1(namein, CStringGetDatum(row->session_user_name));
+	values[4] = DirectFunctionCall1(namein, CStringGetDatum(row->current_user_name));
+	values[5] = text_or_null(row->application_name, &nulls[5]);
+	nulls[6] = row->client_addr ? ' ' : 'n';
+	values[6] = row->client_addr ?
+		DirectFunctionCall1(inet_in, CStringGetDatum(row->client_addr)) : (Datum) 0;
+	values[7] = CStringGetTextDatum(row->command_tag);
+	values[8] = DirectFunctionCall1(jsonb_in, CStringGetDatum(row->objects));
+	values[9] = CStringGetTextDatum(row->statement);
+	values[10] = text_or_null(row->lock_mode, &nulls[10]);
+	values[11] = Int64GetDatum(row->table_size);
+	nulls[11] = row->table_size >= 0 ? ' ' : 'n';
+	values[12] = BoolGetDatum(row->rewrite);
+	values[13] = CStringGetTextDatum(row->verdict);
+	values[14] = DirectFunctionCall1(jsonb_in, CStringGetDatum(row->findings));
+	values[15] = text_or_null(row->tag, &nulls[15]);
+	values[16] = Int32GetDatum(row->nesting);
+	values[17] = Int32GetDatum(row->attempts);
+	values[18] = Int64GetDatum(row->lock_wait_ms);
 
+	/*
+	 * As fmgr_security_definer: switch user, then a GUC nest level for the
+	 * pinned search_path, popped by AtEOXact_GUC here or by the
+	 * (sub)transaction abort on error.
+	 */
 	GetUserIdAndSecContext(&saved_user, &saved_sec);
 	SetUserIdAndSecContext(owner, saved_sec | SECURITY_LOCAL_USERID_CHANGE);
+	nestlevel = NewGUCNestLevel();
 	PG_TRY();
 	{
+		(void) set_config_option("search_path", "pg_catalog, pg_temp",
+								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+								 true, 0, false);
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");
-		if (SPI_execute_plan(kept_plan(&insert_plan, sql, 16, types),
-							 values, nulls, false, 0) != SPI_OK_INSERT)
+		if (SPI_execute_plan(insert_plan_for(relid), values, nulls, false, 0) != SPI_OK_INSERT)
 			elog(ERROR, "could not insert into migguard.change_log");
 		SPI_finish();
 	}
@@ -508,7 +842,159 @@ insert_row(AuditEntry *entry, Oid owner)
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
+	AtEOXact_GUC(true, nestlevel);
 	SetUserIdAndSecContext(saved_user, saved_sec);
+}
+
+/* The client's address as text, once per session; NULL for Unix sockets. */
+static const char *
+client_addr_text(void)
+{
+	static bool known = false;
+	static char *addr = NULL;
+
+	if (!known)
+	{
+		LOCAL_FCINFO(fcinfo, 0);
+		Datum		value;
+
+		InitFunctionCallInfoData(*fcinfo, NULL, 0, InvalidOid, NULL, NULL);
+		value = inet_client_addr(fcinfo);
+		if (!fcinfo->isnull)
+			addr = MemoryContextStrdup(TopMemoryContext,
+									   DatumGetCString(DirectFunctionCall1(inet_out, value)));
+		known = true;
+	}
+	return addr;
+}
+
+static void
+entry_row(AuditEntry *entry, MigguardLogRow *row, FullTransactionId xid)
+{
+	row->logged_at = entry->started;
+	row->xid = xid;
+	row->pid = MyProcPid;
+	row->session_user_name = GetUserNameFromId(GetSessionUserId(), false);
+	row->current_user_name = GetUserNameFromId(GetUserId(), false);
+	row->application_name = application_name;
+	row->client_addr = client_addr_text();
+	row->command_tag = entry->command_tag;
+	row->objects = psprintf("[%s]", entry->objects.data);
+	row->statement = entry->statement;
+	row->lock_mode = entry->lockmode ?
+		GetLockmodeName(DEFAULT_LOCKMETHOD, entry->lockmode) : NULL;
+	row->table_size = entry->table_size;
+	row->rewrite = entry->rewrite;
+	row->verdict = migguard_verdict_name(entry->verdict);
+	row->findings = psprintf("[%s]", entry->findings.data);
+	row->tag = migguard_tag;
+	row->nesting = entry->nesting;
+	row->attempts = Max(migguard_last_lock_stats.attempts, 1);
+	row->lock_wait_ms = migguard_last_lock_stats.lock_wait_ms;
+}
+
+/* A row this backend cannot write: the worker writes it, or the log says so. */
+static void
+defer_row(const MigguardLogRow *row, const char *reason)
+{
+	if (migguard_blocked_enqueue_row(row))
+		ereport(LOG,
+				(errmsg("migguard: change_log row left to the background worker (%s): %s",
+						reason, row->statement),
+				 errhidestmt(true)));
+	else
+		ereport(LOG,
+				(errmsg("migguard: not recorded in change_log (%s): %s",
+						reason, row->statement),
+				 errhidestmt(true)));
+}
+
+/*
+ * INSERT the row in a subtransaction (the pattern of plpgsql's
+ * exec_stmt_block), with change_log's lock bounded: true when it is
+ * written, else false and the error's message in *error.  For rows that
+ * must not raise: statements that took effect, and the worker's records.
+ */
+bool
+migguard_change_log_try_insert(const MigguardLogRow *row, Oid relid, Oid owner,
+							   char **error)
+{
+	MemoryContext oldcontext = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	volatile bool written = true;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcontext);
+	PG_TRY();
+	{
+		lock_change_log(relid);
+		migguard_change_log_insert(row, relid, owner);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcontext);
+		CurrentResourceOwner = oldowner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(oldcontext);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcontext);
+		CurrentResourceOwner = oldowner;
+		*error = pstrdup(edata->message);
+		FreeErrorData(edata);
+		written = false;
+	}
+	PG_END_TRY();
+	return written;
+}
+
+/*
+ * Write the row of a statement that has taken effect, never raising: on
+ * failure the row goes to the worker.
+ */
+static void
+write_row_without_raising(const MigguardLogRow *row, Oid relid, Oid owner)
+{
+	char	   *error;
+
+	if (XactReadOnly)
+		defer_row(row, "read-only transaction");
+	else if (!migguard_change_log_try_insert(row, relid, owner, &error))
+		defer_row(row, error);
+}
+
+static void
+write_entry(AuditEntry *entry)
+{
+	Oid			owner;
+	Oid			relid = audit_target(&owner);
+	MigguardLogRow row;
+
+	if (!OidIsValid(relid))
+		return;
+	if (entry->outside_transaction || MyProc->lxid != entry->lxid)
+	{
+		entry_row(entry, &row, GetTopFullTransactionIdIfAny());
+		write_row_without_raising(&row, relid, owner);
+	}
+	else if (XactReadOnly)
+	{
+		/* The statement's own transaction cannot hold the row. */
+		ereport(LOG,
+				(errmsg("migguard: not recorded in change_log (read-only transaction): %s",
+						entry->statement),
+				 errhidestmt(true)));
+	}
+	else
+	{
+		/* Taken before the statement ran, unless it locks change_log itself. */
+		lock_change_log(relid);
+		entry_row(entry, &row, GetTopFullTransactionId());
+		migguard_change_log_insert(&row, relid, owner);
+	}
 }
 
 /* The statement ran: write its row, in its own transaction, then close. */
@@ -523,10 +1009,8 @@ migguard_audit_end(void)
 
 	PG_TRY();
 	{
-		Oid			owner = IsTransactionState() ? change_log_owner() : InvalidOid;
-
-		if (OidIsValid(owner))
-			insert_row(entry, owner);
+		if (IsTransactionState())
+			write_entry(entry);
 	}
 	PG_CATCH();
 	{

@@ -14,7 +14,17 @@
  * hold up DROP DATABASE).  The attempt is always also in
  * the server log (report.c).  When the queue is full, or no worker can be
  * started, the server log says exactly which attempt was not recorded:
- * nothing is dropped silently.
+ * nothing is dropped silently.  The same queue takes the rows of statements
+ * that took effect but whose own row could not be written (audit.c).
+ *
+ * The worker writes each record as change_log's owner, through audit.c's
+ * migguard_change_log_insert (change_log by OID, pinned search_path), one
+ * subtransaction per record so that one bad record costs only itself, in
+ * read-write transactions whatever the database's default.  It connects
+ * even to a database that does not allow connections.  A worker that exits
+ * abnormally (SIGTERM, a database that was dropped) names every record of
+ * its database it had not written in the server log, so one database never
+ * keeps records in the queue that no worker will write.
  *
  * Locking: one LWLock protects the queue and the table of running workers.
  * A worker clears its slot under the same lock acquisition in which it
@@ -35,6 +45,7 @@
 #include "postmaster/bgworker.h"
 #include "storage/ipc.h"
 #include "storage/latch.h"
+#include "storage/lmgr.h"
 #include "storage/lock.h"
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
@@ -42,6 +53,8 @@
 #include "utils/builtins.h"
 #include "commands/dbcommands.h"
 #include "utils/snapmgr.h"
+#include "utils/guc.h"
+#include "utils/memutils.h"
 #include "utils/timestamp.h"
 #include "utils/wait_event.h"
 
@@ -54,7 +67,7 @@
 #define WORKER_IDLE_EXIT_MS 1000
 #define WORKER_POLL_MS		100
 
-/* One blocked attempt, as it will be written to change_log. */
+/* One row, as it will be written to change_log (see MigguardLogRow). */
 typedef struct BlockedRecord
 {
 	Oid			dbid;
@@ -63,14 +76,20 @@ typedef struct BlockedRecord
 	int			pid;
 	int			nesting;
 	int64		table_size;
+	bool		rewrite;
+	int			attempts;
+	int64		lock_wait_ms;
 	char		session_user_name[NAMEDATALEN];
 	char		current_user_name[NAMEDATALEN];
 	char		application_name[NAMEDATALEN];
+	char		client_addr[64];
 	char		command_tag[NAMEDATALEN];
 	char		lock_mode[NAMEDATALEN];
+	char		verdict[16];
 	char		tag[NAMEDATALEN * 2];
 	char		statement[BLOCKED_TEXT_LEN];
 	char		findings[BLOCKED_TEXT_LEN];
+	char		objects[BLOCKED_TEXT_LEN];
 } BlockedRecord;
 
 typedef struct BlockedQueue
@@ -208,6 +227,71 @@ ensure_worker(Oid dbid)
 	return true;
 }
 
+/* A JSON array, whole, or the summary when it does not fit. */
+static void
+copy_json(char *dst, const char *json, const char *summary)
+{
+	if (strlen(json) < BLOCKED_TEXT_LEN)
+		copy_text(dst, json, BLOCKED_TEXT_LEN);
+	else
+		copy_text(dst, summary, BLOCKED_TEXT_LEN);
+}
+
+/*
+ * Queue a row for this database's change_log.  Never raises; false when the
+ * queue is full (the caller logs the row).
+ */
+bool
+migguard_blocked_enqueue_row(const MigguardLogRow *row)
+{
+	BlockedRecord *rec;
+	bool		queued = false;
+	bool		worker = false;
+
+	if (queue == NULL || !OidIsValid(MyDatabaseId))
+		return false;
+
+	LWLockAcquire(queue->lock, LW_EXCLUSIVE);
+	if (queue->count < queue->capacity)
+	{
+		rec = &queue->records[queue->count++];
+		rec->dbid = MyDatabaseId;
+		rec->logged_at = row->logged_at;
+		rec->xid = row->xid;
+		rec->pid = row->pid;
+		rec->nesting = row->nesting;
+		rec->table_size = row->table_size;
+		rec->rewrite = row->rewrite;
+		rec->attempts = row->attempts;
+		rec->lock_wait_ms = row->lock_wait_ms;
+		copy_text(rec->session_user_name, row->session_user_name, NAMEDATALEN);
+		copy_text(rec->current_user_name, row->current_user_name, NAMEDATALEN);
+		copy_text(rec->application_name, row->application_name, NAMEDATALEN);
+		copy_text(rec->client_addr, row->client_addr, sizeof(rec->client_addr));
+		copy_text(rec->command_tag, row->command_tag, NAMEDATALEN);
+		copy_text(rec->lock_mode, row->lock_mode, NAMEDATALEN);
+		copy_text(rec->verdict, row->verdict, sizeof(rec->verdict));
+		copy_text(rec->tag, row->tag, sizeof(rec->tag));
+		copy_text(rec->statement, row->statement, BLOCKED_TEXT_LEN);
+		/* JSON cut in the middle would not parse: keep it whole or summarize. */
+		copy_json(rec->findings, row->findings,
+				  "[{\"level\": \"error\", \"message\": \"(findings too long to queue)\"}]");
+		copy_json(rec->objects, row->objects,
+				  "[{\"type\": null, \"schema\": null, \"identity\": \"(objects too long to queue)\"}]");
+		queued = true;
+		worker = ensure_worker(MyDatabaseId);
+	}
+	LWLockRelease(queue->lock);
+
+	if (queued && !worker)
+		ereport(LOG,
+				(errmsg("migguard: no background worker could start to record blocked attempts; queued until one can: %s",
+						row->statement),
+				 errhint("Raise max_worker_processes."),
+				 errhidestmt(true)));
+	return queued;
+}
+
 /*
  * Queue a blocked attempt for its database's change_log.  Never raises: the
  * caller is about to raise the real error.  What cannot be queued is named
@@ -216,62 +300,43 @@ ensure_worker(Oid dbid)
 void
 migguard_blocked_enqueue(MigguardStatement *stmt, List *findings, int nesting)
 {
-	BlockedRecord *rec;
-	bool		queued = false;
-	bool		worker = false;
-	char	   *findings_json;
+	MigguardLogRow row;
 	LOCKMODE	lockmode;
-	int64		table_size;
+	char	   *findings_json;
 
 	if (queue == NULL || !migguard_audit_enabled || !OidIsValid(MyDatabaseId))
 		return;
 	/* No change_log here: the server log line is the record. */
 	if (!OidIsValid(get_extension_oid("migguard", true)))
 		return;
+
+	memset(&row, 0, sizeof(row));
+	migguard_statement_lock_and_size(stmt, &lockmode, &row.table_size);
 	findings_json = migguard_findings_json(findings);
-	migguard_statement_lock_and_size(stmt, &lockmode, &table_size);
+	if (strlen(findings_json) >= BLOCKED_TEXT_LEN)
+		findings_json = psprintf("[{\"rule\": \"%s\", \"level\": \"error\", \"message\": \"(findings too long to queue)\"}]",
+								 migguard_rule_name(((MigguardFinding *) linitial(findings))->rule));
+	row.logged_at = GetCurrentStatementStartTimestamp();
+	row.xid = GetTopFullTransactionIdIfAny();
+	row.pid = MyProcPid;
+	row.session_user_name = GetUserNameFromId(GetSessionUserId(), true);
+	row.current_user_name = GetUserNameFromId(GetUserId(), true);
+	row.application_name = application_name;
+	row.command_tag = stmt->command_tag;
+	row.objects = "[]";
+	row.statement = stmt->text;
+	row.lock_mode = lockmode ? GetLockmodeName(DEFAULT_LOCKMETHOD, lockmode) : NULL;
+	row.verdict = "blocked";
+	row.findings = findings_json;
+	row.tag = migguard_tag;
+	row.nesting = nesting;
+	row.attempts = 1;
 
-	LWLockAcquire(queue->lock, LW_EXCLUSIVE);
-	if (queue->count < queue->capacity)
-	{
-		rec = &queue->records[queue->count++];
-		rec->dbid = MyDatabaseId;
-		rec->logged_at = GetCurrentStatementStartTimestamp();
-		rec->xid = GetTopFullTransactionIdIfAny();
-		rec->pid = MyProcPid;
-		rec->nesting = nesting;
-		rec->table_size = table_size;
-		copy_text(rec->session_user_name, GetUserNameFromId(GetSessionUserId(), true), NAMEDATALEN);
-		copy_text(rec->current_user_name, GetUserNameFromId(GetUserId(), true), NAMEDATALEN);
-		copy_text(rec->application_name, application_name, NAMEDATALEN);
-		copy_text(rec->command_tag, stmt->command_tag, NAMEDATALEN);
-		copy_text(rec->lock_mode, lockmode ? GetLockmodeName(DEFAULT_LOCKMETHOD, lockmode) : "",
-				  NAMEDATALEN);
-		copy_text(rec->tag, migguard_tag, sizeof(rec->tag));
-		copy_text(rec->statement, stmt->text, BLOCKED_TEXT_LEN);
-		/* JSON cut in the middle would not parse: keep it whole or summarize. */
-		if (strlen(findings_json) < BLOCKED_TEXT_LEN)
-			copy_text(rec->findings, findings_json, BLOCKED_TEXT_LEN);
-		else
-			snprintf(rec->findings, BLOCKED_TEXT_LEN,
-					 "[{\"rule\": \"%s\", \"level\": \"error\", \"message\": \"(findings too long to queue)\"}]",
-					 migguard_rule_name(((MigguardFinding *) linitial(findings))->rule));
-		queued = true;
-		worker = ensure_worker(MyDatabaseId);
-	}
-	LWLockRelease(queue->lock);
-
-	if (!queued)
+	if (!migguard_blocked_enqueue_row(&row))
 		ereport(LOG,
 				(errmsg("migguard: blocked-attempt queue is full; not recorded in change_log: %s",
 						stmt->text),
 				 errhint("Raise migguard.blocked_queue_size."),
-				 errhidestmt(true)));
-	else if (!worker)
-		ereport(LOG,
-				(errmsg("migguard: no background worker could start to record blocked attempts; queued until one can: %s",
-						stmt->text),
-				 errhint("Raise max_worker_processes."),
 				 errhidestmt(true)));
 }
 
@@ -309,80 +374,150 @@ take_records(Oid dbid, BlockedRecord *out, int max, bool *exiting)
 	return taken;
 }
 
+/*
+ * The worker's batch: records taken out of the queue, and how many of them
+ * are written or named in the log.  What an abnormal exit leaves between
+ * the two is named by release_worker_slot.
+ */
+static BlockedRecord *batch = NULL;
+static int	batch_count = 0;
+static int	batch_done = 0;
+
 static void
-write_records(BlockedRecord *recs, int n)
+log_not_recorded(const BlockedRecord *r, const char *reason)
 {
-	Oid			types[14] = {TIMESTAMPTZOID, TEXTOID, INT4OID, TEXTOID, TEXTOID,
-		TEXTOID, TEXTOID, TEXTOID, TEXTOID, INT8OID, TEXTOID, TEXTOID,
-	INT4OID, INT4OID};
+	ereport(LOG,
+			(errmsg("migguard: not recorded in change_log (%s): %s", reason, r->statement),
+			 errdetail("Verdict %s, session user %s, logged at %s.", r->verdict,
+					   r->session_user_name, timestamptz_to_str(r->logged_at)),
+			 errhidestmt(true)));
+}
+
+static void
+record_row(const BlockedRecord *r, MigguardLogRow *row)
+{
+	row->logged_at = r->logged_at;
+	row->xid = r->xid;
+	row->pid = r->pid;
+	row->session_user_name = r->session_user_name;
+	row->current_user_name = r->current_user_name;
+	row->application_name = r->application_name;
+	row->client_addr = r->client_addr[0] ? r->client_addr : NULL;
+	row->command_tag = r->command_tag;
+	row->objects = r->objects;
+	row->statement = r->statement;
+	row->lock_mode = r->lock_mode;
+	row->table_size = r->table_size;
+	row->rewrite = r->rewrite;
+	row->verdict = r->verdict;
+	row->findings = r->findings;
+	row->tag = r->tag;
+	row->nesting = r->nesting;
+	row->attempts = r->attempts;
+	row->lock_wait_ms = r->lock_wait_ms;
+}
+
+/* Write one record; what fails is named in the log. */
+static void
+write_record(const BlockedRecord *r, Oid relid, Oid owner)
+{
+	MigguardLogRow row;
+	char	   *error;
+
+	record_row(r, &row);
+	if (!migguard_change_log_try_insert(&row, relid, owner, &error))
+		log_not_recorded(r, error);
+}
+
+/*
+ * Write the batch in one transaction.  The worker never waits for
+ * change_log's lock: a transaction that waits keeps its snapshot, and CREATE
+ * INDEX CONCURRENTLY in this database waits for every such snapshot
+ * (WaitForOlderSnapshots).  When the lock is not free, false: the caller
+ * keeps the batch and tries again after a short sleep.
+ */
+static bool
+write_records(void)
+{
+	Oid			owner;
+	Oid			relid;
 
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
-	SPI_connect();
+	relid = migguard_change_log(&owner);
+	if (OidIsValid(relid) && !ConditionalLockRelationOid(relid, RowExclusiveLock))
+	{
+		CommitTransactionCommand();
+		return false;
+	}
 	PushActiveSnapshot(GetTransactionSnapshot());
 
-	if (!OidIsValid(get_extension_oid("migguard", true)))
-		ereport(LOG,
-				(errmsg("migguard: %d blocked attempts not recorded: extension migguard is not created in database \"%s\"",
-						n, get_database_name(MyDatabaseId))));
-	else
+	for (int i = 0; i < batch_count; i++)
 	{
-		for (int i = 0; i < n; i++)
-		{
-			BlockedRecord *r = &recs[i];
-			Datum		values[14];
-			char		nulls[14];
-
-			memset(nulls, ' ', sizeof(nulls));
-			values[0] = TimestampTzGetDatum(r->logged_at);
-			values[1] = CStringGetTextDatum(psprintf(UINT64_FORMAT, U64FromFullTransactionId(r->xid)));
-			nulls[1] = FullTransactionIdIsValid(r->xid) ? ' ' : 'n';
-			values[2] = Int32GetDatum(r->pid);
-			values[3] = CStringGetTextDatum(r->session_user_name);
-			values[4] = CStringGetTextDatum(r->current_user_name);
-			values[5] = CStringGetTextDatum(r->application_name);
-			nulls[5] = r->application_name[0] ? ' ' : 'n';
-			values[6] = CStringGetTextDatum(r->command_tag);
-			values[7] = CStringGetTextDatum(r->statement);
-			values[8] = CStringGetTextDatum(r->lock_mode);
-			nulls[8] = r->lock_mode[0] ? ' ' : 'n';
-			values[9] = Int64GetDatum(r->table_size);
-			nulls[9] = r->table_size >= 0 ? ' ' : 'n';
-			values[10] = CStringGetTextDatum(r->findings);
-			values[11] = CStringGetTextDatum(r->tag);
-			nulls[11] = r->tag[0] ? ' ' : 'n';
-			values[12] = Int32GetDatum(r->nesting);
-			values[13] = Int32GetDatum(1);
-			if (SPI_execute_with_args("INSERT INTO migguard.change_log "
-									  "(logged_at, xid, pid, session_user_name, current_user_name,"
-									  " application_name, command_tag, statement, lock_mode, table_size,"
-									  " verdict, findings, tag, nesting, attempts) "
-									  "VALUES ($1, $2::pg_catalog.xid8, $3, $4, $5, $6, $7, $8, $9, $10,"
-									  " 'blocked', $11::pg_catalog.jsonb, $12, $13, $14)",
-									  14, types, values, nulls, false, 0) != SPI_OK_INSERT)
-				elog(ERROR, "could not insert into migguard.change_log");
-		}
+		if (OidIsValid(relid))
+			write_record(&batch[i], relid, owner);
+		else
+			log_not_recorded(&batch[i], "extension migguard has no change_log in this database");
 	}
 
-	SPI_finish();
 	PopActiveSnapshot();
 	CommitTransactionCommand();
+	/* Committed (or logged): nothing of the batch is left to name. */
+	batch_done = batch_count;
 	pgstat_report_activity(STATE_IDLE, NULL);
+	return true;
 }
 
-/* A worker that dies (or is terminated) gives its slot up. */
+/*
+ * A worker that dies (or is terminated) gives its slot up.  After an
+ * abnormal exit (SIGTERM, a database that cannot be connected to), the
+ * records of its batch it had not committed and those of its database still
+ * queued are named in the server log and leave the queue: no worker may
+ * ever write them, and they must not fill the queue for other databases.
+ */
 static void
 release_worker_slot(int code, Datum arg)
 {
 	Oid			dbid = DatumGetObjectId(arg);
+	BlockedRecord *left = NULL;
+	int			nleft = 0;
+	int			kept = 0;
 
 	if (queue == NULL)
 		return;
+	if (code != 0)
+	{
+		for (int i = batch_done; i < batch_count; i++)
+			log_not_recorded(&batch[i], "the background worker exited");
+		batch_done = batch_count;
+	}
+
 	LWLockAcquire(queue->lock, LW_EXCLUSIVE);
 	for (int i = 0; i < MAX_BLOCKED_WORKERS; i++)
 		if (queue->worker_dbs[i] == dbid)
 			queue->worker_dbs[i] = InvalidOid;
+	if (code != 0)
+	{
+		/* malloc: no palloc while holding an LWLock in an exiting process. */
+		left = malloc(sizeof(BlockedRecord) * Max(queue->count, 1));
+		for (int i = 0; i < queue->count; i++)
+		{
+			if (queue->records[i].dbid == dbid && left != NULL)
+				left[nleft++] = queue->records[i];
+			else
+			{
+				if (kept != i)
+					queue->records[kept] = queue->records[i];
+				kept++;
+			}
+		}
+		queue->count = kept;
+	}
 	LWLockRelease(queue->lock);
+
+	for (int i = 0; i < nleft; i++)
+		log_not_recorded(&left[i], "the background worker exited");
+	free(left);
 }
 
 /*
@@ -392,24 +527,36 @@ void
 migguard_blocked_worker_main(Datum main_arg)
 {
 	Oid			dbid = DatumGetObjectId(main_arg);
-	BlockedRecord *batch = palloc(sizeof(BlockedRecord) * 64);
 	long		idle_ms = 0;
 
+	batch = MemoryContextAlloc(TopMemoryContext, sizeof(BlockedRecord) * 64);
 	before_shmem_exit(release_worker_slot, main_arg);
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
-	BackgroundWorkerInitializeConnectionByOid(dbid, InvalidOid, 0);
+	/* A database owner's ALLOW_CONNECTIONS false must not stop the audit. */
+	BackgroundWorkerInitializeConnectionByOid(dbid, InvalidOid,
+											  BGWORKER_BYPASS_ALLOWCONN);
+	/* Nor a read-only default: the rows must be written. */
+	SetConfigOption("default_transaction_read_only", "off",
+					PGC_SUSET, PGC_S_OVERRIDE);
 
 	for (;;)
 	{
 		bool		exiting = idle_ms >= WORKER_IDLE_EXIT_MS;
-		int			n = take_records(dbid, batch, 64, &exiting);
 
+		batch_done = 0;
+		batch_count = take_records(dbid, batch, 64, &exiting);
 		if (exiting)
 			break;
-		if (n > 0)
+		if (batch_count > 0)
 		{
-			write_records(batch, n);
+			while (!write_records())
+			{
+				(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+								 WORKER_POLL_MS, PG_WAIT_EXTENSION);
+				ResetLatch(MyLatch);
+				CHECK_FOR_INTERRUPTS();
+			}
 			idle_ms = 0;
 			continue;
 		}

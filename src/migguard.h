@@ -21,7 +21,9 @@
 
 #include "lib/stringinfo.h"
 #include "nodes/pg_list.h"
+#include "access/transam.h"
 #include "storage/lockdefs.h"
+#include "utils/timestamp.h"
 #include "utils/guc.h"
 
 /* SQLSTATE of a statement migguard blocks (implementation-defined class MG). */
@@ -261,6 +263,40 @@ extern bool check_migguard_allow(char **newval, void **extra, GucSource source);
 extern void assign_migguard_allow(const char *newval, void *extra);
 
 /* audit.c */
+
+/*
+ * One change_log row, as the hook and the blocked-attempt worker write it
+ * (audit.c writes it, blocked.c queues it).  NULL strings, an invalid xid and
+ * a negative table_size are SQL NULLs.
+ */
+typedef struct MigguardLogRow
+{
+	TimestampTz logged_at;
+	FullTransactionId xid;
+	int			pid;
+	const char *session_user_name;
+	const char *current_user_name;
+	const char *application_name;
+	const char *client_addr;
+	const char *command_tag;
+	const char *objects;		/* JSON array */
+	const char *statement;
+	const char *lock_mode;
+	int64		table_size;
+	bool		rewrite;
+	const char *verdict;
+	const char *findings;		/* JSON array */
+	const char *tag;
+	int			nesting;
+	int			attempts;
+	int64		lock_wait_ms;
+} MigguardLogRow;
+
+extern Oid	migguard_change_log(Oid *owner);
+extern void migguard_change_log_insert(const MigguardLogRow *row, Oid relid,
+									   Oid owner);
+extern bool migguard_change_log_try_insert(const MigguardLogRow *row, Oid relid,
+										   Oid owner, char **error);
 extern bool migguard_is_ddl(Node *parsetree);
 extern void migguard_audit_begin(Node *parsetree, MigguardStatement *stmt,
 								 List *findings, MigguardVerdict verdict,
@@ -277,6 +313,7 @@ extern int	migguard_blocked_queue_size;
 extern void migguard_blocked_init(void);
 extern void migguard_blocked_enqueue(MigguardStatement *stmt, List *findings,
 									 int nesting);
+extern bool migguard_blocked_enqueue_row(const MigguardLogRow *row);
 
 /* report.c */
 extern void migguard_act(MigguardStatement *stmt, List *findings,

@@ -216,13 +216,18 @@ migguard_rule_level(MigguardRuleId rule, MigguardLevel dflt)
 }
 
 /*
- * Whether the current user may use migguard.allow: anyone when
- * migguard.override_role is empty, else its members (superusers are
- * members of every role).  A role that does not exist admits superusers
- * only.
+ * Whether this session may use migguard.allow: anyone when
+ * migguard.override_role is empty, else the members of that role
+ * (superusers are members of every role).
+ *
+ * The session user's membership counts, not the current user's: SET LOCAL
+ * migguard.allow is the session's own statement, and a SECURITY DEFINER
+ * function (or SET ROLE to a role that happens to be a member) must not
+ * launder it.  A role that does not exist admits nobody, superusers
+ * included: a misspelt setting fails closed (a superuser can change it).
  */
 static bool
-user_may_override(void)
+session_may_override(void)
 {
 	Oid			role;
 
@@ -230,8 +235,8 @@ user_may_override(void)
 		return true;
 	role = get_role_oid(migguard_override_role, true);
 	if (!OidIsValid(role))
-		return superuser();
-	return is_member_of_role(GetUserId(), role);
+		return false;
+	return is_member_of_role(GetSessionUserId(), role);
 }
 
 /*
@@ -256,7 +261,7 @@ migguard_decide(List *findings)
 
 		if (allowed && !checked_override)
 		{
-			may_override = user_may_override();
+			may_override = session_may_override();
 			checked_override = true;
 		}
 

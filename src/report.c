@@ -13,6 +13,7 @@
  */
 #include "migguard.h"
 
+#include "utils/acl.h"
 #include "utils/elog.h"
 
 static char *
@@ -83,7 +84,13 @@ migguard_act(MigguardStatement *stmt, List *findings, MigguardVerdict verdict,
 		foreach(lc, findings)
 			append_reason(&detail, (MigguardFinding *) lfirst(lc),
 						  list_length(findings) > 1);
-		if (blocking->override_denied)
+		if (blocking->override_denied &&
+			!OidIsValid(get_role_oid(migguard_override_role, true)))
+			appendStringInfo(&detail,
+							 "\nmigguard.allow lists %s, but migguard.override_role names role \"%s\", which does not exist, so nobody may override migguard.",
+							 migguard_rule_name(blocking->rule),
+							 migguard_override_role);
+		else if (blocking->override_denied)
 			appendStringInfo(&detail,
 							 "\nmigguard.allow lists %s, but only members of role \"%s\" may override migguard.",
 							 migguard_rule_name(blocking->rule),

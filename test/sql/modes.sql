@@ -119,7 +119,7 @@ CREATE ROLE regress_migguard_dev;
 GRANT USAGE, CREATE ON SCHEMA md TO regress_migguard_dev;
 ALTER TABLE md.big OWNER TO regress_migguard_dev;
 SET migguard.override_role = 'regress_migguard_deployer';
-SET ROLE regress_migguard_dev;
+SET SESSION AUTHORIZATION regress_migguard_dev;
 -- The owner may not override: the ERROR says why and whom to ask.
 BEGIN;
 SET LOCAL migguard.allow = 'create_index';
@@ -131,15 +131,15 @@ BEGIN;
 SET LOCAL migguard.allow = 'drop_index';
 DROP INDEX md.big_off;
 ROLLBACK;
-RESET ROLE;
+RESET SESSION AUTHORIZATION;
 -- A member of the role may.
 GRANT regress_migguard_deployer TO regress_migguard_dev;
-SET ROLE regress_migguard_dev;
+SET SESSION AUTHORIZATION regress_migguard_dev;
 BEGIN;
 SET LOCAL migguard.allow = 'create_index';
 CREATE INDEX big_dev ON md.big (id);
 COMMIT;
-RESET ROLE;
+RESET SESSION AUTHORIZATION;
 -- Superusers are members of every role.
 BEGIN;
 SET LOCAL migguard.allow = 'create_index';
