@@ -11,7 +11,9 @@
  *	  0 or larger, to every DDL statement (migguard_is_ddl) and to every
  *	  other statement with such a lock, so the statement leaves the queue
  *	  instead of stalling it; a DDL kind stmtkind.c does not know gets it
- *	  too, never silently unprotected;
+ *	  too, never silently unprotected; the CONCURRENTLY forms of CREATE
+ *	  INDEX, REINDEX and DROP INDEX do not (they wait for other
+ *	  transactions, but queue nobody: migguard_stmt_waits_for_others_only);
  *	- takes the statement's protected locks ahead of it and retries them,
  *	  up to migguard.lock_retries more times, sleeping between attempts
  *	  with exponential back-off and jitter, so the queries that piled up
@@ -320,6 +322,10 @@ migguard_lock_guard(MigguardStatement *stmt, Node *parsetree, bool is_toplevel,
 	ListCell   *lc;
 	int			n = 0;
 	bool		ddl = migguard_is_ddl(parsetree);
+
+	/* The CONCURRENTLY index forms queue nobody (stmtkind.c). */
+	if (migguard_stmt_waits_for_others_only(parsetree))
+		return NULL;
 
 	foreach(lc, stmt->ops)
 	{

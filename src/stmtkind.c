@@ -196,6 +196,41 @@ migguard_stmt_runs_in_transaction(Node *parsetree)
 	return kind->in_transaction == NULL || kind->in_transaction(parsetree);
 }
 
+/*
+ * CREATE INDEX CONCURRENTLY, REINDEX ... CONCURRENTLY and DROP INDEX
+ * CONCURRENTLY: while they wait for other transactions (WaitForLockers,
+ * WaitForOlderSnapshots in DefineIndex, ReindexRelationConcurrently and
+ * index_drop) they hold only SHARE UPDATE EXCLUSIVE, which blocks no read
+ * or write, and the ACCESS EXCLUSIVE lock the last two take at the very end
+ * is on an index PostgreSQL has already marked dead (indislive = false:
+ * RelationGetIndexList no longer returns it, so no query locks it).  They
+ * queue nobody, so they get no lock timeout: it would only abort the safe
+ * form migguard's own hints recommend, leaving an INVALID index behind,
+ * whenever a long transaction is open.
+ */
+bool
+migguard_stmt_waits_for_others_only(Node *parsetree)
+{
+	switch (nodeTag(parsetree))
+	{
+		case T_IndexStmt:
+			return ((IndexStmt *) parsetree)->concurrent;
+		case T_DropStmt:
+			return ((DropStmt *) parsetree)->removeType == OBJECT_INDEX &&
+				((DropStmt *) parsetree)->concurrent;
+		case T_ReindexStmt:
+			{
+				ReindexStmt *reindex = (ReindexStmt *) parsetree;
+
+				return MG_REINDEX_LEGACY_CONCURRENT(reindex) ||
+					migguard_defelem_is_true(MG_REINDEX_OPTIONS(reindex),
+											 "concurrently");
+			}
+		default:
+			return false;
+	}
+}
+
 /* The locks the kind takes that no op of classify.c names. */
 void
 migguard_classify_kind_locks(MigguardStatement *stmt, Node *parsetree)
