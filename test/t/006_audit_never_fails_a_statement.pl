@@ -161,7 +161,9 @@ for (1 .. 100)
 	last if $lines >= 5;
 	sleep 0.1;
 }
-is($lines, 5, 'SIGTERM of the worker: a "not recorded" line for each of its 5 records');
+# At least the DO block's five: a record queued earlier for this database
+# and not yet written when the worker was terminated is named too.
+cmp_ok($lines, '>=', 5, 'SIGTERM of the worker: a "not recorded" line for each of its 5 records');
 
 $node->stop;
 done_testing();
