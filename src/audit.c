@@ -45,6 +45,7 @@
 #include "access/htup_details.h"
 #include "access/table.h"
 #include "access/xact.h"
+#include "catalog/dependency.h"
 #include "catalog/indexing.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
@@ -52,12 +53,15 @@
 #include "catalog/pg_extension.h"
 #include "catalog/pg_namespace.h"
 #include "catalog/pg_proc.h"
+#include "catalog/pg_sequence.h"
 #include "catalog/pg_inherits.h"
 #include "catalog/pg_type.h"
 #include "commands/event_trigger.h"
 #include "commands/extension.h"
 #include "executor/executor.h"
 #include "executor/spi.h"
+#include "storage/lmgr.h"
+#include "storage/lwlock.h"
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "storage/lmgr.h"
@@ -149,11 +153,18 @@ static Oid	known_change_log = InvalidOid;
 static Oid	known_change_log_owner = InvalidOid;
 static bool warned_no_change_log = false;
 
+/* change_log's identity sequence, found once per change_log. */
+static Oid	known_id_sequence = InvalidOid;
+static Oid	known_id_sequence_of = InvalidOid;
+
 static void
 forget_change_log(Datum arg, Oid relid)
 {
 	if (relid == InvalidOid || relid == known_change_log)
+	{
 		known_change_log = InvalidOid;
+		known_id_sequence_of = InvalidOid;
+	}
 }
 
 /* The pg_depend rows of the objects that depend on one object. */
@@ -731,7 +742,7 @@ migguard_audit_abort(void)
 static SPIPlanPtr
 insert_plan_for(Oid relid)
 {
-	static Oid	types[19] = {TIMESTAMPTZOID, XID8OID, INT4OID, NAMEOID, NAMEOID,
+	static Oid	types[20] = {INT8OID, TIMESTAMPTZOID, XID8OID, INT4OID, NAMEOID, NAMEOID,
 		TEXTOID, INETOID, TEXTOID, JSONBOID, TEXTOID, TEXTOID, INT8OID, BOOLOID,
 	TEXTOID, JSONBOID, TEXTOID, INT4OID, INT4OID, INT8OID};
 	char	   *nspname = get_namespace_name(get_rel_namespace(relid));
@@ -752,12 +763,12 @@ insert_plan_for(Oid relid)
 		pfree(insert_target);
 	}
 	prepared = SPI_prepare(psprintf("INSERT INTO %s "
-									"(logged_at, xid, pid, session_user_name, current_user_name,"
+									"(id, logged_at, xid, pid, session_user_name, current_user_name,"
 									" application_name, client_addr, command_tag, objects, statement,"
 									" lock_mode, table_size, rewrite, verdict, findings, tag, nesting,"
-									" attempts, lock_wait_ms) "
+									" attempts, lock_wait_ms) OVERRIDING SYSTEM VALUE "
 									"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,"
-									" $11, $12, $13, $14, $15, $16, $17, $18, $19)",
+									" $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
 									target),
 						   lengthof(types), types);
 	if (prepared == NULL)
@@ -778,6 +789,64 @@ text_or_null(const char *value, char *null)
 }
 
 /*
+ * The next id of change_log (relid), drawn from its identity sequence
+ * without nextval().  nextval_internal always makes its sequence the one
+ * lastval() reports (sequence.c's last_used_seq), so an audit row written
+ * after the user's own nextval() changed what lastval() returned, and a role
+ * without rights on change_log's sequence got "permission denied" from it.
+ * pg_sequence_last_value() and setval() leave lastval() alone: the id is
+ * the sequence's last value plus its increment, and setval() records it
+ * (WAL-logged before the row can commit, so a crash never hands it out
+ * again).  The sequence's own lock is taken first, outside the LWLock that
+ * makes reading and setting one step across backends, so nothing waits on
+ * a heavyweight lock while holding the LWLock.  Called as change_log's
+ * owner.
+ */
+static int64
+next_change_log_id(Oid relid)
+{
+	LWLock	   *lock = migguard_change_log_id_lock();
+	Form_pg_sequence seqform;
+	HeapTuple	tup;
+	int64		increment;
+	int64		start;
+	int64		id;
+	Datum		last;
+	LOCAL_FCINFO(fcinfo, 1);
+
+	if (lock == NULL)
+		elog(ERROR, "migguard must be loaded through shared_preload_libraries to write change_log");
+	if (relid != known_id_sequence_of)
+	{
+		List	   *sequences = getOwnedSequences(relid);
+
+		if (list_length(sequences) != 1)
+			elog(ERROR, "migguard.change_log (relation %u) has no identity sequence", relid);
+		known_id_sequence = linitial_oid(sequences);
+		known_id_sequence_of = relid;
+	}
+	tup = SearchSysCache1(SEQRELID, ObjectIdGetDatum(known_id_sequence));
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for sequence %u", known_id_sequence);
+	seqform = (Form_pg_sequence) GETSTRUCT(tup);
+	increment = seqform->seqincrement;
+	start = seqform->seqstart;
+	ReleaseSysCache(tup);
+
+	LockRelationOid(known_id_sequence, RowExclusiveLock);
+	LWLockAcquire(lock, LW_EXCLUSIVE);
+	InitFunctionCallInfoData(*fcinfo, NULL, 1, InvalidOid, NULL, NULL);
+	fcinfo->args[0].value = ObjectIdGetDatum(known_id_sequence);
+	fcinfo->args[0].isnull = false;
+	last = pg_sequence_last_value(fcinfo);
+	id = fcinfo->isnull ? start : DatumGetInt64(last) + increment;
+	(void) DirectFunctionCall2(setval_oid, ObjectIdGetDatum(known_id_sequence),
+							   Int64GetDatum(id));
+	LWLockRelease(lock);
+	return id;
+}
+
+/*
  * INSERT a row into change_log (relid, found by migguard_change_log) as its
  * owner: nobody else has, or needs, write access to it.  Under the pinned
  * search_path, with every value a parameter of its column's type, the only
@@ -786,36 +855,36 @@ text_or_null(const char *value, char *null)
 void
 migguard_change_log_insert(const MigguardLogRow *row, Oid relid, Oid owner)
 {
-	Datum		values[19];
-	char		nulls[19];
+	Datum		values[20];
+	char		nulls[20];
 	Oid			saved_user;
 	int			saved_sec;
 	int			nestlevel;
 
 	memset(nulls, ' ', sizeof(nulls));
-	values[0] = TimestampTzGetDatum(row->logged_at);
-	values[1] = FullTransactionIdGetDatum(row->xid);
-	nulls[1] = FullTransactionIdIsValid(row->xid) ? ' ' : 'n';
-	values[2] = Int32GetDatum(row->pid);
-	values[3] = DirectFunctionCall1(namein, CStringGetDatum(row->session_user_name));
-	values[4] = DirectFunctionCall1(namein, CStringGetDatum(row->current_user_name));
-	values[5] = text_or_null(row->application_name, &nulls[5]);
-	nulls[6] = row->client_addr ? ' ' : 'n';
-	values[6] = row->client_addr ?
+	values[1] = TimestampTzGetDatum(row->logged_at);
+	values[2] = FullTransactionIdGetDatum(row->xid);
+	nulls[2] = FullTransactionIdIsValid(row->xid) ? ' ' : 'n';
+	values[3] = Int32GetDatum(row->pid);
+	values[4] = DirectFunctionCall1(namein, CStringGetDatum(row->session_user_name));
+	values[5] = DirectFunctionCall1(namein, CStringGetDatum(row->current_user_name));
+	values[6] = text_or_null(row->application_name, &nulls[6]);
+	nulls[7] = row->client_addr ? ' ' : 'n';
+	values[7] = row->client_addr ?
 		DirectFunctionCall1(inet_in, CStringGetDatum(row->client_addr)) : (Datum) 0;
-	values[7] = CStringGetTextDatum(row->command_tag);
-	values[8] = DirectFunctionCall1(jsonb_in, CStringGetDatum(row->objects));
-	values[9] = CStringGetTextDatum(row->statement);
-	values[10] = text_or_null(row->lock_mode, &nulls[10]);
-	values[11] = Int64GetDatum(row->table_size);
-	nulls[11] = row->table_size >= 0 ? ' ' : 'n';
-	values[12] = BoolGetDatum(row->rewrite);
-	values[13] = CStringGetTextDatum(row->verdict);
-	values[14] = DirectFunctionCall1(jsonb_in, CStringGetDatum(row->findings));
-	values[15] = text_or_null(row->tag, &nulls[15]);
-	values[16] = Int32GetDatum(row->nesting);
-	values[17] = Int32GetDatum(row->attempts);
-	values[18] = Int64GetDatum(row->lock_wait_ms);
+	values[8] = CStringGetTextDatum(row->command_tag);
+	values[9] = DirectFunctionCall1(jsonb_in, CStringGetDatum(row->objects));
+	values[10] = CStringGetTextDatum(row->statement);
+	values[11] = text_or_null(row->lock_mode, &nulls[11]);
+	values[12] = Int64GetDatum(row->table_size);
+	nulls[12] = row->table_size >= 0 ? ' ' : 'n';
+	values[13] = BoolGetDatum(row->rewrite);
+	values[14] = CStringGetTextDatum(row->verdict);
+	values[15] = DirectFunctionCall1(jsonb_in, CStringGetDatum(row->findings));
+	values[16] = text_or_null(row->tag, &nulls[16]);
+	values[17] = Int32GetDatum(row->nesting);
+	values[18] = Int32GetDatum(row->attempts);
+	values[19] = Int64GetDatum(row->lock_wait_ms);
 
 	/*
 	 * As fmgr_security_definer: switch user, then a GUC nest level for the
@@ -830,6 +899,7 @@ migguard_change_log_insert(const MigguardLogRow *row, Oid relid, Oid owner)
 		(void) set_config_option("search_path", "pg_catalog, pg_temp",
 								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
 								 true, 0, false);
+		values[0] = Int64GetDatum(next_change_log_id(relid));
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");
 		if (SPI_execute_plan(insert_plan_for(relid), values, nulls, false, 0) != SPI_OK_INSERT)

@@ -95,6 +95,7 @@ typedef struct BlockedRecord
 typedef struct BlockedQueue
 {
 	LWLock	   *lock;
+	LWLock	   *id_lock;		/* change_log ids (audit.c's next_change_log_id) */
 	int			capacity;
 	int			count;			/* records[0 .. count-1] are in use */
 	Oid			worker_dbs[MAX_BLOCKED_WORKERS];	/* InvalidOid: free slot */
@@ -127,7 +128,7 @@ blocked_shmem_request(void)
 		prev_shmem_request_hook();
 #endif
 	RequestAddinShmemSpace(queue_size());
-	RequestNamedLWLockTranche("migguard", 1);
+	RequestNamedLWLockTranche("migguard", 2);
 }
 
 static void
@@ -142,7 +143,8 @@ blocked_shmem_startup(void)
 	queue = ShmemInitStruct("migguard blocked attempts", queue_size(), &found);
 	if (!found)
 	{
-		queue->lock = &(GetNamedLWLockTranche("migguard"))->lock;
+		queue->lock = &(GetNamedLWLockTranche("migguard"))[0].lock;
+		queue->id_lock = &(GetNamedLWLockTranche("migguard"))[1].lock;
 		queue->capacity = migguard_blocked_queue_size;
 		queue->count = 0;
 		for (int i = 0; i < MAX_BLOCKED_WORKERS; i++)
@@ -173,6 +175,16 @@ migguard_blocked_init(void)
 #endif
 	prev_shmem_startup_hook = shmem_startup_hook;
 	shmem_startup_hook = blocked_shmem_startup;
+}
+
+/*
+ * The LWLock that serializes drawing change_log ids (audit.c); NULL when
+ * migguard was not preloaded, where nothing writes change_log.
+ */
+LWLock *
+migguard_change_log_id_lock(void)
+{
+	return queue ? queue->id_lock : NULL;
 }
 
 /* Copy a string into a fixed buffer, cut on a character boundary. */

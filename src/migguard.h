@@ -311,6 +311,7 @@ extern void migguard_statement_lock_and_size(MigguardStatement *stmt,
 /* blocked.c */
 extern int	migguard_blocked_queue_size;
 extern void migguard_blocked_init(void);
+extern struct LWLock *migguard_change_log_id_lock(void);
 extern void migguard_blocked_enqueue(MigguardStatement *stmt, List *findings,
 									 int nesting);
 extern bool migguard_blocked_enqueue_row(const MigguardLogRow *row);

@@ -10,7 +10,12 @@
 --   * PostgreSQL's partition-bound errors reach the client unchanged, with
 --     their SQLSTATE and LINE cursor;
 --   * statements PostgreSQL rejects itself get its error, not MG001, and
---     statements that do nothing are not blocked.
+--     statements that do nothing are not blocked;
+--   * lastval() after a recorded DDL statement is the session's own last
+--     nextval(), for a role without rights on change_log's sequence too, and
+--     is undefined after its sequence was dropped (the audit row's id does
+--     not go through nextval()); change_log's ids still rise by one and its
+--     identity sequence stays in step.
 -- Every rule is an error here and every table is large, so any finding
 -- migguard made would show as MG001.
 --
@@ -209,6 +214,32 @@ TRUNCATE ONLY tr.ranged;
 CREATE TABLE tr.unclustered (id int);
 CLUSTER tr.unclustered;
 CLUSTER tr.plain USING no_such_index;
+
+-- lastval() is the session's own, whatever change_log records.
+SET migguard.mode = warn;
+SELECT max(id) AS last_id FROM migguard.change_log \gset
+CREATE SEQUENCE tr.lv_seq START 41;
+SELECT nextval('tr.lv_seq');
+CREATE TABLE tr.lv_t ();
+SELECT lastval();
+CREATE ROLE tr_lastval_user;
+GRANT USAGE ON SCHEMA tr TO tr_lastval_user;
+GRANT CREATE ON SCHEMA tr TO tr_lastval_user;
+GRANT USAGE ON SEQUENCE tr.lv_seq TO tr_lastval_user;
+SET ROLE tr_lastval_user;
+SELECT nextval('tr.lv_seq');
+CREATE TABLE tr.lv_t2 ();
+SELECT lastval();
+DROP TABLE tr.lv_t2;
+RESET ROLE;
+DROP SEQUENCE tr.lv_seq;
+CREATE TABLE tr.lv_t3 ();
+SELECT lastval();
+SELECT count(*) > 0 AND max(id) - :last_id = count(*) AS ids_rise_by_one,
+       pg_sequence_last_value(pg_get_serial_sequence('migguard.change_log', 'id')) = max(id) AS sequence_in_step
+  FROM migguard.change_log WHERE id > :last_id;
+REVOKE ALL ON SCHEMA tr FROM tr_lastval_user;
+DROP ROLE tr_lastval_user;
 
 SET migguard.mode = audit;
 DROP SERVER tr_server CASCADE;
