@@ -985,40 +985,36 @@ defer_row(const MigguardLogRow *row, const char *reason)
  * written, else false and the error's message in *error.  For rows that
  * must not raise: statements that took effect, and the worker's records.
  */
+typedef struct InsertArgs
+{
+	const MigguardLogRow *row;
+	Oid			relid;
+	Oid			owner;
+} InsertArgs;
+
+static void
+lock_and_insert(void *arg)
+{
+	InsertArgs *args = (InsertArgs *) arg;
+
+	lock_change_log(args->relid);
+	migguard_change_log_insert(args->row, args->relid, args->owner);
+}
+
 bool
 migguard_change_log_try_insert(const MigguardLogRow *row, Oid relid, Oid owner,
 							   char **error)
 {
-	MemoryContext oldcontext = CurrentMemoryContext;
-	ResourceOwner oldowner = CurrentResourceOwner;
-	volatile bool written = true;
+	InsertArgs	args = {row, relid, owner};
+	ErrorData  *edata;
 
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(oldcontext);
-	PG_TRY();
-	{
-		lock_change_log(relid);
-		migguard_change_log_insert(row, relid, owner);
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcontext);
-		CurrentResourceOwner = oldowner;
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(oldcontext);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcontext);
-		CurrentResourceOwner = oldowner;
-		*error = pstrdup(edata->message);
-		FreeErrorData(edata);
-		written = false;
-	}
-	PG_END_TRY();
-	return written;
+	/* A statement_timeout (57014) too: the statement took effect. */
+	edata = migguard_subtransaction(lock_and_insert, &args, true);
+	if (edata == NULL)
+		return true;
+	*error = pstrdup(edata->message);
+	FreeErrorData(edata);
+	return false;
 }
 
 /*

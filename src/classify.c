@@ -312,18 +312,21 @@ contains_foreign_code(Node *expr)
 }
 
 /*
- * Run fn(arg) in an internal subtransaction, as PL/pgSQL runs an EXCEPTION
- * block.  NULL when it completed; otherwise the error's message, the error
- * discarded and whatever fn took (locks included) released.  A cancel or a
- * timeout is not fn's failure and is raised on.  check.c runs each
- * statement of a script this way, too.
+ * Run fn(arg) in an internal subtransaction, as plpgsql's exec_stmt_block
+ * runs an EXCEPTION block.  NULL when it completed: what it took, locks
+ * included, passes to the enclosing transaction.  Otherwise the error, with
+ * the subtransaction rolled back and whatever fn took released.  A cancel
+ * or a timeout (57014) is not fn's failure and is raised on, unless
+ * catch_cancel.  migguard's one subtransaction runner: the analysis and
+ * check() (each statement of a script), the lock guard's attempts
+ * (lockguard.c) and the audit rows that must not raise (audit.c).
  */
-char *
-migguard_run_in_subtransaction(void (*fn) (void *), void *arg)
+ErrorData *
+migguard_subtransaction(void (*fn) (void *), void *arg, bool catch_cancel)
 {
 	MemoryContext oldcontext = CurrentMemoryContext;
 	ResourceOwner oldowner = CurrentResourceOwner;
-	char	   *volatile error = NULL;
+	ErrorData  *volatile edata = NULL;
 
 	BeginInternalSubTransaction(NULL);
 	MemoryContextSwitchTo(oldcontext);
@@ -336,20 +339,26 @@ migguard_run_in_subtransaction(void (*fn) (void *), void *arg)
 	}
 	PG_CATCH();
 	{
-		ErrorData  *edata;
-
 		MemoryContextSwitchTo(oldcontext);
 		edata = CopyErrorData();
-		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED)
+		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED && !catch_cancel)
 			PG_RE_THROW();
 		FlushErrorState();
 		RollbackAndReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(oldcontext);
 		CurrentResourceOwner = oldowner;
-		error = edata->message;
 	}
 	PG_END_TRY();
-	return error;
+	return edata;
+}
+
+/* The same, for the analysis: NULL or the error's message. */
+char *
+migguard_run_in_subtransaction(void (*fn) (void *), void *arg)
+{
+	ErrorData  *edata = migguard_subtransaction(fn, arg, false);
+
+	return edata ? edata->message : NULL;
 }
 
 /*

@@ -561,6 +561,16 @@ backoff_delay(int retry)
 	return (long) Min(delay, (double) MAX_BACKOFF_MS);
 }
 
+static void
+take_protected_locks(void *arg)
+{
+	const MigguardLockGuard *guard = (const MigguardLockGuard *) arg;
+
+	for (int i = 0; i < guard->nprotected; i++)
+		LockRelationOid(guard->protected[i].relid,
+						guard->protected[i].lockmode);
+}
+
 /*
  * One attempt at the statement's own locks, each waiting at most the lock
  * timeout, in an internal subtransaction that takes nothing but these
@@ -575,38 +585,11 @@ backoff_delay(int retry)
 static ErrorData *
 lock_attempt(const MigguardLockGuard *guard)
 {
-	MemoryContext oldcontext = CurrentMemoryContext;
-	ResourceOwner oldowner = CurrentResourceOwner;
-	ErrorData  *volatile edata = NULL;
+	ErrorData  *edata = migguard_subtransaction(take_protected_locks,
+											   (void *) guard, true);
 
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(oldcontext);
-
-	PG_TRY();
-	{
-		for (int i = 0; i < guard->nprotected; i++)
-			LockRelationOid(guard->protected[i].relid,
-							guard->protected[i].lockmode);
-
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcontext);
-		CurrentResourceOwner = oldowner;
-	}
-	PG_CATCH();
-	{
-		MemoryContextSwitchTo(oldcontext);
-		edata = CopyErrorData();
-		FlushErrorState();
-
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcontext);
-		CurrentResourceOwner = oldowner;
-
-		if (edata->sqlerrcode != ERRCODE_LOCK_NOT_AVAILABLE)
-			ReThrowError(edata);
-	}
-	PG_END_TRY();
-
+	if (edata != NULL && edata->sqlerrcode != ERRCODE_LOCK_NOT_AVAILABLE)
+		ReThrowError(edata);
 	return edata;
 }
 

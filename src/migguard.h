@@ -232,6 +232,8 @@ extern LOCKMODE migguard_probe_lock(LOCKMODE statement_lock);
 extern bool migguard_is_checked_statement(Node *parsetree);
 extern bool migguard_defelem_is_true(List *options, const char *name);
 extern MigguardStatement *migguard_classify(Node *parsetree, const char *stmt_text);
+extern ErrorData *migguard_subtransaction(void (*fn) (void *), void *arg,
+										  bool catch_cancel);
 extern char *migguard_run_in_subtransaction(void (*fn) (void *), void *arg);
 
 /* relsize.c */
