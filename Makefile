@@ -33,7 +33,7 @@ PG_CPPFLAGS = -I$(srcdir)/src
 TESTOUT ?= $(CURDIR)/test/out
 
 # Regression tests: one file per area, run in this order.
-REGRESS = setup settings create_index indexes_maintenance columns constraints partitions destructive modes nesting check lock_queue lock_kinds audit rewrite api security transparency hints check_memory permissions
+REGRESS = setup settings create_index indexes_maintenance columns constraints partitions destructive modes nesting check lock_queue lock_kinds audit audit_gaps rewrite api security transparency hints check_memory permissions
 REGRESS_OPTS = \
 	--inputdir=test \
 	--outputdir=$(TESTOUT) \

@@ -48,6 +48,7 @@
 #include "catalog/dependency.h"
 #include "catalog/indexing.h"
 #include "catalog/namespace.h"
+#include "catalog/objectaddress.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_depend.h"
 #include "catalog/pg_extension.h"
@@ -93,6 +94,8 @@ typedef struct AuditEntry
 	StringInfoData objects;		/* JSON array body */
 	List	   *judged_rewrites;	/* tables whose rewrite a rule already judged */
 	Oid			userid;			/* who ran it (event triggers run as definer) */
+	bool		part_of_outer;	/* run on behalf of an open entry: no row */
+	bool		owns_nested;	/* what runs inside it is part of it */
 	bool		outside_transaction;	/* takes effect before it returns */
 	LocalTransactionId lxid;	/* transaction it started in */
 } AuditEntry;
@@ -119,6 +122,63 @@ audit_memory(void)
 }
 
 /*
+ * Whether an EXPLAIN option list asks for ANALYZE, as ExplainQuery reads it
+ * (the last "analyze" wins, no argument means true), without raising: a
+ * value defGetBoolean would reject is answered true, and PostgreSQL then
+ * raises its own error before anything runs.  No catalog access.
+ */
+static bool
+explain_analyzes(List *options)
+{
+	bool		analyze = false;
+	ListCell   *lc;
+
+	foreach(lc, options)
+	{
+		DefElem    *opt = (DefElem *) lfirst(lc);
+		bool		value;
+
+		if (strcmp(opt->defname, "analyze") != 0)
+			continue;
+		if (opt->arg == NULL)
+			analyze = true;
+		else if (IsA(opt->arg, Boolean))
+			analyze = boolVal(opt->arg);
+		else if (IsA(opt->arg, Integer))
+			analyze = intVal(opt->arg) != 0;
+		else if (IsA(opt->arg, String) && parse_bool(strVal(opt->arg), &value))
+			analyze = value;
+		else
+			analyze = true;
+	}
+	return analyze;
+}
+
+/*
+ * The CREATE TABLE AS (also SELECT INTO and CREATE MATERIALIZED VIEW) that
+ * an EXPLAIN ANALYZE runs, or NULL.  ExplainOneUtility plans its query and
+ * ExplainOnePlan executes it into a new relation (CreateIntoRelDestReceiver)
+ * without passing it to ProcessUtility, so neither the hook nor the event
+ * triggers see it; plain EXPLAIN creates nothing.  GetCommandLogLevel looks
+ * through EXPLAIN ANALYZE to the contained statement the same way.
+ */
+CreateTableAsStmt *
+migguard_explained_ctas(Node *parsetree)
+{
+	ExplainStmt *explain = (ExplainStmt *) parsetree;
+	Query	   *query;
+
+	if (!IsA(parsetree, ExplainStmt) || !IsA(explain->query, Query) ||
+		!explain_analyzes(explain->options))
+		return NULL;
+	query = (Query *) explain->query;
+	if (query->commandType != CMD_UTILITY ||
+		!IsA(query->utilityStmt, CreateTableAsStmt))
+		return NULL;
+	return (CreateTableAsStmt *) query->utilityStmt;
+}
+
+/*
  * Whether a statement is a schema change worth a row: PostgreSQL's own
  * log_statement = 'ddl' classification.  Statements that merely look up a
  * prepared statement or wrap a query are not; nor, answered here without
@@ -135,9 +195,10 @@ migguard_is_ddl(Node *parsetree)
 		case T_VariableShowStmt:
 		case T_ExecuteStmt:
 		case T_PrepareStmt:
-		case T_ExplainStmt:
 		case T_DeclareCursorStmt:
 			return false;
+		case T_ExplainStmt:
+			return migguard_explained_ctas(parsetree) != NULL;
 		default:
 			return GetCommandLogLevel(parsetree) == LOGSTMT_DDL;
 	}
@@ -469,6 +530,19 @@ append_json_string(StringInfo buf, const char *key, const char *value)
 		appendStringInfoString(buf, "null");
 }
 
+/* One finding as an array element: {rule, level, relation, message}. */
+static void
+append_finding_json(StringInfo buf, MigguardFinding *f)
+{
+	appendStringInfoString(buf, buf->len ? ", {" : "{");
+	append_json_string(buf, "rule", migguard_rule_name(f->rule));
+	append_json_string(buf, "level", migguard_level_name(f->level));
+	append_json_string(buf, "relation",
+					   f->op->rel ? migguard_display_name(f->op->rel) : NULL);
+	append_json_string(buf, "message", f->message);
+	appendStringInfoChar(buf, '}');
+}
+
 /* The body of a JSON array of {rule, level, relation, message}. */
 static void
 append_findings_json(StringInfo buf, List *findings)
@@ -476,17 +550,7 @@ append_findings_json(StringInfo buf, List *findings)
 	ListCell   *lc;
 
 	foreach(lc, findings)
-	{
-		MigguardFinding *f = (MigguardFinding *) lfirst(lc);
-
-		appendStringInfoString(buf, buf->len ? ", {" : "{");
-		append_json_string(buf, "rule", migguard_rule_name(f->rule));
-		append_json_string(buf, "level", migguard_level_name(f->level));
-		append_json_string(buf, "relation",
-						   f->op->rel ? migguard_display_name(f->op->rel) : NULL);
-		append_json_string(buf, "message", f->message);
-		appendStringInfoChar(buf, '}');
-	}
+		append_finding_json(buf, (MigguardFinding *) lfirst(lc));
 }
 
 /* Findings as the JSON array change_log.findings holds. */
@@ -498,6 +562,51 @@ migguard_findings_json(List *findings)
 	initStringInfo(&buf);
 	append_findings_json(&buf, findings);
 	return psprintf("[%s]", buf.data);
+}
+
+/* The element that stands for the findings a cut array left out. */
+static char *
+omitted_findings_json(int omitted)
+{
+	return psprintf("{\"rule\": null, \"level\": null, \"relation\": null, "
+					"\"message\": \"(%d more findings not recorded here; the server log names them all)\"}",
+					omitted);
+}
+
+/*
+ * Findings as a JSON array shorter than maxlen bytes, for a record of fixed
+ * size (the blocked-attempt queue): as many whole findings as fit, in
+ * order, cut at an element boundary so that the array still parses, and
+ * one last element that says how many were left out.
+ */
+char *
+migguard_findings_json_within(List *findings, int maxlen)
+{
+	char	   *all = migguard_findings_json(findings);
+	StringInfoData kept;
+	StringInfoData element;
+	int			n = list_length(findings);
+	int			nkept = 0;
+	ListCell   *lc;
+
+	if (strlen(all) < (size_t) maxlen)
+		return all;
+
+	initStringInfo(&kept);
+	initStringInfo(&element);
+	foreach(lc, findings)
+	{
+		/* "[" kept ", " element ", " omitted "]" must stay below maxlen. */
+		resetStringInfo(&element);
+		append_finding_json(&element, (MigguardFinding *) lfirst(lc));
+		if (1 + kept.len + 2 + element.len + 2 +
+			strlen(omitted_findings_json(n - nkept - 1)) + 1 >= (size_t) maxlen)
+			break;
+		appendStringInfo(&kept, "%s%s", kept.len ? ", " : "", element.data);
+		nkept++;
+	}
+	return psprintf("[%s%s%s]", kept.data, kept.len ? ", " : "",
+					omitted_findings_json(n - nkept));
 }
 
 static void
@@ -666,12 +775,17 @@ migguard_audit_begin(Node *parsetree, MigguardStatement *stmt, List *findings,
 	Oid			owner;
 	Oid			relid;
 
+	AuditEntry *outer = nesting > 0 && open_entries != NIL ?
+	(AuditEntry *) llast(open_entries) : NULL;
+	bool		part_of_outer = outer != NULL &&
+	(outer->part_of_outer || outer->owns_nested);
+
 	/*
 	 * Lock change_log now, bounded, rather than after the statement, when it
 	 * holds its own locks (see the top of the file).  Read-only transactions
 	 * write no row.
 	 */
-	if (!outside_transaction && !XactReadOnly &&
+	if (!part_of_outer && !outside_transaction && !XactReadOnly &&
 		OidIsValid(relid = audit_target(&owner)) &&
 		!may_lock_change_log(parsetree, stmt, relid))
 		lock_change_log(relid);
@@ -703,6 +817,21 @@ migguard_audit_begin(Node *parsetree, MigguardStatement *stmt, List *findings,
 	append_global_objects(&entry->objects, parsetree);
 	entry->judged_rewrites = judged_rewrites(findings);
 	entry->userid = GetUserId();
+
+	/*
+	 * REFRESH MATERIALIZED VIEW is one statement to its user, but
+	 * refresh_by_match_merge (matview.c) runs CREATE TEMP TABLE, ANALYZE and
+	 * DROP TABLE through SPI for CONCURRENTLY, and the view's query may call
+	 * functions: all of it runs inside the REFRESH, as the view's owner
+	 * under SECURITY_RESTRICTED_OPERATION, on the REFRESH's behalf.
+	 * PostgreSQL treats it the same way: ProcessUtilitySlow inhibits event
+	 * trigger command collection for the whole REFRESH
+	 * (EventTriggerInhibitCommandCollection).  Such statements get an entry,
+	 * so that their event-trigger objects (the dropped temp tables) land in
+	 * it and not in the REFRESH's, but no row.
+	 */
+	entry->part_of_outer = part_of_outer;
+	entry->owns_nested = IsA(parsetree, RefreshMatViewStmt);
 	entry->outside_transaction = outside_transaction;
 	entry->lxid = MyProc->lxid;
 	open_entries = lappend(open_entries, entry);
@@ -1075,7 +1204,7 @@ migguard_audit_end(void)
 
 	PG_TRY();
 	{
-		if (IsTransactionState())
+		if (IsTransactionState() && !entry->part_of_outer)
 			write_entry(entry);
 	}
 	PG_CATCH();
@@ -1192,6 +1321,52 @@ append_object(EventRows *er)
 	append_json_string(&entry->objects, "type", event_text(er, er->type));
 	append_json_string(&entry->objects, "schema", event_text(er, er->schema));
 	append_json_string(&entry->objects, "identity", event_text(er, er->identity));
+	appendStringInfoChar(&entry->objects, '}');
+	MemoryContextSwitchTo(old);
+}
+
+/*
+ * After an EXPLAIN ANALYZE of a CREATE TABLE AS ran (migguard_explained_ctas):
+ * add the relation it created to the innermost entry, named as
+ * pg_event_trigger_ddl_commands() names it (type, schema with
+ * get_namespace_name_or_temp, getObjectIdentity).  The relation is found in
+ * the namespace it was created in (RangeVarGetCreationNamespace, as
+ * create_ctas_internal does), and only if this statement created it: its
+ * pg_class row is this transaction's, from a command at or after "since".
+ * IF NOT EXISTS over an existing relation creates nothing.
+ */
+void
+migguard_audit_add_created(CreateTableAsStmt *ctas, CommandId since)
+{
+	AuditEntry *entry;
+	ObjectAddress addr;
+	HeapTuple	tup;
+	Oid			nspid;
+	bool		created;
+	MemoryContext old;
+
+	if (open_entries == NIL)
+		return;
+	entry = (AuditEntry *) llast(open_entries);
+	nspid = RangeVarGetCreationNamespace(ctas->into->rel);
+	ObjectAddressSet(addr, RelationRelationId,
+					 get_relname_relid(ctas->into->rel->relname, nspid));
+	if (!OidIsValid(addr.objectId))
+		return;
+	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(addr.objectId));
+	if (!HeapTupleIsValid(tup))
+		return;
+	created = TransactionIdIsCurrentTransactionId(HeapTupleHeaderGetXmin(tup->t_data)) &&
+		HeapTupleHeaderGetCmin(tup->t_data) >= since;
+	ReleaseSysCache(tup);
+	if (!created)
+		return;
+
+	old = MemoryContextSwitchTo(audit_memory());
+	appendStringInfoString(&entry->objects, entry->objects.len ? ", {" : "{");
+	append_json_string(&entry->objects, "type", getObjectTypeDescription(&addr, false));
+	append_json_string(&entry->objects, "schema", get_namespace_name_or_temp(nspid));
+	append_json_string(&entry->objects, "identity", getObjectIdentity(&addr, false));
 	appendStringInfoChar(&entry->objects, '}');
 	MemoryContextSwitchTo(old);
 }

@@ -324,10 +324,8 @@ migguard_blocked_enqueue(MigguardStatement *stmt, List *findings, int nesting)
 
 	memset(&row, 0, sizeof(row));
 	migguard_statement_lock_and_size(stmt, &lockmode, &row.table_size);
-	findings_json = migguard_findings_json(findings);
-	if (strlen(findings_json) >= BLOCKED_TEXT_LEN)
-		findings_json = psprintf("[{\"rule\": \"%s\", \"level\": \"error\", \"message\": \"(findings too long to queue)\"}]",
-								 migguard_rule_name(((MigguardFinding *) linitial(findings))->rule));
+	/* Whole findings, cut to the record; the server log line has them all. */
+	findings_json = migguard_findings_json_within(findings, BLOCKED_TEXT_LEN);
 	row.logged_at = GetCurrentStatementStartTimestamp();
 	row.xid = GetTopFullTransactionIdIfAny();
 	row.pid = MyProcPid;

@@ -291,6 +291,8 @@ static pg_noinline void
 guard_statement(MG_PROCESS_UTILITY_PARAMS)
 {
 	Node	   *parsetree = pstmt->utilityStmt;
+	CreateTableAsStmt *explained = migguard_explained_ctas(parsetree);
+	CommandId	since = GetCurrentCommandId(false);
 	MemoryContext analysis;
 	MemoryContext oldcontext;
 	MigguardStatement *stmt;
@@ -302,6 +304,15 @@ guard_statement(MG_PROCESS_UTILITY_PARAMS)
 
 	/* 0 at top level; more inside functions, procedures and DO blocks. */
 	nesting = context == PROCESS_UTILITY_TOPLEVEL ? 0 : 1;
+
+	/*
+	 * EXPLAIN ANALYZE CREATE TABLE AS runs the CREATE TABLE AS, which never
+	 * reaches ProcessUtility (migguard_explained_ctas): it is judged, guarded
+	 * and recorded as that statement, under its command tag, with the text
+	 * the user wrote.
+	 */
+	if (explained != NULL)
+		parsetree = (Node *) explained;
 
 	/*
 	 * Everything the analysis allocates dies with this context, so DDL in a
@@ -360,5 +371,7 @@ guard_statement(MG_PROCESS_UTILITY_PARAMS)
 	}
 	PG_END_TRY();
 
+	if (explained != NULL)
+		migguard_audit_add_created(explained, since);
 	migguard_audit_end();
 }

@@ -20,6 +20,7 @@
 #include "compat.h"
 
 #include "lib/stringinfo.h"
+#include "nodes/parsenodes.h"
 #include "nodes/pg_list.h"
 #include "access/transam.h"
 #include "storage/lockdefs.h"
@@ -300,12 +301,15 @@ extern void migguard_change_log_insert(const MigguardLogRow *row, Oid relid,
 extern bool migguard_change_log_try_insert(const MigguardLogRow *row, Oid relid,
 										   Oid owner, char **error);
 extern bool migguard_is_ddl(Node *parsetree);
+extern CreateTableAsStmt *migguard_explained_ctas(Node *parsetree);
+extern void migguard_audit_add_created(CreateTableAsStmt *ctas, CommandId since);
 extern void migguard_audit_begin(Node *parsetree, MigguardStatement *stmt,
 								 List *findings, MigguardVerdict verdict,
 								 int nesting);
 extern void migguard_audit_end(void);
 extern void migguard_audit_abort(void);
 extern char *migguard_findings_json(List *findings);
+extern char *migguard_findings_json_within(List *findings, int maxlen);
 extern void migguard_statement_lock_and_size(MigguardStatement *stmt,
 											 LOCKMODE *lockmode,
 											 int64 *table_size);
