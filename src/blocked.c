@@ -239,6 +239,23 @@ ensure_worker(Oid dbid)
 	return true;
 }
 
+/*
+ * Start a worker for every database that has queued records and none
+ * running; called with the lock held.  Their worker could not start when
+ * they were queued (no free slot), and a database that was dropped since
+ * never queues again to start one.  A worker for a database that no longer
+ * exists fails to connect, and its exit names the records in the server log
+ * and takes them out of the queue (release_worker_slot), so they cannot
+ * fill it for the other databases.
+ */
+static void
+start_waiting_workers(void)
+{
+	for (int i = 0; i < queue->count; i++)
+		if (!ensure_worker(queue->records[i].dbid))
+			break;
+}
+
 /* A JSON array, whole, or the summary when it does not fit. */
 static void
 copy_json(char *dst, const char *json, const char *summary)
@@ -293,6 +310,8 @@ migguard_blocked_enqueue_row(const MigguardLogRow *row)
 		queued = true;
 		worker = ensure_worker(MyDatabaseId);
 	}
+	if (worker)
+		start_waiting_workers();
 	LWLockRelease(queue->lock);
 
 	if (queued && !worker)
@@ -377,6 +396,8 @@ take_records(Oid dbid, BlockedRecord *out, int max, bool *exiting)
 		for (int i = 0; i < MAX_BLOCKED_WORKERS; i++)
 			if (queue->worker_dbs[i] == dbid)
 				queue->worker_dbs[i] = InvalidOid;
+		/* The slot it frees may be the one another database waits for. */
+		start_waiting_workers();
 	}
 	else
 		*exiting = false;

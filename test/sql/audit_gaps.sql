@@ -62,6 +62,8 @@ SELECT command_tag, statement, objects FROM audg.rows_since(:mark);
 -- worker's row keeps whole findings up to the record's size and counts
 -- the rest in a last element; the array still parses.
 CREATE SCHEMA audg_many;
+SELECT set_config('audg.mark', coalesce(max(id), 0)::text, false) AS mark
+FROM migguard.change_log \gset
 DO $$
 BEGIN
     FOR i IN 1 .. 60 LOOP
@@ -73,16 +75,23 @@ $$;
 SET migguard.mode = 'enforce';
 SET migguard.large_table_size = 0;
 SET migguard.tag = 'audg_many';
-\set VERBOSITY terse
-DROP SCHEMA audg_many CASCADE;
-\set VERBOSITY default
+-- Which table the ERROR names first is not the point here.
+DO $$
+BEGIN
+    DROP SCHEMA audg_many CASCADE;
+EXCEPTION WHEN SQLSTATE 'MG001' THEN
+    RAISE NOTICE 'DROP SCHEMA audg_many CASCADE blocked';
+END
+$$;
 RESET migguard.tag;
 RESET migguard.large_table_size;
 SET migguard.mode = 'warn';
 DO $$
 BEGIN
     FOR i IN 1 .. 100 LOOP
-        EXIT WHEN EXISTS (SELECT FROM migguard.change_log WHERE tag = 'audg_many');
+        EXIT WHEN EXISTS (SELECT FROM migguard.change_log
+                          WHERE tag = 'audg_many'
+                            AND id > current_setting('audg.mark')::bigint);
         PERFORM pg_sleep(0.05);
     END LOOP;
 END
@@ -94,7 +103,7 @@ SELECT jsonb_array_length(findings) > 2 AS several_whole_findings,
        jsonb_array_length(findings) - 1 +
          substring(findings->-1->>'message' FROM '^\((\d+) more findings')::int AS findings_counted,
        findings->-1->>'message' LIKE '%the server log names them all)' AS last_says_so
-FROM migguard.change_log WHERE tag = 'audg_many';
+FROM migguard.change_log WHERE tag = 'audg_many' AND id > :mark;
 
 SET client_min_messages = error;
 DROP TABLE tmp_ctas;
