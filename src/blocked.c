@@ -24,7 +24,10 @@
  * even to a database that does not allow connections.  A worker that exits
  * abnormally (SIGTERM, a database that was dropped) names every record of
  * its database it had not written in the server log, so one database never
- * keeps records in the queue that no worker will write.
+ * keeps records in the queue that no worker will write.  Records queued
+ * when no worker could start get one as soon as any attempt is queued or a
+ * worker leaves; for a database dropped meanwhile that worker cannot
+ * connect, and its exit names them.
  *
  * Locking: one LWLock protects the queue and the table of running workers.
  * A worker clears its slot under the same lock acquisition in which it
