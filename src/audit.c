@@ -181,27 +181,18 @@ migguard_explained_ctas(Node *parsetree)
 /*
  * Whether a statement is a schema change worth a row: PostgreSQL's own
  * log_statement = 'ddl' classification.  Statements that merely look up a
- * prepared statement or wrap a query are not; nor, answered here without
+ * prepared statement or wrap a query are not; nor, answered without
  * GetCommandLogLevel because every transaction has them, are BEGIN/COMMIT,
- * SET and SHOW.
+ * SET and SHOW (migguard_is_routine_statement).
  */
 bool
 migguard_is_ddl(Node *parsetree)
 {
-	switch (nodeTag(parsetree))
-	{
-		case T_TransactionStmt:
-		case T_VariableSetStmt:
-		case T_VariableShowStmt:
-		case T_ExecuteStmt:
-		case T_PrepareStmt:
-		case T_DeclareCursorStmt:
-			return false;
-		case T_ExplainStmt:
-			return migguard_explained_ctas(parsetree) != NULL;
-		default:
-			return GetCommandLogLevel(parsetree) == LOGSTMT_DDL;
-	}
+	if (migguard_is_routine_statement(parsetree))
+		return false;
+	if (IsA(parsetree, ExplainStmt))
+		return migguard_explained_ctas(parsetree) != NULL;
+	return GetCommandLogLevel(parsetree) == LOGSTMT_DDL;
 }
 
 /*

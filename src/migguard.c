@@ -279,6 +279,7 @@ migguard_ProcessUtility(MG_PROCESS_UTILITY_PARAMS)
 	Node	   *parsetree = pstmt->utilityStmt;
 
 	if (migguard_mode == MG_MODE_OFF ||
+		migguard_is_routine_statement(parsetree) ||
 		!(migguard_is_checked_statement(parsetree) || migguard_is_ddl(parsetree)) ||
 		!migguard_may_check(context))
 		run_next(MG_PROCESS_UTILITY_ARGS);

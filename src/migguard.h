@@ -265,6 +265,29 @@ extern void assign_migguard_rules(const char *newval, void *extra);
 extern bool check_migguard_allow(char **newval, void **extra, GucSource source);
 extern void assign_migguard_allow(const char *newval, void *extra);
 
+/*
+ * The statements every transaction has (BEGIN/COMMIT, SET, SHOW) and those
+ * that only look up or wrap another (PREPARE, EXECUTE, DECLARE CURSOR):
+ * never DDL and no statement kind of stmtkind.c.  The hook's fast path:
+ * one switch, inline, before any other test.
+ */
+static inline bool
+migguard_is_routine_statement(Node *parsetree)
+{
+	switch (nodeTag(parsetree))
+	{
+		case T_TransactionStmt:
+		case T_VariableSetStmt:
+		case T_VariableShowStmt:
+		case T_ExecuteStmt:
+		case T_PrepareStmt:
+		case T_DeclareCursorStmt:
+			return true;
+		default:
+			return false;
+	}
+}
+
 /* audit.c */
 
 /*
