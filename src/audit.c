@@ -398,18 +398,19 @@ audit_target(Oid *owner)
 }
 
 static void
-change_log_lock_context(void *arg)
+audit_lock_context(void *arg)
 {
-	errcontext("while locking migguard.change_log for the audit row");
+	errcontext("while locking %s for the audit row", (const char *) arg);
 }
 
 /*
- * Take change_log's ROW EXCLUSIVE lock, waiting at most the lock timeout
- * the lock guard applies (migguard_effective_lock_timeout), through
- * PostgreSQL's own lock_timeout, set for this wait only.
+ * Take a ROW EXCLUSIVE lock the audit row needs (change_log's, its identity
+ * sequence's), waiting at most the lock timeout the lock guard applies
+ * (migguard_effective_lock_timeout), through PostgreSQL's own lock_timeout,
+ * set for this wait only.
  */
 static void
-lock_change_log(Oid relid)
+lock_for_audit(Oid relid, const char *what)
 {
 	ErrorContextCallback callback;
 	int			timeout_ms;
@@ -418,8 +419,8 @@ lock_change_log(Oid relid)
 	if (ConditionalLockRelationOid(relid, RowExclusiveLock))
 		return;
 
-	callback.callback = change_log_lock_context;
-	callback.arg = NULL;
+	callback.callback = audit_lock_context;
+	callback.arg = (void *) what;
 	callback.previous = error_context_stack;
 	error_context_stack = &callback;
 
@@ -433,6 +434,12 @@ lock_change_log(Oid relid)
 	AtEOXact_GUC(true, nestlevel);
 
 	error_context_stack = callback.previous;
+}
+
+static void
+lock_change_log(Oid relid)
+{
+	lock_for_audit(relid, "migguard.change_log");
 }
 
 /*
@@ -917,9 +924,10 @@ text_or_null(const char *value, char *null)
  * pg_sequence_last_value() and setval() leave lastval() alone: the id is
  * the sequence's last value plus its increment, and setval() records it
  * (WAL-logged before the row can commit, so a crash never hands it out
- * again).  The sequence's own lock is taken first, outside the LWLock that
- * makes reading and setting one step across backends, so nothing waits on
- * a heavyweight lock while holding the LWLock.  Called as change_log's
+ * again).  The sequence's own lock is taken first, bounded by the lock
+ * timeout and outside the LWLock that makes reading and setting one step
+ * across backends, so nothing waits on a heavyweight lock while holding the
+ * LWLock.  Called as change_log's
  * owner.
  */
 static int64
@@ -953,7 +961,7 @@ next_change_log_id(Oid relid)
 	start = seqform->seqstart;
 	ReleaseSysCache(tup);
 
-	LockRelationOid(known_id_sequence, RowExclusiveLock);
+	lock_for_audit(known_id_sequence, "migguard.change_log's identity sequence");
 	LWLockAcquire(lock, LW_EXCLUSIVE);
 	InitFunctionCallInfoData(*fcinfo, NULL, 1, InvalidOid, NULL, NULL);
 	fcinfo->args[0].value = ObjectIdGetDatum(known_id_sequence);
