@@ -1,0 +1,227 @@
+/* migguard--1.1.sql: schema objects of migguard 1.1 (a fresh install) */
+
+\echo Use "CREATE EXTENSION migguard" to load this file. \quit
+
+-- First of all: refuse a schema migguard that this CREATE EXTENSION did not
+-- create (PostgreSQL adopts an existing one; see audit.c).
+CREATE FUNCTION migguard.refuse_adopted_schema() RETURNS void
+LANGUAGE C VOLATILE AS 'MODULE_PATHNAME', 'migguard_refuse_adopted_schema';
+SELECT migguard.refuse_adopted_schema();
+DROP FUNCTION migguard.refuse_adopted_schema();
+
+COMMENT ON SCHEMA migguard IS 'migguard: schema-change guard, rule catalog and audit log';
+
+-- The rule catalog and the level each rule has in this session.
+CREATE FUNCTION migguard.rules(
+    OUT rule text,
+    OUT category text,
+    OUT default_level text,
+    OUT level text,
+    OUT description text)
+RETURNS SETOF record
+LANGUAGE C STABLE STRICT PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'migguard_rules';
+
+COMMENT ON FUNCTION migguard.rules() IS
+'the rule catalog, with the level in effect for this session (migguard.rules applied)';
+
+GRANT USAGE ON SCHEMA migguard TO PUBLIC;
+GRANT EXECUTE ON FUNCTION migguard.rules() TO PUBLIC;
+
+-- Lint a migration against the live catalog without executing it.
+CREATE FUNCTION migguard.check(
+    sql text,
+    OUT statement_no int,
+    OUT statement text,
+    OUT rule text,
+    OUT level text,
+    OUT lock_mode text,
+    OUT relation text,
+    OUT table_size bigint,
+    OUT message text,
+    OUT hint text,
+    OUT line int,
+    OUT col int)
+RETURNS SETOF record
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+AS 'MODULE_PATHNAME', 'migguard_check';
+
+COMMENT ON FUNCTION migguard.check(text) IS
+'findings of the guard''s rules for every statement of a migration, against the live catalog, without executing anything';
+
+GRANT EXECUTE ON FUNCTION migguard.check(text) TO PUBLIC;
+
+-- ----------------------------------------------------------------
+-- Audit log: one row per executed DDL statement (and, later, per
+-- blocked attempt).  Rows are written by the hook, as the table's owner,
+-- in the statement's own transaction; nobody else may change them.
+-- ----------------------------------------------------------------
+CREATE TABLE migguard.change_log (
+    id                bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    logged_at         timestamptz NOT NULL,
+    xid               xid8,
+    pid               integer NOT NULL,
+    session_user_name name NOT NULL,
+    current_user_name name NOT NULL,
+    application_name  text,
+    client_addr       inet,
+    command_tag       text NOT NULL,
+    objects           jsonb NOT NULL DEFAULT '[]',
+    statement         text NOT NULL,
+    lock_mode         text,
+    table_size        bigint,
+    rewrite           boolean NOT NULL DEFAULT false,
+    -- allowed, warned, overridden or blocked.  No CHECK constraint: only
+    -- migguard writes this column, and PostgreSQL reads and plans a CHECK
+    -- expression again for every INSERT (a quarter of an audit row's cost).
+    verdict           text NOT NULL,
+    findings          jsonb NOT NULL DEFAULT '[]',
+    tag               text,
+    nesting           integer NOT NULL DEFAULT 0,
+    attempts          integer NOT NULL DEFAULT 1,
+    lock_wait_ms      bigint NOT NULL DEFAULT 0
+);
+
+COMMENT ON TABLE migguard.change_log IS
+'every schema change executed in this database, with who, what, lock, size, verdict and findings';
+
+CREATE INDEX change_log_logged_at_idx ON migguard.change_log (logged_at);
+CREATE INDEX change_log_objects_idx ON migguard.change_log USING gin (objects jsonb_path_ops);
+
+-- pg_dump keeps the rows, and the identity's position, so that rows written
+-- after a restore do not collide with restored ones.
+SELECT pg_catalog.pg_extension_config_dump('migguard.change_log', '');
+SELECT pg_catalog.pg_extension_config_dump(
+    pg_catalog.pg_get_serial_sequence('migguard.change_log', 'id'), '');
+
+REVOKE ALL ON migguard.change_log FROM PUBLIC;
+
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'migguard_reader') THEN
+        CREATE ROLE migguard_reader NOLOGIN;
+    END IF;
+END
+$$;
+GRANT USAGE ON SCHEMA migguard TO migguard_reader;
+GRANT SELECT ON migguard.change_log TO migguard_reader;
+
+-- Event triggers: the objects each statement created, altered or dropped.
+CREATE FUNCTION migguard.on_ddl_command_end() RETURNS event_trigger
+LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'migguard_on_ddl_command_end';
+
+CREATE FUNCTION migguard.on_sql_drop() RETURNS event_trigger
+LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'migguard_on_sql_drop';
+
+CREATE FUNCTION migguard.on_table_rewrite() RETURNS event_trigger
+LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'migguard_on_table_rewrite';
+
+CREATE EVENT TRIGGER migguard_table_rewrite ON table_rewrite
+    EXECUTE FUNCTION migguard.on_table_rewrite();
+CREATE EVENT TRIGGER migguard_ddl_command_end ON ddl_command_end
+    EXECUTE FUNCTION migguard.on_ddl_command_end();
+CREATE EVENT TRIGGER migguard_sql_drop ON sql_drop
+    EXECUTE FUNCTION migguard.on_sql_drop();
+
+-- The history of one object: every row whose objects name it.
+CREATE FUNCTION migguard.history(object text)
+RETURNS SETOF migguard.change_log
+LANGUAGE plpgsql STABLE SECURITY INVOKER SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF object IS NULL OR object = '' THEN
+        RAISE EXCEPTION 'migguard.history() needs an object name, such as ''public.accounts'''
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    -- The object itself, and for a table its columns too.
+    RETURN QUERY
+        SELECT c.* FROM migguard.change_log AS c
+        WHERE EXISTS (
+            SELECT FROM pg_catalog.jsonb_array_elements(c.objects) AS o
+            WHERE o OPERATOR(pg_catalog.->>) 'identity' OPERATOR(pg_catalog.=) object
+               OR (o OPERATOR(pg_catalog.->>) 'type' OPERATOR(pg_catalog.=) 'table column'
+                   AND pg_catalog.starts_with(o OPERATOR(pg_catalog.->>) 'identity',
+                                              object OPERATOR(pg_catalog.||) '.')))
+        ORDER BY c.id;
+END
+$$;
+
+COMMENT ON FUNCTION migguard.history(text) IS
+'change_log rows that created, altered or dropped the object with this identity (schema-qualified, as pg_event_trigger_ddl_commands() names it), or one of its columns';
+
+GRANT EXECUTE ON FUNCTION migguard.history(text) TO migguard_reader;
+REVOKE EXECUTE ON FUNCTION migguard.history(text) FROM PUBLIC;
+
+-- Changes by time range, user, application and tag; NULL means any.
+CREATE FUNCTION migguard.changes(
+    since timestamptz DEFAULT NULL,
+    until timestamptz DEFAULT NULL,
+    user_name name DEFAULT NULL,
+    application text DEFAULT NULL,
+    tag text DEFAULT NULL)
+RETURNS SETOF migguard.change_log
+LANGUAGE sql STABLE SECURITY INVOKER SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT c.* FROM migguard.change_log AS c
+    WHERE (since IS NULL OR c.logged_at OPERATOR(pg_catalog.>=) since)
+      AND (until IS NULL OR c.logged_at OPERATOR(pg_catalog.<) until)
+      AND (user_name IS NULL OR c.session_user_name OPERATOR(pg_catalog.=) user_name
+           OR c.current_user_name OPERATOR(pg_catalog.=) user_name)
+      AND (application IS NULL OR c.application_name OPERATOR(pg_catalog.=) application)
+      AND (changes.tag IS NULL OR c.tag OPERATOR(pg_catalog.=) changes.tag)
+    ORDER BY c.id
+$$;
+
+COMMENT ON FUNCTION migguard.changes(timestamptz, timestamptz, name, text, text) IS
+'change_log rows in [since, until), by session or current user, application_name and migguard.tag; NULL arguments match everything';
+
+GRANT EXECUTE ON FUNCTION migguard.changes(timestamptz, timestamptz, name, text, text) TO migguard_reader;
+REVOKE EXECUTE ON FUNCTION migguard.changes(timestamptz, timestamptz, name, text, text) FROM PUBLIC;
+
+-- Retention: superusers only (no grant), returns how many rows went.
+CREATE FUNCTION migguard.purge(older_than interval)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    removed bigint;
+BEGIN
+    IF older_than IS NULL OR older_than < interval '0' THEN
+        RAISE EXCEPTION 'migguard.purge() needs a positive interval, such as ''90 days'''
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    DELETE FROM migguard.change_log
+    WHERE logged_at < pg_catalog.now() OPERATOR(pg_catalog.-) older_than;
+    GET DIAGNOSTICS removed = ROW_COUNT;
+    RETURN removed;
+END
+$$;
+REVOKE EXECUTE ON FUNCTION migguard.purge(interval) FROM PUBLIC;
+
+-- Audit views.
+CREATE VIEW migguard.blocked_attempts AS
+    SELECT * FROM migguard.change_log WHERE verdict = 'blocked';
+CREATE VIEW migguard.overrides AS
+    SELECT * FROM migguard.change_log WHERE verdict = 'overridden';
+GRANT SELECT ON migguard.blocked_attempts, migguard.overrides TO migguard_reader;
+
+-- ---------------------------------------------------------------------
+-- Objects added in 1.1.  Each also goes, unchanged, into
+-- migguard--1.0--1.1.sql, so that ALTER EXTENSION migguard UPDATE from 1.0
+-- gives the same objects as a fresh 1.1 install.
+-- ---------------------------------------------------------------------
+
+-- section: migration-level hazards (issue 15)
+
+-- end of section: migration-level hazards
+
+-- section: ecosystem (issue 16)
+
+-- end of section: ecosystem
+
+-- section: operations (issue 17)
+
+-- end of section: operations
