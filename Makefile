@@ -34,6 +34,24 @@ TESTOUT ?= $(CURDIR)/test/out
 
 # Regression tests: one file per area, run in this order.
 REGRESS = setup settings create_index indexes_maintenance columns constraints partitions destructive modes nesting check lock_queue lock_kinds audit audit_gaps rewrite api security transparency hints check_memory permissions
+
+# Tests added per issue, one line each (keeps parallel work mergeable).
+# Lock protection (issue 13):
+REGRESS_LOCKS =
+
+# Versions (issue 14):
+REGRESS_VERSIONS =
+
+# Migration-level hazards (issue 15):
+REGRESS_HAZARDS =
+
+# Ecosystem (issue 16):
+REGRESS_ECOSYSTEM =
+
+# Operations (issue 17):
+REGRESS_OPERATIONS =
+
+REGRESS += $(REGRESS_LOCKS) $(REGRESS_VERSIONS) $(REGRESS_HAZARDS) $(REGRESS_ECOSYSTEM) $(REGRESS_OPERATIONS)
 REGRESS_OPTS = \
 	--inputdir=test \
 	--outputdir=$(TESTOUT) \

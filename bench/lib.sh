@@ -16,7 +16,13 @@
 set -euo pipefail
 
 PG_MAJOR="${PG_MAJOR:-15}"
-PGBIN="/usr/lib/postgresql/${PG_MAJOR}/bin"
+# MIGGUARD_PG_CONFIG (as for scripts/test.sh) benchmarks another install,
+# e.g. a private relocated copy; default: Debian's PostgreSQL $PG_MAJOR.
+if [[ -n "${MIGGUARD_PG_CONFIG:-}" ]]; then
+	PGBIN="$(dirname "$MIGGUARD_PG_CONFIG")"
+else
+	PGBIN="/usr/lib/postgresql/${PG_MAJOR}/bin"
+fi
 BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_ROOT="$(cd "$BENCH_DIR/.." && pwd)"
 BENCH_WORK="${BENCH_WORK:-$BENCH_DIR/.work}"
