@@ -810,7 +810,7 @@ migguard_audit_begin(Node *parsetree, MigguardStatement *stmt, List *findings,
 
 	migguard_statement_lock_and_size(stmt, &entry->lockmode, &entry->table_size);
 	/* Storage replaced without a table_rewrite event (stmtkind.c) */
-	entry->rewrite = migguard_statement_replaces_storage(stmt);
+	entry->rewrite = migguard_statement_replaces_storage(stmt, parsetree);
 	append_findings(entry, findings);
 	append_global_objects(&entry->objects, parsetree);
 	entry->judged_rewrites = judged_rewrites(findings);

@@ -2657,8 +2657,8 @@ classify_create_partition(MigguardStatement *stmt, CreateStmt *create)
 }
 
 /* The privileges LOCK TABLE needs for a mode (LockTableAclCheck, lockcmds.c). */
-static AclMode
-lock_table_aclmask(LOCKMODE mode)
+AclMode
+migguard_lock_table_aclmask(LOCKMODE mode)
 {
 	if (mode == AccessShareLock)
 		return ACL_SELECT;
@@ -2681,7 +2681,7 @@ classify_lock(MigguardStatement *stmt, LockStmt *lock)
 		Oid			relid = lookup_relid(lfirst_node(RangeVar, lc));
 
 		if (!OidIsValid(relid) ||
-			mg_class_aclcheck(relid, GetUserId(), lock_table_aclmask(lock->mode)) != ACLCHECK_OK)
+			mg_class_aclcheck(relid, GetUserId(), migguard_lock_table_aclmask(lock->mode)) != ACLCHECK_OK)
 			continue;
 		add_lock(stmt, migguard_describe_relation(relid), lock->mode);
 	}

@@ -30,27 +30,38 @@
 
 #include "access/genam.h"
 #include "access/htup_details.h"
+#include "access/reloptions.h"
 #include "access/table.h"
+#include "catalog/dependency.h"
 #include "catalog/index.h"
+#include "catalog/catalog.h"
 #include "catalog/namespace.h"
 #include "catalog/partition.h"
+#include "catalog/pg_attrdef.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_constraint.h"
 #include "catalog/pg_depend.h"
 #include "catalog/pg_index.h"
 #include "catalog/pg_inherits.h"
+#include "catalog/pg_policy.h"
+#include "catalog/pg_rewrite.h"
+#include "catalog/pg_tablespace.h"
+#include "catalog/pg_trigger.h"
 #include "catalog/pg_type.h"
 #include "commands/defrem.h"
+#include "commands/tablespace.h"
 #include "commands/policy.h"
 #include "commands/tablecmds.h"
 #include "commands/trigger.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
 #include "parser/parse_type.h"
 #include "partitioning/partdesc.h"
 #include "rewrite/rewriteSupport.h"
 #include "utils/acl.h"
 #include "utils/array.h"
+#include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -89,6 +100,7 @@ static void reindex_locks(MigguardStatement *stmt, Node *parsetree);
 static void maintenance_locks(MigguardStatement *stmt, Node *parsetree);
 static void truncate_locks(MigguardStatement *stmt, Node *parsetree);
 static void lock_table_locks(MigguardStatement *stmt, Node *parsetree);
+static void move_all_locks(MigguardStatement *stmt, Node *parsetree);
 
 /*
  * The table.  "in a block" is the PreventInTransactionBlock call that
@@ -160,6 +172,9 @@ static const StmtKind stmt_kinds[] = {
 	{T_AlterDomainStmt, "domain users SHARE", NULL, domain_locks},
 	/* AlterSequence: SHARE ROW EXCLUSIVE (RangeVarCallbackOwnsRelation) */
 	{T_AlterSeqStmt, "SHARE ROW EXCLUSIVE", NULL, sequence_locks},
+	/* AlterTableMoveAll: each relation it moves ACCESS EXCLUSIVE */
+	{T_AlterTableMoveAllStmt, "each relation moved ACCESS EXCLUSIVE",
+	NULL, move_all_locks},
 };
 
 static const StmtKind *
@@ -393,13 +408,18 @@ lock_fk_partners(MigguardStatement *stmt, Oid relid, LOCKMODE lockmode,
 	{
 		Form_pg_constraint con = (Form_pg_constraint) GETSTRUCT(tup);
 
+		if (con->contype != CONSTRAINT_FOREIGN)
+			continue;
+
 		/*
 		 * A key a partition inherited goes with its parent's: dropping the
-		 * partition or its column leaves the other table alone.
+		 * partition or its column leaves the other table alone.  But the
+		 * referenced side's change reaches each partition's copy of a key
+		 * (pf1's of pf's), which depends on the referenced columns and
+		 * index itself (CreateConstraintEntry).
 		 */
-		if (con->contype != CONSTRAINT_FOREIGN || OidIsValid(con->conparentid))
-			continue;
 		if (referencing && con->conrelid == relid &&
+			!OidIsValid(con->conparentid) &&
 			(conname == NULL || strcmp(NameStr(con->conname), conname) == 0) &&
 			key_has_attnum(tup, RelationGetDescr(conrel),
 						   Anum_pg_constraint_conkey, attnum))
@@ -434,6 +454,289 @@ lock_partition_parent(MigguardStatement *stmt, Oid relid)
 	defaultid = get_default_partition_oid(parentid);
 	if (defaultid != relid)
 		lock_relid(stmt, defaultid, AccessExclusiveLock);
+}
+
+/* ----------------------------------------------------------------
+ * What a DROP takes with it (issue 13)
+ * ----------------------------------------------------------------
+ */
+
+/*
+ * The table column relattr of the row of catalog catalogid whose oid
+ * (column oidattr, unique index indexid) is objid: the table a default,
+ * trigger, rule or policy belongs to.
+ */
+static Oid
+catalog_row_relid(Oid catalogid, Oid indexid, AttrNumber oidattr,
+				  AttrNumber relattr, Oid objid)
+{
+	Relation	rel = table_open(catalogid, AccessShareLock);
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	Oid			relid = InvalidOid;
+
+	ScanKeyInit(&key, oidattr, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(objid));
+	scan = systable_beginscan(rel, indexid, true, NULL, 1, &key);
+	if (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		bool		isnull;
+		Datum		datum = heap_getattr(tup, relattr, RelationGetDescr(rel),
+										 &isnull);
+
+		if (!isnull)
+			relid = DatumGetObjectId(datum);
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return relid;
+}
+
+/*
+ * The relation locks that deleting one object takes (deleteOneObject):
+ * a relation is dropped (heap_drop_with_catalog, index_drop, which locks
+ * the index's table too), a column removed (RemoveAttributeById), and a
+ * default, constraint, trigger, rule or policy removed from its table
+ * (RemoveAttrDefaultById, RemoveConstraintById, RemoveTriggerById,
+ * RemoveRewriteRuleById, RemovePolicyById), each ACCESS EXCLUSIVE.  A
+ * foreign key's referenced table is locked by the removal of the key's
+ * action triggers there, which belong to the key (INTERNAL): a key a
+ * partition inherited has none, and leaves that table alone.  A TOAST table goes with its
+ * table and is not named.
+ */
+static void
+lock_deleted_object(MigguardStatement *stmt, const ObjectAddress *object)
+{
+	Oid			relid = InvalidOid;
+
+	switch (object->classId)
+	{
+		case RelationRelationId:
+			if (get_rel_relkind(object->objectId) == RELKIND_TOASTVALUE)
+				return;
+			lock_relid(stmt, object->objectId, AccessExclusiveLock);
+			if (object->objectSubId == 0 &&
+				(get_rel_relkind(object->objectId) == RELKIND_INDEX ||
+				 get_rel_relkind(object->objectId) == RELKIND_PARTITIONED_INDEX))
+				relid = IndexGetRelation(object->objectId, true);
+			break;
+		case AttrDefaultRelationId:
+			relid = catalog_row_relid(AttrDefaultRelationId, AttrDefaultOidIndexId,
+									  Anum_pg_attrdef_oid, Anum_pg_attrdef_adrelid,
+									  object->objectId);
+			break;
+		case TriggerRelationId:
+			relid = catalog_row_relid(TriggerRelationId, TriggerOidIndexId,
+									  Anum_pg_trigger_oid, Anum_pg_trigger_tgrelid,
+									  object->objectId);
+			break;
+		case RewriteRelationId:
+			relid = catalog_row_relid(RewriteRelationId, RewriteOidIndexId,
+									  Anum_pg_rewrite_oid, Anum_pg_rewrite_ev_class,
+									  object->objectId);
+			break;
+		case PolicyRelationId:
+			relid = catalog_row_relid(PolicyRelationId, PolicyOidIndexId,
+									  Anum_pg_policy_oid, Anum_pg_policy_polrelid,
+									  object->objectId);
+			break;
+		case ConstraintRelationId:
+			{
+				HeapTuple	tup = SearchSysCache1(CONSTROID,
+												  ObjectIdGetDatum(object->objectId));
+				Form_pg_constraint con;
+
+				if (!HeapTupleIsValid(tup))
+					return;
+				con = (Form_pg_constraint) GETSTRUCT(tup);
+				relid = con->conrelid;
+				ReleaseSysCache(tup);
+				break;
+			}
+		default:
+			return;
+	}
+	if (get_rel_relkind(relid) != RELKIND_TOASTVALUE)
+		lock_relid(stmt, relid, AccessExclusiveLock);
+}
+
+static bool
+object_visited(List *visited, const ObjectAddress *object)
+{
+	ListCell   *lc;
+
+	foreach(lc, visited)
+	{
+		const ObjectAddress *seen = (const ObjectAddress *) lfirst(lc);
+
+		if (seen->classId == object->classId &&
+			seen->objectId == object->objectId &&
+			(seen->objectSubId == 0 || seen->objectSubId == object->objectSubId))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Every object deleting object deletes with it, and their tables' locks,
+ * read from pg_depend the way findDependentObjects (dependency.c) walks
+ * it, without its locks: first the owner an INTERNAL dependency makes the
+ * object part of (a view's _RETURN rule belongs to the view, an index to
+ * its constraint), which is deleted instead; then every object that
+ * depends on it, recursively: all of them with CASCADE, else only the
+ * AUTO, INTERNAL, PARTITION and EXTENSION ones (a NORMAL dependent makes
+ * the statement fail).  Objects are visited in findDependentObjects'
+ * order, pg_depend's index order, so the locks come in PostgreSQL's order
+ * too.
+ */
+static void
+lock_deleted_objects(MigguardStatement *stmt, const ObjectAddress *object,
+					 bool cascade, List **visited)
+{
+	Relation	deprel;
+	ScanKeyData key[3];
+	int			nkeys;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	List	   *next = NIL;
+	ListCell   *lc;
+	ObjectAddress *seen;
+
+	check_stack_depth();
+	if (object_visited(*visited, object))
+		return;
+	seen = palloc(sizeof(ObjectAddress));
+	*seen = *object;
+	*visited = lappend(*visited, seen);
+
+	deprel = table_open(DependRelationId, AccessShareLock);
+
+	/* The owner, deleted instead (findDependentObjects' first loop) */
+	ScanKeyInit(&key[0], Anum_pg_depend_classid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(object->classId));
+	ScanKeyInit(&key[1], Anum_pg_depend_objid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(object->objectId));
+	scan = systable_beginscan(deprel, DependDependerIndexId, true, NULL, 2, key);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tup);
+		ObjectAddress *owner;
+
+		if (dep->deptype != DEPENDENCY_INTERNAL ||
+			(object->objectSubId != 0 && dep->objsubid != object->objectSubId))
+			continue;
+		owner = palloc(sizeof(ObjectAddress));
+		ObjectAddressSubSet(*owner, dep->refclassid, dep->refobjid,
+							dep->refobjsubid);
+		next = lappend(next, owner);
+	}
+	systable_endscan(scan);
+
+	/* The dependents (its second loop) */
+	ScanKeyInit(&key[0], Anum_pg_depend_refclassid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(object->classId));
+	ScanKeyInit(&key[1], Anum_pg_depend_refobjid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(object->objectId));
+	nkeys = 2;
+	if (object->objectSubId != 0)
+	{
+		ScanKeyInit(&key[2], Anum_pg_depend_refobjsubid, BTEqualStrategyNumber,
+					F_INT4EQ, Int32GetDatum(object->objectSubId));
+		nkeys = 3;
+	}
+	scan = systable_beginscan(deprel, DependReferenceIndexId, true, NULL,
+							  nkeys, key);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tup);
+		ObjectAddress *dependent;
+
+		if (dep->deptype == DEPENDENCY_NORMAL && !cascade)
+			continue;
+		dependent = palloc(sizeof(ObjectAddress));
+		ObjectAddressSubSet(*dependent, dep->classid, dep->objid,
+							dep->objsubid);
+		next = lappend(next, dependent);
+	}
+	systable_endscan(scan);
+	table_close(deprel, AccessShareLock);
+
+	lock_deleted_object(stmt, object);
+	foreach(lc, next)
+		lock_deleted_objects(stmt, (ObjectAddress *) lfirst(lc), cascade,
+							 visited);
+}
+
+/* What a DROP of the object, or of the column when subid > 0, deletes. */
+static void
+lock_dropped(MigguardStatement *stmt, Oid classid, Oid objid, int32 subid,
+			 bool cascade)
+{
+	ObjectAddress object;
+	List	   *visited = NIL;
+
+	ObjectAddressSubSet(object, classid, objid, subid);
+	lock_deleted_objects(stmt, &object, cascade, &visited);
+	list_free_deep(visited);
+}
+
+/*
+ * The typed tables of a composite type (find_typed_table_dependencies,
+ * which scans pg_class for reloftype), locked in lockmode when the ALTER
+ * TYPE recurses to them with CASCADE (ATTypedTableRecursion,
+ * renameatt_internal); without CASCADE a typed table makes it fail.
+ */
+static void
+lock_typed_tables(MigguardStatement *stmt, Oid typid, LOCKMODE lockmode)
+{
+	Relation	classrel;
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+
+	if (!OidIsValid(typid))
+		return;
+	classrel = table_open(RelationRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_class_reloftype, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(typid));
+	scan = systable_beginscan(classrel, InvalidOid, false, NULL, 1, &key);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+		lock_relid(stmt, ((Form_pg_class) GETSTRUCT(tup))->oid, lockmode);
+	systable_endscan(scan);
+	table_close(classrel, AccessShareLock);
+}
+
+/*
+ * The referenced tables of the foreign keys a partition inherited: DETACH
+ * PARTITION makes them its own and adds their action triggers to the
+ * referenced table (DetachPartitionFinalize ->
+ * createForeignKeyActionTriggers -> CreateTrigger), SHARE ROW EXCLUSIVE.
+ */
+static void
+lock_inherited_fk_referenced(MigguardStatement *stmt, Oid partid)
+{
+	Relation	conrel;
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+
+	if (!OidIsValid(partid))
+		return;
+	conrel = table_open(ConstraintRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_constraint_conrelid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(partid));
+	scan = systable_beginscan(conrel, ConstraintRelidTypidNameIndexId, true,
+							  NULL, 1, &key);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_constraint con = (Form_pg_constraint) GETSTRUCT(tup);
+
+		if (con->contype == CONSTRAINT_FOREIGN && OidIsValid(con->conparentid))
+			lock_relid(stmt, con->confrelid, ShareRowExclusiveLock);
+	}
+	systable_endscan(scan);
+	table_close(conrel, AccessShareLock);
 }
 
 /* CREATE TABLE ... PARTITION OF: DefineRelation's parentLockmode. */
@@ -505,6 +808,30 @@ relkind_matches(ObjectType type, char relkind)
 	}
 }
 
+/*
+ * DROP TYPE or DOMAIN of typid: get_object_address_type refuses the wrong
+ * kind, RemoveObjects anyone but the type's or its schema's owner.
+ */
+static bool
+type_may_be_dropped(Oid typid, ObjectType objtype)
+{
+	HeapTuple	tup;
+	Form_pg_type typ;
+	bool		result;
+
+	if (!OidIsValid(typid))
+		return false;
+	tup = SearchSysCache1(TYPEOID, ObjectIdGetDatum(typid));
+	if (!HeapTupleIsValid(tup))
+		return false;
+	typ = (Form_pg_type) GETSTRUCT(tup);
+	result = (objtype == OBJECT_DOMAIN) == (typ->typtype == TYPTYPE_DOMAIN) &&
+		(mg_type_ownercheck(typid, GetUserId()) ||
+		 mg_namespace_ownercheck(typ->typnamespace, GetUserId()));
+	ReleaseSysCache(tup);
+	return result;
+}
+
 static void
 drop_locks(MigguardStatement *stmt, Node *parsetree)
 {
@@ -536,13 +863,41 @@ drop_locks(MigguardStatement *stmt, Node *parsetree)
 					  mg_namespace_ownercheck(get_rel_namespace(relid), GetUserId())))
 					break;
 				lock_relid(stmt, relid, AccessExclusiveLock);
-				if (drop->removeType != OBJECT_TABLE)
-					break;
-				lock_partition_parent(stmt, relid);
-				lock_fk_partners(stmt, relid, AccessExclusiveLock, true,
-								 drop->behavior == DROP_CASCADE, 0, NULL,
-								 InvalidOid);
+				if (drop->removeType == OBJECT_TABLE)
+				{
+					lock_partition_parent(stmt, relid);
+					lock_fk_partners(stmt, relid, AccessExclusiveLock, true,
+									 drop->behavior == DROP_CASCADE, 0, NULL,
+									 InvalidOid);
+				}
+				/* partitions, indexes, views, defaults using a sequence ... */
+				lock_dropped(stmt, RelationRelationId, relid, 0,
+							 drop->behavior == DROP_CASCADE);
 				break;
+			case OBJECT_INDEX:
+				/* a partitioned index takes its partitions' indexes along */
+				relid = migguard_lookup_relid(makeRangeVarFromNameList((List *) lfirst(lc)));
+				if (drop->concurrent ||
+					get_rel_relkind(relid) != RELKIND_PARTITIONED_INDEX ||
+					!(user_owns(relid) ||
+					  mg_namespace_ownercheck(get_rel_namespace(relid), GetUserId())))
+					break;
+				lock_dropped(stmt, RelationRelationId, relid, 0,
+							 drop->behavior == DROP_CASCADE);
+				break;
+			case OBJECT_TYPE:
+			case OBJECT_DOMAIN:
+				{
+					/* RemoveObjects: the type's or the schema's owner */
+					Oid			typid = LookupTypeNameOid(NULL, lfirst_node(TypeName, lc),
+														  true);
+
+					if (!type_may_be_dropped(typid, drop->removeType))
+						break;
+					lock_dropped(stmt, TypeRelationId, typid, 0,
+								 drop->behavior == DROP_CASCADE);
+					break;
+				}
 			default:
 				break;
 		}
@@ -569,6 +924,14 @@ constraint_index(Oid relid, const char *conname)
 		ReleaseSysCache(tup);
 	}
 	return indexid;
+}
+
+/* The sequence of an identity column (getIdentitySequence), if any. */
+static void
+lock_identity_sequence(MigguardStatement *stmt, Oid relid, AttrNumber attnum,
+					   LOCKMODE lockmode)
+{
+	lock_relid(stmt, getIdentitySequence(relid, attnum, true), lockmode);
 }
 
 static void
@@ -598,6 +961,11 @@ alter_table_locks(MigguardStatement *stmt, Node *parsetree)
 			  ((Constraint *) cmd->def)->contype == CONSTR_CHECK &&
 			  !((Constraint *) cmd->def)->is_no_inherit)))
 			lock_inheritors(stmt, relid, AlterTableGetLockLevel(alter->cmds));
+
+		/* ALTER TYPE ... CASCADE: the typed tables too */
+		if (alter->objtype == OBJECT_TYPE && cascade)
+			lock_typed_tables(stmt, get_rel_type_id(relid),
+							  AlterTableGetLockLevel(alter->cmds));
 
 		switch (cmd->subtype)
 		{
@@ -639,6 +1007,9 @@ alter_table_locks(MigguardStatement *stmt, Node *parsetree)
 						lock_relid(stmt, get_default_partition_oid(relid),
 								   AccessExclusiveLock);
 					lock_relid(stmt, partid, AccessExclusiveLock);
+					if (get_rel_relkind(relid) == RELKIND_PARTITIONED_TABLE &&
+						get_rel_relispartition(partid))
+						lock_inherited_fk_referenced(stmt, partid);
 					break;
 				}
 			case AT_AlterColumnType:
@@ -647,7 +1018,40 @@ alter_table_locks(MigguardStatement *stmt, Node *parsetree)
 				if (attnum > 0)
 					lock_fk_partners(stmt, relid, AccessExclusiveLock, true,
 									 true, attnum, NULL, InvalidOid);
+				/* an identity column's sequence gets the new type */
+				if (attnum > 0)
+					lock_identity_sequence(stmt, relid, attnum,
+										   ShareRowExclusiveLock);
 				break;
+			case AT_SetIdentity:
+
+				/*
+				 * transformAlterTableStmt turns it into an ALTER SEQUENCE of
+				 * the identity sequence (AlterSequence: SHARE ROW EXCLUSIVE).
+				 */
+				attnum = get_attnum(relid, cmd->name);
+				if (attnum > 0)
+					lock_identity_sequence(stmt, relid, attnum,
+										   ShareRowExclusiveLock);
+				break;
+			case AT_DropIdentity:
+				/* ATExecDropIdentity deletes the sequence (performDeletion) */
+				attnum = get_attnum(relid, cmd->name);
+				if (attnum > 0)
+					lock_identity_sequence(stmt, relid, attnum,
+										   AccessExclusiveLock);
+				break;
+			case AT_ReplicaIdentity:
+				{
+					ReplicaIdentityStmt *ri = (ReplicaIdentityStmt *) cmd->def;
+
+					/* ATExecReplicaIdentity: index_open(indexOid, ShareLock) */
+					if (ri->identity_type == REPLICA_IDENTITY_INDEX)
+						lock_relid(stmt, get_relname_relid(ri->name,
+														   get_rel_namespace(relid)),
+								   ShareLock);
+					break;
+				}
 			default:
 				if (MG_IS_DROP_CONSTRAINT(cmd->subtype))
 				{
@@ -656,6 +1060,17 @@ alter_table_locks(MigguardStatement *stmt, Node *parsetree)
 					/* ATExecDropConstraint: the referenced table of an FK */
 					lock_fk_partners(stmt, relid, AccessExclusiveLock, true,
 									 false, 0, cmd->name, InvalidOid);
+
+					/*
+					 * A partitioned table's constraint goes with its copies
+					 * on every partition: a CHECK by ATExecDropConstraint's
+					 * recursion, the others through their PARTITION
+					 * dependencies (findDependentObjects).
+					 */
+					if (get_rel_relkind(relid) == RELKIND_PARTITIONED_TABLE &&
+						OidIsValid(get_relation_constraint_oid(relid, cmd->name,
+															   true)))
+						lock_inheritors(stmt, relid, AccessExclusiveLock);
 					/* CASCADE drops the keys using a primary key or unique */
 					indexid = cascade ? constraint_index(relid, cmd->name) :
 						InvalidOid;
@@ -667,9 +1082,22 @@ alter_table_locks(MigguardStatement *stmt, Node *parsetree)
 				{
 					attnum = get_attnum(relid, cmd->name);
 					if (attnum > 0)
+					{
 						lock_fk_partners(stmt, relid, AccessExclusiveLock,
 										 true, cascade, attnum, NULL,
 										 InvalidOid);
+						/* views, indexes, ... on the column (ATExecDropColumn) */
+						lock_dropped(stmt, RelationRelationId, relid, attnum,
+									 cascade);
+					}
+				}
+				else if (MG_IS_ADD_CONSTRAINT(cmd->subtype) &&
+						 IsA(cmd->def, Constraint) &&
+						 ((Constraint *) cmd->def)->contype == CONSTR_FOREIGN &&
+						 get_rel_relkind(relid) == RELKIND_PARTITIONED_TABLE)
+				{
+					/* addFkRecurseReferencing: every partition */
+					lock_inheritors(stmt, relid, ShareRowExclusiveLock);
 				}
 				break;
 		}
@@ -690,6 +1118,23 @@ rename_locks(MigguardStatement *stmt, Node *parsetree)
 			relid = migguard_lookup_relid(rename->relation);
 			if (rename->relation->inh && user_owns(relid))
 				lock_inheritors(stmt, relid, AccessExclusiveLock);
+			break;
+		case OBJECT_ATTRIBUTE:
+
+			/*
+			 * ALTER TYPE ... RENAME ATTRIBUTE: renameatt locks the composite
+			 * type's relation (RangeVarCallbackForRenameAttribute checks the
+			 * owner first), renameatt_internal with CASCADE every typed
+			 * table of it, each ACCESS EXCLUSIVE.
+			 */
+			relid = migguard_lookup_relid(rename->relation);
+			if (!user_owns(relid) ||
+				get_rel_relkind(relid) != RELKIND_COMPOSITE_TYPE)
+				break;
+			lock_relid(stmt, relid, AccessExclusiveLock);
+			if (rename->behavior == DROP_CASCADE)
+				lock_typed_tables(stmt, get_rel_type_id(relid),
+								  AccessExclusiveLock);
 			break;
 		case OBJECT_TABCONSTRAINT:
 		case OBJECT_TRIGGER:
@@ -770,6 +1215,27 @@ index_locks(MigguardStatement *stmt, Node *parsetree)
 		lock_inheritors(stmt, relid, ShareLock);
 }
 
+/* reindex_relation: each index of the table ACCESS EXCLUSIVE. */
+static void
+lock_table_indexes(MigguardStatement *stmt, Oid relid)
+{
+	/* pg_index read directly: the table itself is not open yet */
+	Relation	indrel = table_open(IndexRelationId, AccessShareLock);
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+
+	ScanKeyInit(&key, Anum_pg_index_indrelid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(relid));
+	scan = systable_beginscan(indrel, IndexIndrelidIndexId, true, NULL,
+							  1, &key);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+		lock_relid(stmt, ((Form_pg_index) GETSTRUCT(tup))->indexrelid,
+				   AccessExclusiveLock);
+	systable_endscan(scan);
+	table_close(indrel, AccessShareLock);
+}
+
 /* reindex_relation / reindex_index: each index ACCESS EXCLUSIVE. */
 static void
 reindex_locks(MigguardStatement *stmt, Node *parsetree)
@@ -778,32 +1244,55 @@ reindex_locks(MigguardStatement *stmt, Node *parsetree)
 	Oid			relid;
 	Oid			tableid;
 
-	if (!reindex_in_transaction(parsetree))
+	if (reindex->kind != REINDEX_OBJECT_INDEX &&
+		reindex->kind != REINDEX_OBJECT_TABLE)
+		return;
+	if (migguard_stmt_waits_for_others_only(parsetree))
 		return;
 	relid = migguard_lookup_relid(reindex->relation);
 	tableid = reindex->kind == REINDEX_OBJECT_INDEX ?
 		IndexGetRelation(relid, true) : relid;
 	if (!user_owns(tableid))
 		return;
-	if (reindex->kind == REINDEX_OBJECT_INDEX)
-		lock_relid(stmt, relid, AccessExclusiveLock);
-	else
+	switch (get_rel_relkind(relid))
 	{
-		/* pg_index read directly: the table itself is not open yet */
-		Relation	indrel = table_open(IndexRelationId, AccessShareLock);
-		ScanKeyData key;
-		SysScanDesc scan;
-		HeapTuple	tup;
+		case RELKIND_INDEX:
+			lock_relid(stmt, relid, AccessExclusiveLock);
+			break;
+		case RELKIND_PARTITIONED_INDEX:
+		case RELKIND_PARTITIONED_TABLE:
+			{
+				ListCell   *lc;
 
-		ScanKeyInit(&key, Anum_pg_index_indrelid, BTEqualStrategyNumber,
-					F_OIDEQ, ObjectIdGetDatum(relid));
-		scan = systable_beginscan(indrel, IndexIndrelidIndexId, true, NULL,
-								  1, &key);
-		while (HeapTupleIsValid(tup = systable_getnext(scan)))
-			lock_relid(stmt, ((Form_pg_index) GETSTRUCT(tup))->indexrelid,
-					   AccessExclusiveLock);
-		systable_endscan(scan);
-		table_close(indrel, AccessShareLock);
+				/*
+				 * ReindexPartitions: each leaf partition (of the table, or of
+				 * the index), in find_all_inheritors' order, in a transaction
+				 * of its own: reindex_relation locks a table SHARE and
+				 * reindex_index each index ACCESS EXCLUSIVE, the index's
+				 * table SHARE first.
+				 */
+				lock_relid(stmt, relid, reindex->kind == REINDEX_OBJECT_INDEX ?
+						   AccessExclusiveLock : ShareLock);
+				foreach(lc, find_all_inheritors(relid, NoLock, NULL))
+				{
+					Oid			leaf = lfirst_oid(lc);
+
+					if (get_rel_relkind(leaf) == RELKIND_INDEX)
+					{
+						lock_relid(stmt, IndexGetRelation(leaf, true), ShareLock);
+						lock_relid(stmt, leaf, AccessExclusiveLock);
+					}
+					else if (RELKIND_HAS_STORAGE(get_rel_relkind(leaf)))
+					{
+						lock_relid(stmt, leaf, ShareLock);
+						lock_table_indexes(stmt, leaf);
+					}
+				}
+				break;
+			}
+		default:
+			lock_table_indexes(stmt, relid);
+			break;
 	}
 }
 
@@ -845,11 +1334,137 @@ truncate_locks(MigguardStatement *stmt, Node *parsetree)
 		RangeVar   *rv = lfirst_node(RangeVar, lc);
 		Oid			relid = migguard_lookup_relid(rv);
 
-		if (OidIsValid(relid) && rv->inh &&
-			get_rel_relkind(relid) == RELKIND_PARTITIONED_TABLE &&
-			mg_class_aclcheck(relid, GetUserId(), ACL_TRUNCATE) == ACLCHECK_OK)
+		if (!OidIsValid(relid) ||
+			mg_class_aclcheck(relid, GetUserId(), ACL_TRUNCATE) != ACLCHECK_OK)
+			continue;
+		if (rv->inh && get_rel_relkind(relid) == RELKIND_PARTITIONED_TABLE)
 			lock_inheritors(stmt, relid, AccessExclusiveLock);
+
+		/*
+		 * RESTART IDENTITY: ExecuteTruncateGuts opens each sequence the
+		 * tables own ACCESS EXCLUSIVE (getOwnedSequences).
+		 */
+		if (((TruncateStmt *) parsetree)->restart_seqs)
+		{
+			ListCell   *sc;
+
+			foreach(sc, rv->inh ? find_all_inheritors(relid, NoLock, NULL) :
+					list_make1_oid(relid))
+			{
+				ListCell   *qc;
+
+				foreach(qc, getOwnedSequences(lfirst_oid(sc)))
+					lock_relid(stmt, lfirst_oid(qc), AccessExclusiveLock);
+			}
+		}
 	}
+}
+
+typedef struct ViewBases
+{
+	MigguardStatement *stmt;
+	Oid			viewid;
+	Oid			check_as_user;
+	LOCKMODE	lockmode;
+	List	  **ancestors;
+} ViewBases;
+
+static void lock_view_bases(MigguardStatement *stmt, Oid viewid,
+							LOCKMODE lockmode, List **ancestors);
+
+/* LockViewRecurse_walker (lockcmds.c), without its locks. */
+static bool
+view_bases_walker(Node *node, ViewBases *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Query))
+	{
+		Query	   *query = (Query *) node;
+		ListCell   *lc;
+
+		foreach(lc, query->rtable)
+		{
+			RangeTblEntry *rte = lfirst_node(RangeTblEntry, lc);
+			Oid			relid = rte->relid;
+
+			/* The OLD and NEW placeholders of the view's own rtable */
+			if (relid == context->viewid &&
+				(strcmp(rte->eref->aliasname, "old") == 0 ||
+				 strcmp(rte->eref->aliasname, "new") == 0))
+				continue;
+			if (rte->relkind != RELKIND_RELATION &&
+				rte->relkind != RELKIND_PARTITIONED_TABLE &&
+				rte->relkind != RELKIND_VIEW)
+				continue;
+			if (list_member_oid(*context->ancestors, relid))
+				continue;
+
+			/* LockTableAclCheck as the view owner: a failure ends LOCK */
+			if (mg_class_aclcheck(relid, context->check_as_user,
+								  migguard_lock_table_aclmask(context->lockmode)) != ACLCHECK_OK)
+				return true;
+			lock_relid(context->stmt, relid, context->lockmode);
+			if (rte->relkind == RELKIND_VIEW)
+			{
+				*context->ancestors = lappend_oid(*context->ancestors, relid);
+				lock_view_bases(context->stmt, relid, context->lockmode,
+								context->ancestors);
+				*context->ancestors = list_delete_last(*context->ancestors);
+			}
+			else if (rte->inh)
+				lock_inheritors(context->stmt, relid, context->lockmode);
+		}
+		return query_tree_walker(query, view_bases_walker, context,
+								 QTW_IGNORE_JOINALIASES);
+	}
+	return expression_tree_walker(node, view_bases_walker, context);
+}
+
+/*
+ * LOCK of a view locks, in the same mode, every table and view its query
+ * reads, recursively (LockViewRecurse), with the privilege checked as the
+ * view's owner, or the current user for a security_invoker view.  The
+ * query is read from the view's _RETURN rule in pg_rewrite, with no lock.
+ */
+static void
+lock_view_bases(MigguardStatement *stmt, Oid viewid, LOCKMODE lockmode,
+				List **ancestors)
+{
+	HeapTuple	tup;
+	ViewBases	context;
+	Datum		datum;
+	bool		isnull;
+	List	   *actions;
+
+	check_stack_depth();
+	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(viewid));
+	if (!HeapTupleIsValid(tup))
+		return;
+	context.stmt = stmt;
+	context.viewid = viewid;
+	context.lockmode = lockmode;
+	context.ancestors = ancestors;
+	context.check_as_user = ((Form_pg_class) GETSTRUCT(tup))->relowner;
+	datum = SysCacheGetAttr(RELOID, tup, Anum_pg_class_reloptions, &isnull);
+	if (!isnull)
+	{
+		ViewOptions *options = (ViewOptions *) view_reloptions(datum, false);
+
+		if (options != NULL && options->security_invoker)
+			context.check_as_user = GetUserId();
+	}
+	ReleaseSysCache(tup);
+
+	tup = SearchSysCache2(RULERELNAME, ObjectIdGetDatum(viewid),
+						  CStringGetDatum(ViewSelectRuleName));
+	if (!HeapTupleIsValid(tup))
+		return;
+	datum = SysCacheGetAttr(RULERELNAME, tup, Anum_pg_rewrite_ev_action, &isnull);
+	actions = isnull ? NIL : (List *) stringToNode(TextDatumGetCString(datum));
+	ReleaseSysCache(tup);
+	if (list_length(actions) == 1)
+		(void) view_bases_walker(linitial(actions), &context);
 }
 
 /* LockTableRecurse: the children, in the same mode, with the same test. */
@@ -867,6 +1482,15 @@ lock_table_locks(MigguardStatement *stmt, Node *parsetree)
 		Oid			relid = migguard_lookup_relid(rv);
 		ListCell   *cl;
 
+		if (get_rel_relkind(relid) == RELKIND_VIEW &&
+			mg_class_aclcheck(relid, GetUserId(),
+							  migguard_lock_table_aclmask(lock->mode)) == ACLCHECK_OK)
+		{
+			List	   *ancestors = list_make1_oid(relid);
+
+			lock_view_bases(stmt, relid, lock->mode, &ancestors);
+			continue;
+		}
 		if (!OidIsValid(relid) || !rv->inh || !has_subclass(relid))
 			continue;
 		foreach(cl, find_all_inheritors(relid, NoLock, NULL))
@@ -970,14 +1594,86 @@ domain_locks(MigguardStatement *stmt, Node *parsetree)
 }
 
 /*
+ * ALTER TABLE/INDEX/MATERIALIZED VIEW ALL IN TABLESPACE, as AlterTableMoveAll
+ * picks the relations: pg_class scanned for the tablespace (the database's
+ * default one is InvalidOid there), no catalog, shared, temporary or TOAST
+ * relation, only the kind asked for and the roles named, each ACCESS
+ * EXCLUSIVE after its owner check, which ends the statement for a relation
+ * the user does not own.  NOWAIT never waits, so nothing is named for it.
+ */
+static void
+move_all_locks(MigguardStatement *stmt, Node *parsetree)
+{
+	AlterTableMoveAllStmt *move = (AlterTableMoveAllStmt *) parsetree;
+	Oid			origid = get_tablespace_oid(move->orig_tablespacename, true);
+	Oid			newid = get_tablespace_oid(move->new_tablespacename, true);
+	List	   *roles = NIL;
+	ListCell   *lc;
+	Relation	classrel;
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+
+	if (move->nowait || !OidIsValid(origid) || !OidIsValid(newid) ||
+		origid == GLOBALTABLESPACE_OID || newid == GLOBALTABLESPACE_OID)
+		return;
+	if (origid == MyDatabaseTableSpace)
+		origid = InvalidOid;
+	if (newid == MyDatabaseTableSpace)
+		newid = InvalidOid;
+	if (origid == newid)
+		return;
+	foreach(lc, move->roles)
+	{
+		Oid			roleid = get_rolespec_oid(lfirst(lc), true);
+
+		if (!OidIsValid(roleid))
+			return;
+		roles = lappend_oid(roles, roleid);
+	}
+
+	classrel = table_open(RelationRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_class_reltablespace, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(origid));
+	scan = systable_beginscan(classrel, InvalidOid, false, NULL, 1, &key);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_class form = (Form_pg_class) GETSTRUCT(tup);
+
+		if (IsCatalogNamespace(form->relnamespace) || form->relisshared ||
+			isAnyTempNamespace(form->relnamespace) ||
+			IsToastNamespace(form->relnamespace))
+			continue;
+		if ((move->objtype == OBJECT_TABLE &&
+			 form->relkind != RELKIND_RELATION &&
+			 form->relkind != RELKIND_PARTITIONED_TABLE) ||
+			(move->objtype == OBJECT_INDEX &&
+			 form->relkind != RELKIND_INDEX &&
+			 form->relkind != RELKIND_PARTITIONED_INDEX) ||
+			(move->objtype == OBJECT_MATVIEW &&
+			 form->relkind != RELKIND_MATVIEW))
+			continue;
+		if (roles != NIL && !list_member_oid(roles, form->relowner))
+			continue;
+		if (!user_owns(form->oid))
+			break;
+		lock_relid(stmt, form->oid, AccessExclusiveLock);
+	}
+	systable_endscan(scan);
+	table_close(classrel, AccessShareLock);
+}
+
+/*
  * Whether the statement replaces a table's storage without a table_rewrite
  * event (change_log.rewrite): VACUUM FULL and CLUSTER (cluster_rel ->
  * rebuild_relation), REFRESH MATERIALIZED VIEW without CONCURRENTLY
  * (refresh_by_heap_swap, WITH NO DATA too), SET TABLESPACE of a table to
- * another tablespace (ATExecSetTableSpace copies it to a new relfilenode).
+ * another tablespace (ATExecSetTableSpace copies it to a new relfilenode),
+ * also for each table ALL IN TABLESPACE moves.
  */
 bool
-migguard_statement_replaces_storage(const MigguardStatement *stmt)
+migguard_statement_replaces_storage(const MigguardStatement *stmt,
+									Node *parsetree)
 {
 	ListCell   *lc;
 
@@ -987,6 +1683,13 @@ migguard_statement_replaces_storage(const MigguardStatement *stmt)
 
 		switch (op->kind)
 		{
+			case MG_OP_OTHER_LOCK:
+				/* ALL IN TABLESPACE: each table it moves (move_all_locks) */
+				if (IsA(parsetree, AlterTableMoveAllStmt) &&
+					op->rel->relkind != RELKIND_INDEX &&
+					op->rel->relkind != RELKIND_PARTITIONED_INDEX)
+					return true;
+				break;
 			case MG_OP_REWRITE_MAINTENANCE:
 				return true;
 			case MG_OP_REFRESH_MATVIEW:
