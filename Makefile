@@ -37,7 +37,7 @@ REGRESS = setup settings create_index indexes_maintenance columns constraints pa
 
 # Tests added per issue, one line each (keeps parallel work mergeable).
 # Lock protection (issue 13):
-REGRESS_LOCKS =
+REGRESS_LOCKS = lock_gaps
 
 # Versions (issue 14):
 REGRESS_VERSIONS =

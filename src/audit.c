@@ -445,42 +445,14 @@ lock_change_log(Oid relid)
 /*
  * Statements that take effect before they return, because PostgreSQL does
  * not let them run in a transaction block (PreventInTransactionBlock): a
- * failing audit write must not report them failed.  Statements that commit
- * internally are also caught by the change of local transaction id.
+ * failing audit write must not report them failed.  The statement-kind
+ * table decides (stmtkind.c).  Statements that commit internally are also
+ * caught by the change of local transaction id.
  */
 static bool
 runs_outside_transaction(Node *parsetree)
 {
-	switch (nodeTag(parsetree))
-	{
-		case T_CreatedbStmt:
-		case T_DropdbStmt:
-		case T_AlterSystemStmt:
-		case T_CreateTableSpaceStmt:
-		case T_DropTableSpaceStmt:
-		case T_CreateSubscriptionStmt:
-		case T_AlterSubscriptionStmt:
-		case T_DropSubscriptionStmt:
-			return true;
-		case T_IndexStmt:
-			return ((IndexStmt *) parsetree)->concurrent;
-		case T_DropStmt:
-			return ((DropStmt *) parsetree)->concurrent;
-		case T_ReindexStmt:
-			{
-				ListCell   *lc;
-
-				foreach(lc, ((ReindexStmt *) parsetree)->params)
-					if (strcmp(((DefElem *) lfirst(lc))->defname, "concurrently") == 0)
-						return true;
-				return ((ReindexStmt *) parsetree)->kind != REINDEX_OBJECT_INDEX &&
-					((ReindexStmt *) parsetree)->kind != REINDEX_OBJECT_TABLE;
-			}
-		case T_ClusterStmt:
-			return ((ClusterStmt *) parsetree)->relation == NULL;
-		default:
-			return false;
-	}
+	return migguard_stmt_commits_internally(parsetree);
 }
 
 /*

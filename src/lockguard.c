@@ -260,7 +260,7 @@ bool
 migguard_lock_needs_protection(const MigguardOp *op)
 {
 	return op->kind == MG_OP_OTHER_LOCK &&
-		(op->flags & MG_F_HELD_EARLIER) == 0 &&
+		(op->flags & (MG_F_HELD_EARLIER | MG_F_NEVER_QUEUES)) == 0 &&
 		migguard_lock_blocks_queries(op->lockmode) &&
 		relation_is_shared_and_old(op->rel) &&
 		!lock_held_before_statement(op->rel->relid, op->lockmode);

@@ -170,6 +170,9 @@ typedef enum MigguardOpKind
 #define MG_F_HELD_EARLIER			0x800000	/* OTHER_LOCK: ACCESS EXCLUSIVE held
 													 * since an earlier statement */
 #define MG_F_NO_TRANSACTION_BLOCK	0x1000000	/* cannot run in a transaction block */
+#define MG_F_NEVER_QUEUES			0x2000000	/* OTHER_LOCK: taken NOWAIT, or on an
+													 * index no query opens any more
+													 * (stmtkind.c) */
 
 typedef struct MigguardOp
 {

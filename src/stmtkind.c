@@ -212,6 +212,39 @@ migguard_stmt_runs_in_transaction(Node *parsetree)
 }
 
 /*
+ * Whether the statement never runs inside the caller's transaction: a kind
+ * of the table that calls PreventInTransactionBlock for this form, or one
+ * of the statements outside the table that always do (the audit does not
+ * lock change_log ahead of them, nor report them failed when its own
+ * write fails: they have taken effect).  Unlike
+ * migguard_stmt_runs_in_transaction, a kind nobody knows is not counted.
+ */
+bool
+migguard_stmt_commits_internally(Node *parsetree)
+{
+	if (find_kind(parsetree) != NULL)
+		return !migguard_stmt_runs_in_transaction(parsetree);
+	switch (nodeTag(parsetree))
+	{
+			/* createdb, dropdb, AlterSystemSetConfigFile, CreateTableSpace,
+			 * DropTableSpace, CreateSubscription, AlterSubscription,
+			 * DropSubscription (ProcessUtility's PreventInTransactionBlock
+			 * calls) */
+		case T_CreatedbStmt:
+		case T_DropdbStmt:
+		case T_AlterSystemStmt:
+		case T_CreateTableSpaceStmt:
+		case T_DropTableSpaceStmt:
+		case T_CreateSubscriptionStmt:
+		case T_AlterSubscriptionStmt:
+		case T_DropSubscriptionStmt:
+			return true;
+		default:
+			return false;
+	}
+}
+
+/*
  * CREATE INDEX CONCURRENTLY, REINDEX ... CONCURRENTLY and DROP INDEX
  * CONCURRENTLY: while they wait for other transactions (WaitForLockers,
  * WaitForOlderSnapshots in DefineIndex, ReindexRelationConcurrently and
@@ -336,6 +369,22 @@ lock_relid(MigguardStatement *stmt, Oid relid, LOCKMODE lockmode)
 {
 	if (OidIsValid(relid) && get_rel_relkind(relid) != '\0')
 		migguard_add_lock(stmt, migguard_describe_relation(relid), lockmode);
+}
+
+/* A lock that never waits in a queue: named, but not protected. */
+static void
+lock_relid_never_queues(MigguardStatement *stmt, Oid relid, LOCKMODE lockmode)
+{
+	ListCell   *lc;
+
+	lock_relid(stmt, relid, lockmode);
+	foreach(lc, stmt->ops)
+	{
+		MigguardOp *op = (MigguardOp *) lfirst(lc);
+
+		if (op->kind == MG_OP_OTHER_LOCK && op->rel->relid == relid)
+			op->flags |= MG_F_NEVER_QUEUES;
+	}
 }
 
 /* Every partition or inheritance child of relid, at every level. */
@@ -499,11 +548,11 @@ catalog_row_relid(Oid catalogid, Oid indexid, AttrNumber oidattr,
  * the index's table too), a column removed (RemoveAttributeById), and a
  * default, constraint, trigger, rule or policy removed from its table
  * (RemoveAttrDefaultById, RemoveConstraintById, RemoveTriggerById,
- * RemoveRewriteRuleById, RemovePolicyById), each ACCESS EXCLUSIVE.  A
+ * RemoveRewriteRuleById, RemovePolicyById), each ACCESS EXCLUSIVE.  TOAST
+ * tables and their indexes go with their table and are not named.  A
  * foreign key's referenced table is locked by the removal of the key's
  * action triggers there, which belong to the key (INTERNAL): a key a
- * partition inherited has none, and leaves that table alone.  A TOAST table goes with its
- * table and is not named.
+ * partition inherited has none, and leaves that table alone.
  */
 static void
 lock_deleted_object(MigguardStatement *stmt, const ObjectAddress *object)
@@ -513,7 +562,7 @@ lock_deleted_object(MigguardStatement *stmt, const ObjectAddress *object)
 	switch (object->classId)
 	{
 		case RelationRelationId:
-			if (get_rel_relkind(object->objectId) == RELKIND_TOASTVALUE)
+			if (IsToastNamespace(get_rel_namespace(object->objectId)))
 				return;
 			lock_relid(stmt, object->objectId, AccessExclusiveLock);
 			if (object->objectSubId == 0 &&
@@ -557,7 +606,7 @@ lock_deleted_object(MigguardStatement *stmt, const ObjectAddress *object)
 		default:
 			return;
 	}
-	if (get_rel_relkind(relid) != RELKIND_TOASTVALUE)
+	if (OidIsValid(relid) && !IsToastNamespace(get_rel_namespace(relid)))
 		lock_relid(stmt, relid, AccessExclusiveLock);
 }
 
@@ -875,12 +924,21 @@ drop_locks(MigguardStatement *stmt, Node *parsetree)
 							 drop->behavior == DROP_CASCADE);
 				break;
 			case OBJECT_INDEX:
-				/* a partitioned index takes its partitions' indexes along */
 				relid = migguard_lookup_relid(makeRangeVarFromNameList((List *) lfirst(lc)));
-				if (drop->concurrent ||
-					get_rel_relkind(relid) != RELKIND_PARTITIONED_INDEX ||
-					!(user_owns(relid) ||
+				if (!(user_owns(relid) ||
 					  mg_namespace_ownercheck(get_rel_namespace(relid), GetUserId())))
+					break;
+
+				/*
+				 * CONCURRENTLY ends with ACCESS EXCLUSIVE on the index, which
+				 * index_drop has marked dead first: no query opens it, so
+				 * that lock queues nobody (migguard_stmt_waits_for_others_only).
+				 */
+				if (drop->concurrent && get_rel_relkind(relid) == RELKIND_INDEX)
+					lock_relid_never_queues(stmt, relid, AccessExclusiveLock);
+				/* a partitioned index takes its partitions' indexes along */
+				if (drop->concurrent ||
+					get_rel_relkind(relid) != RELKIND_PARTITIONED_INDEX)
 					break;
 				lock_dropped(stmt, RelationRelationId, relid, 0,
 							 drop->behavior == DROP_CASCADE);
@@ -1474,13 +1532,17 @@ lock_table_locks(MigguardStatement *stmt, Node *parsetree)
 	LockStmt   *lock = (LockStmt *) parsetree;
 	ListCell   *lc;
 
-	if (lock->nowait)
-		return;
 	foreach(lc, lock->relations)
 	{
 		RangeVar   *rv = lfirst_node(RangeVar, lc);
 		Oid			relid = migguard_lookup_relid(rv);
 		ListCell   *cl;
+
+		/* classify.c names the relation only where the lock may wait */
+		if (lock->nowait && OidIsValid(relid) &&
+			mg_class_aclcheck(relid, GetUserId(),
+							  migguard_lock_table_aclmask(lock->mode)) == ACLCHECK_OK)
+			lock_relid(stmt, relid, lock->mode);
 
 		if (get_rel_relkind(relid) == RELKIND_VIEW &&
 			mg_class_aclcheck(relid, GetUserId(),
@@ -1503,6 +1565,20 @@ lock_table_locks(MigguardStatement *stmt, Node *parsetree)
 				lock_relid(stmt, child, lock->mode);
 		}
 	}
+
+	/*
+	 * NOWAIT: every lock is conditional (ConditionalLockRelationOid in
+	 * LockTableRecurse and LockViewRecurse_walker), so it never queues and
+	 * is not taken ahead: PostgreSQL's own error comes at once.
+	 */
+	if (lock->nowait)
+		foreach(lc, stmt->ops)
+		{
+			MigguardOp *op = (MigguardOp *) lfirst(lc);
+
+			if (op->kind == MG_OP_OTHER_LOCK)
+				op->flags |= MG_F_NEVER_QUEUES;
+		}
 }
 
 static void

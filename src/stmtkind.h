@@ -14,6 +14,7 @@
 
 extern bool migguard_stmt_kind_known(Node *parsetree);
 extern bool migguard_stmt_runs_in_transaction(Node *parsetree);
+extern bool migguard_stmt_commits_internally(Node *parsetree);
 extern bool migguard_stmt_waits_for_others_only(Node *parsetree);
 extern void migguard_classify_kind_locks(MigguardStatement *stmt,
 										 Node *parsetree);
