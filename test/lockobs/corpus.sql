@@ -447,6 +447,7 @@ DROP INDEX mv_id_idx;
 -- expect: t ShareUpdateExclusiveLock
 -- expect: t_e_idx AccessExclusiveLock
 -- after: DROP INDEX IF EXISTS t_e_idx
+-- known: recall check() misses t_e_idx AccessExclusive
 DROP INDEX CONCURRENTLY t_e_idx;
 
 REINDEX INDEX t_a_idx;
@@ -594,6 +595,7 @@ LOCK TABLE ih IN EXCLUSIVE MODE;
 
 LOCK TABLE ONLY ih IN EXCLUSIVE MODE;
 
+-- known: recall check() misses t AccessExclusive
 LOCK TABLE t IN ACCESS EXCLUSIVE MODE NOWAIT;
 
 -- ==== Triggers (CreateTriggerFiringOn, RemoveTriggerById) ====
