@@ -1427,7 +1427,7 @@ typedef struct ViewBases
 	List	  **ancestors;
 } ViewBases;
 
-static void lock_view_bases(MigguardStatement *stmt, Oid viewid,
+static bool lock_view_bases(MigguardStatement *stmt, Oid viewid,
 							LOCKMODE lockmode, List **ancestors);
 
 /* LockViewRecurse_walker (lockcmds.c), without its locks. */
@@ -1465,10 +1465,15 @@ view_bases_walker(Node *node, ViewBases *context)
 			lock_relid(context->stmt, relid, context->lockmode);
 			if (rte->relkind == RELKIND_VIEW)
 			{
+				bool		refused;
+
 				*context->ancestors = lappend_oid(*context->ancestors, relid);
-				lock_view_bases(context->stmt, relid, context->lockmode,
-								context->ancestors);
+				refused = lock_view_bases(context->stmt, relid,
+										  context->lockmode,
+										  context->ancestors);
 				*context->ancestors = list_delete_last(*context->ancestors);
+				if (refused)
+					return true;
 			}
 			else if (rte->inh)
 				lock_inheritors(context->stmt, relid, context->lockmode);
@@ -1484,8 +1489,9 @@ view_bases_walker(Node *node, ViewBases *context)
  * reads, recursively (LockViewRecurse), with the privilege checked as the
  * view's owner, or the current user for a security_invoker view.  The
  * query is read from the view's _RETURN rule in pg_rewrite, with no lock.
+ * True when a privilege check fails there, which ends the LOCK.
  */
-static void
+static bool
 lock_view_bases(MigguardStatement *stmt, Oid viewid, LOCKMODE lockmode,
 				List **ancestors)
 {
@@ -1498,7 +1504,7 @@ lock_view_bases(MigguardStatement *stmt, Oid viewid, LOCKMODE lockmode,
 	check_stack_depth();
 	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(viewid));
 	if (!HeapTupleIsValid(tup))
-		return;
+		return false;
 	context.stmt = stmt;
 	context.viewid = viewid;
 	context.lockmode = lockmode;
@@ -1517,12 +1523,12 @@ lock_view_bases(MigguardStatement *stmt, Oid viewid, LOCKMODE lockmode,
 	tup = SearchSysCache2(RULERELNAME, ObjectIdGetDatum(viewid),
 						  CStringGetDatum(ViewSelectRuleName));
 	if (!HeapTupleIsValid(tup))
-		return;
+		return false;
 	datum = SysCacheGetAttr(RULERELNAME, tup, Anum_pg_rewrite_ev_action, &isnull);
 	actions = isnull ? NIL : (List *) stringToNode(TextDatumGetCString(datum));
 	ReleaseSysCache(tup);
-	if (list_length(actions) == 1)
-		(void) view_bases_walker(linitial(actions), &context);
+	return list_length(actions) == 1 &&
+		view_bases_walker(linitial(actions), &context);
 }
 
 /* LockTableRecurse: the children, in the same mode, with the same test. */
@@ -1550,7 +1556,8 @@ lock_table_locks(MigguardStatement *stmt, Node *parsetree)
 		{
 			List	   *ancestors = list_make1_oid(relid);
 
-			lock_view_bases(stmt, relid, lock->mode, &ancestors);
+			if (lock_view_bases(stmt, relid, lock->mode, &ancestors))
+				break;
 			continue;
 		}
 		if (!OidIsValid(relid) || !rv->inh || !has_subclass(relid))
