@@ -640,10 +640,9 @@ object_visited(List *visited, const ObjectAddress *object)
  * too.
  */
 static void
-lock_deleted_objects(MigguardStatement *stmt, const ObjectAddress *object,
-					 bool cascade, List **visited)
+lock_deleted_objects(MigguardStatement *stmt, Relation deprel,
+					 const ObjectAddress *object, bool cascade, List **visited)
 {
-	Relation	deprel;
 	ScanKeyData key[3];
 	int			nkeys;
 	SysScanDesc scan;
@@ -658,8 +657,6 @@ lock_deleted_objects(MigguardStatement *stmt, const ObjectAddress *object,
 	seen = palloc(sizeof(ObjectAddress));
 	*seen = *object;
 	*visited = lappend(*visited, seen);
-
-	deprel = table_open(DependRelationId, AccessShareLock);
 
 	/* The owner, deleted instead (findDependentObjects' first loop) */
 	ScanKeyInit(&key[0], Anum_pg_depend_classid, BTEqualStrategyNumber,
@@ -709,24 +706,34 @@ lock_deleted_objects(MigguardStatement *stmt, const ObjectAddress *object,
 		next = lappend(next, dependent);
 	}
 	systable_endscan(scan);
-	table_close(deprel, AccessShareLock);
 
 	lock_deleted_object(stmt, object);
 	foreach(lc, next)
-		lock_deleted_objects(stmt, (ObjectAddress *) lfirst(lc), cascade,
-							 visited);
+		lock_deleted_objects(stmt, deprel, (ObjectAddress *) lfirst(lc),
+							 cascade, visited);
 }
 
-/* What a DROP of the object, or of the column when subid > 0, deletes. */
+/*
+ * What a DROP of the object, or of the column when subid > 0, deletes.  A
+ * relation this transaction created has no dependent another session could
+ * lock that this transaction has not changed, and so locked strongly,
+ * itself (a view replaced, a table attached as a partition): its walk is
+ * skipped, being most of the cost of analysing a migration's DROP TABLE.
+ */
 static void
 lock_dropped(MigguardStatement *stmt, Oid classid, Oid objid, int32 subid,
 			 bool cascade)
 {
 	ObjectAddress object;
 	List	   *visited = NIL;
+	Relation	deprel;
 
+	if (classid == RelationRelationId && migguard_relation_is_new(objid))
+		return;
 	ObjectAddressSubSet(object, classid, objid, subid);
-	lock_deleted_objects(stmt, &object, cascade, &visited);
+	deprel = table_open(DependRelationId, AccessShareLock);
+	lock_deleted_objects(stmt, deprel, &object, cascade, &visited);
+	table_close(deprel, AccessShareLock);
 	list_free_deep(visited);
 }
 
@@ -919,9 +926,23 @@ drop_locks(MigguardStatement *stmt, Node *parsetree)
 									 drop->behavior == DROP_CASCADE, 0, NULL,
 									 InvalidOid);
 				}
-				/* partitions, indexes, views, defaults using a sequence ... */
-				lock_dropped(stmt, RelationRelationId, relid, 0,
-							 drop->behavior == DROP_CASCADE);
+				/* partitions, views, defaults using a sequence ... */
+				if (drop->behavior == DROP_CASCADE ||
+					get_rel_relkind(relid) == RELKIND_PARTITIONED_TABLE)
+					lock_dropped(stmt, RelationRelationId, relid, 0,
+								 drop->behavior == DROP_CASCADE);
+				else
+				{
+					ListCell   *sc;
+
+					/*
+					 * Without CASCADE only AUTO and INTERNAL dependents go
+					 * along, and of another relation only the sequences it
+					 * owns (getOwnedSequences): no walk needed.
+					 */
+					foreach(sc, getOwnedSequences(relid))
+						lock_relid(stmt, lfirst_oid(sc), AccessExclusiveLock);
+				}
 				break;
 			case OBJECT_INDEX:
 				relid = migguard_lookup_relid(makeRangeVarFromNameList((List *) lfirst(lc)));
