@@ -3,9 +3,11 @@
  * stmtkind.c
  *		The one table of DDL statement kinds migguard looks at.  For each
  *		kind: what it locks, on which relations (including the indirect
- *		ones: foreign-key partner, partition parent and default partition,
- *		domain users, the index of ALTER INDEX), whether it runs inside the
- *		current transaction, and the PostgreSQL function that decides it.
+ *		ones: foreign-key partner, partition parent, children and default
+ *		partition, domain users, the index of ALTER INDEX, a view's base
+ *		tables, typed tables, identity sequences, and what a DROP takes with
+ *		it through pg_depend), whether it runs inside the current
+ *		transaction, and the PostgreSQL function that decides it.
  *
  * The hook (migguard_is_checked_statement), check(), the lock guard
  * (lockguard.c) and the audit (lock_mode, through the lock facts) all read
