@@ -22,7 +22,9 @@ OBJS = \
 	src/audit.o \
 	src/blocked.o \
 	src/lockguard.o \
-	src/stmtkind.o
+	src/stmtkind.o \
+	src/hazards.o \
+	src/holds.o
 
 DATA = $(wildcard sql/migguard--*.sql)
 
