@@ -45,7 +45,7 @@ REGRESS_LOCKS =
 REGRESS_VERSIONS =
 
 # Migration-level hazards (issue 15):
-REGRESS_HAZARDS =
+REGRESS_HAZARDS = hazards_not_null hazards_locks hazards_fk_enum
 
 # Ecosystem (issue 16):
 REGRESS_ECOSYSTEM =

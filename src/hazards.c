@@ -19,8 +19,10 @@
  * migguard.check() never executes the script, so the catalog does not
  * show what its earlier statements did: migguard_script_note keeps the
  * little each rule needs (column states, new indexes, locks taken) and the
- * facts above read it first.  COMMIT, ROLLBACK and the like end the
- * script's transaction and its locks.
+ * facts above read it first.  Locks are kept only between BEGIN (or START
+ * TRANSACTION) and COMMIT or ROLLBACK of the script, as Django's sqlmigrate
+ * and Alembic's offline mode write them: outside a block each statement
+ * of a psql script is a transaction of its own.
  *
  *-------------------------------------------------------------------------
  */
@@ -80,6 +82,7 @@ typedef struct ScriptLock
 static List *script_columns = NIL;
 static List *script_indexes = NIL;
 static List *script_locks = NIL;
+static bool script_in_block = false;	/* inside BEGIN ... COMMIT */
 
 void
 migguard_script_reset(void)
@@ -87,6 +90,7 @@ migguard_script_reset(void)
 	script_columns = NIL;
 	script_indexes = NIL;
 	script_locks = NIL;
+	script_in_block = false;
 }
 
 /*
@@ -304,7 +308,14 @@ migguard_classify_column_defaults(MigguardStatement *stmt, MigguardRelation *rel
 		op->detail = cmd->subtype == AT_SetNotNull ? "SET NOT NULL" : "DROP DEFAULT";
 		attnum = get_attnum(rel->relid, cmd->name);
 		if (attnum != InvalidAttrNumber)
-			op->column_type = format_type_be(get_atttype(rel->relid, attnum));
+		{
+			Oid			typid;
+			int32		typmod;
+			Oid			collid;
+
+			get_atttypetypmodcoll(rel->relid, attnum, &typid, &typmod, &collid);
+			op->column_type = format_type_with_typemod(typid, typmod);
+		}
 	}
 }
 
@@ -498,11 +509,13 @@ table_using_type(Oid typid, int depth)
 void
 migguard_classify_enum_rename(MigguardStatement *stmt, AlterEnumStmt *alter)
 {
-	TypeName   *typename = makeTypeNameFromNameList(alter->typeName);
-	Oid			typid = LookupTypeNameOid(NULL, typename, true);
+	Oid			typid;
 	Oid			relid;
 	MigguardOp *op;
 
+	if (alter->oldVal == NULL)
+		return;					/* ADD VALUE */
+	typid = LookupTypeNameOid(NULL, makeTypeNameFromNameList(alter->typeName), true);
 	if (!OidIsValid(typid) || get_typtype(typid) != TYPTYPE_ENUM ||
 		!mg_type_ownercheck(typid, GetUserId()) ||
 		!enum_has_label(typid, alter->oldVal) ||
@@ -662,16 +675,20 @@ migguard_script_note(MemoryContext script_context, Node *parsetree,
 	{
 		TransactionStmtKind kind = ((TransactionStmt *) parsetree)->kind;
 
-		if (kind == TRANS_STMT_COMMIT || kind == TRANS_STMT_ROLLBACK ||
-			kind == TRANS_STMT_PREPARE || kind == TRANS_STMT_COMMIT_PREPARED ||
-			kind == TRANS_STMT_ROLLBACK_PREPARED)
+		if (kind == TRANS_STMT_BEGIN || kind == TRANS_STMT_START)
+			script_in_block = true;
+		else if (kind == TRANS_STMT_COMMIT || kind == TRANS_STMT_ROLLBACK ||
+				 kind == TRANS_STMT_PREPARE)
+		{
+			script_in_block = false;
 			script_locks = NIL;
+		}
 	}
 	else if (IsA(parsetree, AlterTableStmt))
 		note_alter_columns((AlterTableStmt *) parsetree);
 	else if (IsA(parsetree, IndexStmt))
 		note_index((IndexStmt *) parsetree);
-	if (stmt != NULL)
+	if (stmt != NULL && script_in_block)
 		note_locks(stmt);
 	MemoryContextSwitchTo(oldcontext);
 }

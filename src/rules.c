@@ -85,6 +85,20 @@ lock_with_article(LOCKMODE mode)
 	return psprintf("%s %s", (name[0] == 'A' || name[0] == 'E') ? "an" : "a", name);
 }
 
+/*
+ * A function body in a hint, dollar-quoted with a tag the body (which holds
+ * the user's quoted identifiers) does not contain.
+ */
+static char *
+dollar_quoted(const char *body)
+{
+	char	   *tag = pstrdup("$mg$");
+
+	for (int i = 1; strstr(body, tag) != NULL; i++)
+		tag = psprintf("$mg%d$", i);
+	return psprintf("%s %s %s", tag, body, tag);
+}
+
 /* Identifiers in hints: see migguard_quote_ident (sqltext.c). */
 static const char *
 q(const char *ident)
@@ -623,9 +637,13 @@ describe_rename_column(const MigguardOp *op, MigguardFinding *f)
 	const char *oldcol = q(op->object);
 	const char *newcol = q(op->detail);
 	const char *fn = migguard_quote_qualified(op->rel->schema,
-											  psprintf("%s_sync_%s", op->rel->name,
-													   op->detail));
-	const char *trg = q(psprintf("%s_sync_%s", op->rel->name, op->detail));
+											  psprintf("%s_sync", op->detail));
+	const char *trg = q(psprintf("%s_sync", op->detail));
+	/* Old code writes the old column, new code the new one. */
+	char	   *body = psprintf("BEGIN IF TG_OP = 'INSERT' THEN NEW.%s := COALESCE(NEW.%s, NEW.%s); NEW.%s := COALESCE(NEW.%s, NEW.%s); "
+								"ELSIF NEW.%s IS DISTINCT FROM OLD.%s THEN NEW.%s := NEW.%s; ELSE NEW.%s := NEW.%s; END IF; RETURN NEW; END",
+								newcol, newcol, oldcol, oldcol, oldcol, newcol,
+								oldcol, oldcol, newcol, oldcol, oldcol, newcol);
 
 	f->message = psprintf("RENAME COLUMN \"%s\" of %s would break deployed code that still uses the old name",
 						  op->object, migguard_display_name(op->rel));
@@ -633,13 +651,13 @@ describe_rename_column(const MigguardOp *op, MigguardFinding *f)
 
 	f->hint = psprintf("Add the new column, keep both in sync with a trigger, backfill, move the code to the new name, then drop the old column and the trigger:\n"
 					   "ALTER TABLE %s ADD COLUMN %s %s;\n"
-					   "CREATE FUNCTION %s() RETURNS trigger LANGUAGE plpgsql AS $mg$ BEGIN IF NEW.%s IS NULL THEN NEW.%s := NEW.%s; ELSE NEW.%s := NEW.%s; END IF; RETURN NEW; END $mg$;\n"
+					   "CREATE FUNCTION %s() RETURNS trigger LANGUAGE plpgsql AS %s;\n"
 					   "CREATE TRIGGER %s BEFORE INSERT OR UPDATE ON %s FOR EACH ROW EXECUTE FUNCTION %s();\n"
 					   "UPDATE %s SET %s = %s WHERE %s IS NULL;  -- in batches\n"
 					   "ALTER TABLE %s DROP COLUMN %s;  -- after the deploy that uses %s\n"
 					   "DROP FUNCTION %s() CASCADE;",
 					   table, newcol, type_or_placeholder(op),
-					   fn, newcol, newcol, oldcol, oldcol, newcol,
+					   fn, dollar_quoted(body),
 					   trg, table, fn,
 					   table, newcol, oldcol, newcol,
 					   table, oldcol, newcol,
@@ -752,16 +770,22 @@ describe_not_null_without_default(const MigguardOp *op, MigguardFinding *f)
 						  op->detail, op->object, migguard_display_name(op->rel));
 	f->reason = psprintf("Code deployed before this migration inserts rows into %s without naming \"%s\"; from the moment the change commits, each such INSERT fails with a not-null violation (23502).",
 						 migguard_display_name(op->rel), op->object);
-	f->hint = psprintf("Keep a database default as long as deployed code may omit the column, and drop it only in a later release, after every deployed version sets the column:\n"
-					   "ALTER TABLE %s ALTER COLUMN %s SET DEFAULT <value>;\n"
-					   "Django 5.0 and later: declare the field with db_default=<value> (AddField then keeps the default in the database). "
-					   "Django 3.2 to 4.2: add the field with null=True, backfill it, and make it NOT NULL in a later release; "
-					   "Alembic: op.add_column(..., server_default=<value>) and keep the server_default.\n"
-					   "Plain SQL, in separate releases:\n"
-					   "ALTER TABLE %s ADD COLUMN %s %s;\n"
-					   "UPDATE %s SET %s = <value> WHERE %s IS NULL;  -- in batches, once deployed code writes it\n"
-					   "ALTER TABLE %s ALTER COLUMN %s SET NOT NULL;  -- in a later release",
-					   table, col, table, col, type, table, col, col, table, col);
+	if (strcmp(op->detail, "SET NOT NULL") == 0)
+		f->hint = psprintf("Set NOT NULL only in a release after every deployed version writes the column (then accept the finding with the override below), or give the column a default first:\n"
+						   "ALTER TABLE %s ALTER COLUMN %s SET DEFAULT <value>;\n"
+						   "Django 5.0 and later: db_default=<value> on the field; Alembic: server_default=<value>.",
+						   table, col);
+	else
+		f->hint = psprintf("Keep a database default as long as deployed code may omit the column, and drop it only in a later release, after every deployed version sets the column:\n"
+						   "ALTER TABLE %s ALTER COLUMN %s SET DEFAULT <value>;\n"
+						   "Django 5.0 and later: declare the field with db_default=<value> (AddField then keeps the default in the database). "
+						   "Django 3.2 to 4.2: add the field with null=True, backfill it, and make it NOT NULL in a later release; "
+						   "Alembic: op.add_column(..., server_default=<value>) and keep the server_default.\n"
+						   "Plain SQL, in separate releases:\n"
+						   "ALTER TABLE %s ADD COLUMN %s %s;\n"
+						   "UPDATE %s SET %s = <value> WHERE %s IS NULL;  -- in batches, once deployed code writes it\n"
+						   "ALTER TABLE %s ALTER COLUMN %s SET NOT NULL;  -- in a later release",
+						   table, col, table, col, type, table, col, col, table, col);
 }
 
 static void
@@ -769,8 +793,10 @@ describe_dml_under_lock(const MigguardOp *op, MigguardFinding *f)
 {
 	const char *mode = migguard_lock_mode_sql(op->lockmode);
 
-	f->message = psprintf("%s touched %s rows while this transaction holds %s lock on %s",
-						  op->detail, op->object, lock_with_article(op->lockmode),
+	f->message = psprintf("%s touched %s row%s while this transaction holds %s lock on %s",
+						  op->detail, op->object,
+						  strcmp(op->object, "1") == 0 ? "" : "s",
+						  lock_with_article(op->lockmode),
 						  rel_with_size(op->rel));
 	f->reason = psprintf("An earlier statement of this transaction locked %s %s, which %s until the transaction ends: the queries on it wait for all of this data change, and for the rest of the transaction.",
 						 migguard_display_name(op->rel), mode,
@@ -795,8 +821,8 @@ describe_fk_without_index(const MigguardOp *op, MigguardFinding *f)
 						 rel_with_size(op->rel));
 	f->hint = psprintf("Index the referencing columns, outside a transaction block:\n"
 					   "CREATE INDEX CONCURRENTLY %s ON %s (%s);",
-					   q(psprintf("%s_%s_idx", op->rel->name,
-								  op->object ? op->object : "fk")),
+					   q(op->object ? psprintf("%s_idx", op->object) :
+						 psprintf("%s_fk_idx", op->rel->name)),
 					   table, cols);
 }
 
