@@ -185,10 +185,13 @@ holds_xact_callback(XactEvent event, void *arg)
 	{
 		now = GetCurrentTimestamp();
 		foreach(lc, holds)
-			longest = Max(longest,
-						  log_hold((MigguardHold *) lfirst(lc), now,
-								   event == XACT_EVENT_PREPARE ?
-								   " (until PREPARE TRANSACTION)" : ""));
+		{
+			int64		ms = log_hold((MigguardHold *) lfirst(lc), now,
+									  event == XACT_EVENT_PREPARE ?
+									  " (until PREPARE TRANSACTION)" : "");
+
+			longest = Max(longest, ms);
+		}
 	}
 	/* stats: strong-lock hold (issue 17) */
 	last_xact_longest_hold_ms = longest;
