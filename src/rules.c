@@ -394,6 +394,9 @@ describe_alter_column_type(const MigguardOp *op, MigguardFinding *f)
 	char	   *table = migguard_sql_name(op->rel);
 	const char *col = q(op->object);
 	const char *newcol = q(psprintf("%s_new", op->object));
+	const char *fn = migguard_quote_qualified(op->rel->schema,
+											  psprintf("%s_new_sync", op->object));
+	const char *trg = q(psprintf("%s_new_sync", op->object));
 
 	if (op->flags & MG_F_REWRITES)
 		f->message = psprintf("ALTER COLUMN \"%s\" TYPE %s would rewrite %s under an ACCESS EXCLUSIVE lock",
@@ -405,10 +408,22 @@ describe_alter_column_type(const MigguardOp *op, MigguardFinding *f)
 							  (op->flags & MG_F_REWRITES) ?
 							  "until every row is rewritten and every index rebuilt" :
 							  "until every index on the column is rebuilt");
-	f->hint = psprintf("Add a new column, keep it in sync with a trigger, backfill it in batches, switch the application over, then drop the old column:\n"
+	f->hint = psprintf("Add a new column, keep it in sync with a trigger, backfill it in batches, then swap the columns in one short transaction:\n"
 					   "ALTER TABLE %s ADD COLUMN %s %s;\n"
-					   "UPDATE %s SET %s = %s WHERE %s IS NULL;  -- in batches",
-					   table, newcol, op->detail, table, newcol, col, newcol);
+					   "CREATE FUNCTION %s() RETURNS trigger LANGUAGE plpgsql AS %s;\n"
+					   "CREATE TRIGGER %s BEFORE INSERT OR UPDATE ON %s FOR EACH ROW EXECUTE FUNCTION %s();\n"
+					   "UPDATE %s SET %s = %s WHERE %s IS NULL;  -- in batches\n"
+					   "BEGIN;\n"
+					   "DROP FUNCTION %s() CASCADE;\n"
+					   "ALTER TABLE %s DROP COLUMN %s;\n"
+					   "ALTER TABLE %s RENAME COLUMN %s TO %s;\n"
+					   "COMMIT;",
+					   table, newcol, op->detail,
+					   fn, dollar_quoted(psprintf("BEGIN NEW.%s := NEW.%s; RETURN NEW; END",
+												  newcol, col)),
+					   trg, table, fn,
+					   table, newcol, col, newcol,
+					   fn, table, col, table, newcol, col);
 }
 
 static void
