@@ -341,6 +341,10 @@ describe_add_column_rewrite(const MigguardOp *op, MigguardFinding *f)
 														  op->object));
 	/* nextval() reads the name from a string: the quoted name, quoted again. */
 	const char *seq_literal = migguard_quote_literal(seq);
+	const char *fn = migguard_quote_qualified(op->rel->schema,
+											  psprintf("%s_compute", op->object));
+	const char *trg = q(psprintf("%s_compute", op->object));
+	const char *check = q(psprintf("%s_%s_check", op->rel->name, op->object));
 
 	if (op->flags & MG_F_SERIAL)
 		why = "a serial column fills every existing row from a sequence";
@@ -369,12 +373,24 @@ describe_add_column_rewrite(const MigguardOp *op, MigguardFinding *f)
 						   table, col, seq_literal, table, col, seq_literal, col);
 	else if (op->flags & MG_F_STORED_GENERATED)
 		f->hint = psprintf("Add a plain nullable column, keep it current with a trigger, and backfill existing rows in batches:\n"
-						   "ALTER TABLE %s ADD COLUMN %s %s;",
-						   table, col, type_or_placeholder(op));
+						   "ALTER TABLE %s ADD COLUMN %s %s;\n"
+						   "CREATE FUNCTION %s() RETURNS trigger LANGUAGE plpgsql AS %s;\n"
+						   "CREATE TRIGGER %s BEFORE INSERT OR UPDATE ON %s FOR EACH ROW EXECUTE FUNCTION %s();\n"
+						   "UPDATE %s SET %s = <expression> WHERE %s IS NULL;  -- in batches",
+						   table, col, type_or_placeholder(op),
+						   fn, dollar_quoted(psprintf("BEGIN NEW.%s := <expression over NEW>; RETURN NEW; END", col)),
+						   trg, table, fn,
+						   table, col, col);
 	else if (op->flags & MG_F_DOMAIN_CONSTRAINTS)
 		f->hint = psprintf("Add the column with the domain's base type, backfill it in batches, then add the domain's check as a CHECK constraint NOT VALID and VALIDATE it:\n"
-						   "ALTER TABLE %s ADD COLUMN %s %s;",
-						   table, col, type_or_placeholder(op));
+						   "ALTER TABLE %s ADD COLUMN %s %s;\n"
+						   "UPDATE %s SET %s = <value> WHERE %s IS NULL;  -- in batches\n"
+						   "ALTER TABLE %s ADD CONSTRAINT %s CHECK (<the domain's check on %s>) NOT VALID;\n"
+						   "ALTER TABLE %s VALIDATE CONSTRAINT %s;",
+						   table, col, type_or_placeholder(op),
+						   table, col, col,
+						   table, check, col,
+						   table, check);
 	else
 	{
 		const char *expr = op->detail ? op->detail : "<expression>";
@@ -429,17 +445,26 @@ describe_alter_column_type(const MigguardOp *op, MigguardFinding *f)
 static void
 describe_table_rewrite(const MigguardOp *op, MigguardFinding *f)
 {
+	const char *table = migguard_sql_name(op->rel);
+	const char *newtable = migguard_quote_qualified(op->rel->schema,
+													psprintf("%s_new", op->rel->name));
+
 	f->message = psprintf("%s would rewrite %s under an ACCESS EXCLUSIVE lock",
 						  op->detail, rel_with_size(op->rel));
 	f->reason = psprintf("%s The table is rewritten because of %s.",
 						 lock_sentence(op->detail, AccessExclusiveLock, op->rel,
 									   "until the rewrite finishes"),
 						 op->object ? op->object : op->detail);
-	f->hint = psprintf("Rewrite the table online with pg_repack, or build a new table with the new definition, copy the rows in batches and switch over:\n"
-					   "CREATE TABLE %s (LIKE %s INCLUDING ALL);",
-					   migguard_quote_qualified(op->rel->schema,
-												  psprintf("%s_new", op->rel->name)),
-					   migguard_sql_name(op->rel));
+	f->hint = psprintf("Rewrite the table online with pg_repack, or build a new table with the new definition, copy the rows in batches (a trigger copying the writes meanwhile) and switch over in one short transaction:\n"
+					   "CREATE TABLE %s (LIKE %s INCLUDING ALL);\n"
+					   "INSERT INTO %s SELECT * FROM %s WHERE <key range>;  -- in batches\n"
+					   "BEGIN;\n"
+					   "ALTER TABLE %s RENAME TO %s;\n"
+					   "ALTER TABLE %s RENAME TO %s;\n"
+					   "COMMIT;",
+					   newtable, table, newtable, table,
+					   table, q(psprintf("%s_old", op->rel->name)),
+					   newtable, q(op->rel->name));
 }
 
 static void
