@@ -83,10 +83,13 @@ recompute_watch(void)
 /*
  * A statement that started at since took a lock in mode on relid (an
  * existing table others can see).  The first statement that locks a
- * relation starts its hold; a later stronger lock keeps that start.
+ * relation starts its hold; a later stronger lock keeps that start.  size
+ * is the analysis' measure, or -1 when no rule needed it (measured here
+ * then, once per relation and transaction).
  */
 void
-migguard_holds_remember(Oid relid, LOCKMODE mode, TimestampTz since)
+migguard_holds_remember(Oid relid, LOCKMODE mode, TimestampTz since,
+						int64 size)
 {
 	MemoryContext oldcontext;
 	MigguardHold *hold;
@@ -113,7 +116,7 @@ migguard_holds_remember(Oid relid, LOCKMODE mode, TimestampTz since)
 	hold->relid = relid;
 	hold->mode = mode;
 	hold->name = psprintf("%s.%s", schema, name);
-	hold->large = migguard_relation_size(relid) >=
+	hold->large = (size >= 0 ? size : migguard_relation_size(relid)) >=
 		(int64) migguard_large_table_size_kb * 1024;
 	hold->since = since;
 	hold->subid = GetCurrentSubTransactionId();

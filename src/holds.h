@@ -31,7 +31,8 @@ typedef struct MigguardHold
 extern bool migguard_dml_watch;
 
 extern void migguard_holds_init(void);
-extern void migguard_holds_remember(Oid relid, LOCKMODE mode, TimestampTz since);
+extern void migguard_holds_remember(Oid relid, LOCKMODE mode, TimestampTz since,
+									 int64 size);
 extern List *migguard_holds_current(void);
 
 /*

@@ -106,6 +106,8 @@ typedef struct LockFact
 {
 	Oid			relid;
 	LOCKMODE	lockmode;
+	int64		size;			/* held: the size if the analysis measured
+								 * it, else -1 */
 } LockFact;
 
 struct MigguardLockGuard
@@ -299,6 +301,7 @@ migguard_lock_guard(MigguardStatement *stmt, Node *parsetree, bool is_toplevel,
 			continue;
 		guard->held[guard->nheld].relid = op->rel->relid;
 		guard->held[guard->nheld].lockmode = op->lockmode;
+		guard->held[guard->nheld].size = op->rel->size;
 		guard->nheld++;
 		if (migguard_lock_needs_protection(op))
 		{
@@ -688,5 +691,6 @@ migguard_run_guarded(MigguardLockGuard *guard, ProcessUtility_hook_type next,
 	if (guard != NULL)
 		for (int i = 0; i < guard->nheld; i++)
 			migguard_holds_remember(guard->held[i].relid,
-									guard->held[i].lockmode, started);
+									guard->held[i].lockmode, started,
+									guard->held[i].size);
 }
