@@ -418,7 +418,7 @@ column_exists(Oid relid, const char *name)
 	HeapTuple	tup = SearchSysCacheAttName(relid, name);
 
 	if (!HeapTupleIsValid(tup))
-		return false;
+		return migguard_script_added_column(relid, name);
 	ReleaseSysCache(tup);
 	return true;
 }

@@ -93,6 +93,23 @@ migguard_script_reset(void)
 	script_in_block = false;
 }
 
+/* Whether check()'s script added the column earlier (always false in the hook). */
+bool
+migguard_script_added_column(Oid relid, const char *column)
+{
+	ListCell   *lc;
+	bool		added = false;
+
+	foreach(lc, script_columns)
+	{
+		ScriptColumn *sc = (ScriptColumn *) lfirst(lc);
+
+		if (sc->relid == relid && strcmp(sc->column, column) == 0)
+			added = sc->state.exists;
+	}
+	return added;
+}
+
 /*
  * The statements a rule here judges that no statement kind of stmtkind.c
  * names (they take no relation lock).

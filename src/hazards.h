@@ -25,6 +25,7 @@ extern void migguard_add_held_locks(MigguardStatement *stmt);
 
 /* check.c: what the script did so far */
 extern void migguard_script_reset(void);
+extern bool migguard_script_added_column(Oid relid, const char *column);
 extern void migguard_script_note(MemoryContext script_context, Node *parsetree,
 								 MigguardStatement *stmt);
 

@@ -7,8 +7,8 @@
 --     table whose referencing columns no index starts with (also through
 --     ADD COLUMN ... REFERENCES, and on a small table), and not when an
 --     index starts with them in any order (a longer index too), nor on a
---     table created in this transaction; check() sees an index created
---     earlier in the script;
+--     table created in this transaction; check() sees an index and a
+--     column added earlier in the script;
 --   * rename_enum_value blocks ALTER TYPE ... RENAME VALUE of an enum that a
 --     table uses directly, through an array or through a domain, and not
 --     of an enum no table uses or only a new table uses, nor where
@@ -45,6 +45,8 @@ SELECT statement_no, rule, level FROM migguard.check($$
 ALTER TABLE fe.fresh ADD CONSTRAINT fresh_fk2 FOREIGN KEY (id) REFERENCES fe.customer (id) NOT VALID;
 CREATE INDEX fresh_customer_idx ON fe.fresh (customer_id);
 ALTER TABLE fe.fresh ADD CONSTRAINT fresh_fk3 FOREIGN KEY (customer_id) REFERENCES fe.customer (id) NOT VALID;
+ALTER TABLE fe.fresh ADD COLUMN payer_id int;
+ALTER TABLE fe.fresh ADD CONSTRAINT fresh_fk4 FOREIGN KEY (payer_id) REFERENCES fe.customer (id) NOT VALID;
 $$) ORDER BY 1, 2;
 
 --
