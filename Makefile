@@ -22,7 +22,9 @@ OBJS = \
 	src/audit.o \
 	src/blocked.o \
 	src/lockguard.o \
-	src/stmtkind.o
+	src/stmtkind.o \
+	src/hazards.o \
+	src/holds.o
 
 DATA = $(wildcard sql/migguard--*.sql)
 
@@ -43,7 +45,7 @@ REGRESS_LOCKS = lock_gaps
 REGRESS_VERSIONS =
 
 # Migration-level hazards (issue 15):
-REGRESS_HAZARDS =
+REGRESS_HAZARDS = hazards_not_null hazards_locks hazards_fk_enum
 
 # Ecosystem (issue 16):
 REGRESS_ECOSYSTEM =

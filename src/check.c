@@ -21,6 +21,7 @@
  *-------------------------------------------------------------------------
  */
 #include "migguard.h"
+#include "hazards.h"
 
 #include "funcapi.h"
 #include "mb/pg_wchar.h"
@@ -52,6 +53,7 @@ typedef struct CheckOutput
 	int			pos_offset;
 	int			pos_line;
 	int			pos_line_start;
+	MigguardStatement *last_stmt;	/* the last statement judged, or NULL */
 } CheckOutput;
 
 /*
@@ -277,6 +279,7 @@ check_statement(CheckOutput *out, int statement_no, ScriptStatement *s)
 	char	   *error;
 	ListCell   *fc;
 
+	out->last_stmt = NULL;
 	if (s->parsetree == NULL)
 	{
 		emit_row(out, statement_no, s, text, "syntax_error", "error",
@@ -291,6 +294,8 @@ check_statement(CheckOutput *out, int statement_no, ScriptStatement *s)
 	if (!migguard_is_checked_statement(s->parsetree))
 		return;
 	error = run_guarded(judge_statement, &args);
+	if (error == NULL)
+		out->last_stmt = args.stmt;
 	if (error != NULL)
 		emit_row(out, statement_no, s, text, "analysis_error",
 				 "warning", NULL, error, NULL);
@@ -354,6 +359,7 @@ check_text(CheckOutput *out, int start, int end, int *statement_no,
 		MemoryContextSwitchTo(out->script_context);
 		note_created_relation(rs->stmt);
 		MemoryContextSwitchTo(script_context);
+		migguard_script_note(out->script_context, rs->stmt, out->last_stmt);
 	}
 	return true;
 }
@@ -434,9 +440,11 @@ migguard_check(PG_FUNCTION_ARGS)
 	out.pos_offset = 0;
 	out.pos_line = 1;
 	out.pos_line_start = 0;
+	out.last_stmt = NULL;
 
 	migguard_dry_run = true;
 	migguard_script_relations = NIL;
+	migguard_script_reset();
 	PG_TRY();
 	{
 		check_script(&out);
@@ -445,6 +453,7 @@ migguard_check(PG_FUNCTION_ARGS)
 	{
 		migguard_dry_run = false;
 		migguard_script_relations = NIL;
+		migguard_script_reset();
 	}
 	PG_END_TRY();
 

@@ -26,6 +26,7 @@
  *-------------------------------------------------------------------------
  */
 #include "migguard.h"
+#include "hazards.h"
 #include "lockguard.h"
 #include "stmtkind.h"
 
@@ -133,7 +134,8 @@ created_earlier_in_script(RangeVar *rv)
 bool
 migguard_is_checked_statement(Node *parsetree)
 {
-	return migguard_stmt_kind_known(parsetree);
+	return migguard_stmt_kind_known(parsetree) ||
+		migguard_is_hazard_statement(parsetree);
 }
 
 /* ----------------------------------------------------------------
@@ -416,7 +418,7 @@ column_exists(Oid relid, const char *name)
 	HeapTuple	tup = SearchSysCacheAttName(relid, name);
 
 	if (!HeapTupleIsValid(tup))
-		return false;
+		return migguard_script_added_column(relid, name);
 	ReleaseSysCache(tup);
 	return true;
 }
@@ -659,6 +661,14 @@ add_lock(MigguardStatement *stmt, MigguardRelation *rel, LOCKMODE lockmode)
 		}
 	}
 	add_op(stmt, MG_OP_OTHER_LOCK, lockmode, rel);
+}
+
+/* add_op, for hazards.c and holds.c */
+MigguardOp *
+migguard_add_op(MigguardStatement *stmt, MigguardOpKind kind,
+				LOCKMODE lockmode, MigguardRelation *rel)
+{
+	return add_op(stmt, kind, lockmode, rel);
 }
 
 /* add_lock, for stmtkind.c */
@@ -1428,6 +1438,7 @@ add_constraint(MigguardStatement *stmt, MigguardRelation *rel,
 				op->detail = "FOREIGN KEY";
 				if (OidIsValid(refid))
 					op->index = migguard_describe_relation(refid);
+				migguard_classify_fk_index(op, con, column);
 				break;
 			}
 		case CONSTR_UNIQUE:
@@ -2246,6 +2257,8 @@ classify_alter_table(MigguardStatement *stmt, AlterTableStmt *alter)
 			}
 		}
 	}
+	if (index == NULL)
+		migguard_classify_column_defaults(stmt, rel, lockmode, alter->cmds);
 	add_lock(stmt, index ? index : rel, lockmode);
 }
 
@@ -2729,9 +2742,9 @@ classify_create_references(MigguardStatement *stmt, CreateStmt *create)
  * MG_OP_OTHER_LOCK op per relation the statement locks, in the strongest
  * mode it takes there.  The ops above name most of them; a foreign key
  * also locks its referenced table; the statement kind's table
- * (stmtkind.c) adds the locks no op names.  Then the ACCESS EXCLUSIVE
- * locks this transaction took in earlier statements (strong_lock_held),
- * which a dry run does not have.
+ * (stmtkind.c) adds the locks no op names.  Then the locks that block
+ * reads or writes which earlier statements of this transaction, or of
+ * check()'s script, took (strong_lock_held: hazards.c).
  */
 static void
 add_lock_facts(MigguardStatement *stmt, Node *parsetree)
@@ -2761,15 +2774,7 @@ add_lock_facts(MigguardStatement *stmt, Node *parsetree)
 		!migguard_stmt_runs_in_transaction(parsetree))
 		mark_outside_transaction_block(stmt);
 
-	if (migguard_dry_run)
-		return;
-	foreach(lc, migguard_strong_locks_held())
-	{
-		MigguardOp *op = add_op(stmt, MG_OP_OTHER_LOCK, AccessExclusiveLock,
-								migguard_describe_relation(lfirst_oid(lc)));
-
-		op->flags |= MG_F_HELD_EARLIER;
-	}
+	migguard_add_held_locks(stmt);
 }
 
 /*
@@ -2831,6 +2836,9 @@ migguard_classify(Node *parsetree, const char *stmt_text)
 			break;
 		case T_LockStmt:
 			classify_lock(stmt, (LockStmt *) parsetree);
+			break;
+		case T_AlterEnumStmt:
+			migguard_classify_enum_rename(stmt, (AlterEnumStmt *) parsetree);
 			break;
 		default:
 			break;

@@ -135,6 +135,13 @@
 #define mg_guc_malloc(size) malloc(size)
 #endif
 
+/* MERGE is a command type from 15 (dml_under_lock, holds.c). */
+#if PG_VERSION_NUM >= 150000
+#define MG_CMD_IS_MERGE(cmd) ((cmd) == CMD_MERGE)
+#else
+#define MG_CMD_IS_MERGE(cmd) false
+#endif
+
 /* LockHeldByMe gained an "or stronger" argument in 17. */
 #if PG_VERSION_NUM >= 170000
 #define mg_lock_held_by_me(tag, mode) LockHeldByMe((tag), (mode), false)

@@ -61,11 +61,13 @@
  * a probe got it does not mean the statement cannot queue, so whether a
  * probe happened to get its lock never changes the guard's decision.
  *
- * This file also remembers, per transaction, the tables a checked
- * statement locked ACCESS EXCLUSIVE, for the strong_lock_held rule.
+ * After a checked statement, the locks of it that block reads or writes
+ * of existing tables go to holds.c (strong_lock_held, dml_under_lock, hold
+ * times), with the time the statement started.
  *
  *-------------------------------------------------------------------------
  */
+#include "holds.h"
 #include "lockguard.h"
 #include "stmtkind.h"
 
@@ -104,6 +106,8 @@ typedef struct LockFact
 {
 	Oid			relid;
 	LOCKMODE	lockmode;
+	int64		size;			/* held: the size if the analysis measured
+								 * it, else -1 */
 } LockFact;
 
 struct MigguardLockGuard
@@ -115,44 +119,11 @@ struct MigguardLockGuard
 	bool		take_locks_first;	/* protected locks taken first, retried */
 	int			nprotected;
 	LockFact   *protected;		/* locks that may wait, SHARE or stronger */
-	List	   *strong_relids;	/* ACCESS EXCLUSIVE on existing tables */
+	int			nheld;
+	LockFact   *held;			/* SHARE or stronger on existing tables */
 };
 
 MigguardLockStats migguard_last_lock_stats;
-
-/*
- * Tables this transaction locked ACCESS EXCLUSIVE through a checked
- * statement (in TopTransactionContext, forgotten at transaction end).  A
- * lock released by ROLLBACK TO SAVEPOINT is filtered out by asking the lock
- * manager, so subtransactions need no bookkeeping here.
- */
-static List *strong_locks = NIL;
-
-static void lockguard_xact_callback(XactEvent event, void *arg);
-
-void
-migguard_lockguard_init(void)
-{
-	RegisterXactCallback(lockguard_xact_callback, NULL);
-}
-
-static void
-lockguard_xact_callback(XactEvent event, void *arg)
-{
-	switch (event)
-	{
-		case XACT_EVENT_COMMIT:
-		case XACT_EVENT_PARALLEL_COMMIT:
-		case XACT_EVENT_ABORT:
-		case XACT_EVENT_PARALLEL_ABORT:
-		case XACT_EVENT_PREPARE:
-			/* The memory goes with TopTransactionContext. */
-			strong_locks = NIL;
-			break;
-		default:
-			break;
-	}
-}
 
 /* ----------------------------------------------------------------
  * Facts and predicates
@@ -266,43 +237,6 @@ migguard_lock_needs_protection(const MigguardOp *op)
 		!lock_held_before_statement(op->rel->relid, op->lockmode);
 }
 
-/*
- * The tables an earlier checked statement of this transaction locked
- * ACCESS EXCLUSIVE and that are still locked and still exist.
- */
-List *
-migguard_strong_locks_held(void)
-{
-	List	   *result = NIL;
-	ListCell   *lc;
-
-	foreach(lc, strong_locks)
-	{
-		Oid			relid = lfirst_oid(lc);
-		LOCKTAG		tag;
-
-		SET_LOCKTAG_RELATION(tag, MyDatabaseId, relid);
-		if (mg_lock_held_by_me(&tag, AccessExclusiveLock) &&
-			SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)))
-			result = lappend_oid(result, relid);
-	}
-	return result;
-}
-
-static void
-remember_strong_locks(List *relids)
-{
-	MemoryContext oldcontext;
-	ListCell   *lc;
-
-	if (relids == NIL)
-		return;
-	oldcontext = MemoryContextSwitchTo(TopTransactionContext);
-	foreach(lc, relids)
-		strong_locks = list_append_unique_oid(strong_locks, lfirst_oid(lc));
-	MemoryContextSwitchTo(oldcontext);
-}
-
 /* ----------------------------------------------------------------
  * The guard: what the execution needs from the analysis
  * ----------------------------------------------------------------
@@ -356,6 +290,7 @@ migguard_lock_guard(MigguardStatement *stmt, Node *parsetree, bool is_toplevel,
 		(!IsA(parsetree, LockStmt) ||
 		 IsTransactionBlock() || IsSubTransaction() || !is_toplevel);
 	guard->protected = palloc(Max(n, 1) * sizeof(LockFact));
+	guard->held = palloc(Max(n, 1) * sizeof(LockFact));
 	foreach(lc, stmt->ops)
 	{
 		MigguardOp *op = (MigguardOp *) lfirst(lc);
@@ -364,9 +299,10 @@ migguard_lock_guard(MigguardStatement *stmt, Node *parsetree, bool is_toplevel,
 			!migguard_lock_blocks_queries(op->lockmode) ||
 			!relation_is_shared_and_old(op->rel))
 			continue;
-		if (op->lockmode == AccessExclusiveLock)
-			guard->strong_relids = lappend_oid(guard->strong_relids,
-											   op->rel->relid);
+		guard->held[guard->nheld].relid = op->rel->relid;
+		guard->held[guard->nheld].lockmode = op->lockmode;
+		guard->held[guard->nheld].size = op->rel->size;
+		guard->nheld++;
 		if (migguard_lock_needs_protection(op))
 		{
 			guard->protected[guard->nprotected].relid = op->rel->relid;
@@ -731,6 +667,8 @@ migguard_run_guarded(MigguardLockGuard *guard, ProcessUtility_hook_type next,
 {
 	int			timeout_ms = migguard_effective_lock_timeout();
 	MigguardLockStats stats = {0};
+	TimestampTz started = (guard != NULL && guard->nheld > 0) ?
+		GetCurrentTimestamp() : 0;
 
 	if (guard == NULL || timeout_ms == 0 ||
 		(guard->nprotected == 0 && !guard->ddl))
@@ -751,5 +689,8 @@ migguard_run_guarded(MigguardLockGuard *guard, ProcessUtility_hook_type next,
 	/* Nested statements ran meanwhile: this statement's numbers win. */
 	migguard_last_lock_stats = stats;
 	if (guard != NULL)
-		remember_strong_locks(guard->strong_relids);
+		for (int i = 0; i < guard->nheld; i++)
+			migguard_holds_remember(guard->held[i].relid,
+									guard->held[i].lockmode, started,
+									guard->held[i].size);
 }

@@ -2,8 +2,7 @@
  *
  * lockguard.h
  *		Lock-queue protection: migguard.lock_timeout, retries with back-off,
- *		the report of blocking sessions, and the per-transaction record of
- *		ACCESS EXCLUSIVE locks behind the strong_lock_held rule.
+ *		and the report of blocking sessions.
  *
  *-------------------------------------------------------------------------
  */
@@ -30,13 +29,10 @@ extern MigguardLockStats migguard_last_lock_stats;
 /* What the hook hands from the analysis to the execution of a statement. */
 typedef struct MigguardLockGuard MigguardLockGuard;
 
-extern void migguard_lockguard_init(void);
-
 /* Facts and predicates for classify.c and rules.c */
 extern bool migguard_lock_blocks_queries(LOCKMODE mode);
 extern int	migguard_effective_lock_timeout(void);
 extern bool migguard_lock_needs_protection(const MigguardOp *op);
-extern List *migguard_strong_locks_held(void);
 
 /* Probe locks of the analysis (classify.c, relsize.c) */
 extern bool migguard_probe_relation(Oid relid, LOCKMODE statement_lock);

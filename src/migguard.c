@@ -28,6 +28,7 @@
  *-------------------------------------------------------------------------
  */
 #include "migguard.h"
+#include "holds.h"
 #include "lockguard.h"
 
 #include <limits.h>
@@ -110,7 +111,7 @@ _PG_init(void)
 
 	define_settings();
 	migguard_blocked_init();
-	migguard_lockguard_init();
+	migguard_holds_init();
 
 	/*
 	 * Only after every migguard.* setting exists: reserving the prefix

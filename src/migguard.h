@@ -82,6 +82,11 @@ typedef enum MigguardRuleId
 	MG_RULE_LOCK_TIMEOUT,
 	MG_RULE_STRONG_LOCK_HELD,
 	MG_RULE_INVALID_INDEX,
+	/* migration-level hazards (issue 15) */
+	MG_RULE_NOT_NULL_WITHOUT_DEFAULT,
+	MG_RULE_DML_UNDER_LOCK,
+	MG_RULE_FK_WITHOUT_INDEX,
+	MG_RULE_RENAME_ENUM_VALUE,
 	MG_NUM_RULES
 } MigguardRuleId;
 
@@ -140,7 +145,11 @@ typedef enum MigguardOpKind
 	MG_OP_RENAME_COLUMN,
 	MG_OP_RENAME_RELATION,
 	MG_OP_TABLE_REWRITE,		/* any other rewrite: SET LOGGED, table_rewrite event */
-	MG_OP_OTHER_LOCK			/* any other table lock (lock-queue rules) */
+	MG_OP_OTHER_LOCK,			/* any other table lock (lock-queue rules) */
+	/* migration-level hazards (issue 15): hazards.c, holds.c */
+	MG_OP_NOT_NULL_NO_DEFAULT,	/* a NOT NULL column is left without default */
+	MG_OP_DML_UNDER_LOCK,		/* DML while rel is held in lockmode */
+	MG_OP_RENAME_ENUM_VALUE		/* rel has a column of the renamed enum */
 } MigguardOpKind;
 
 /* Facts carried in MigguardOp.flags; which ones apply depends on kind. */
@@ -173,6 +182,8 @@ typedef enum MigguardOpKind
 #define MG_F_NEVER_QUEUES			0x2000000	/* OTHER_LOCK: taken NOWAIT, or on an
 													 * index no query opens any more
 													 * (stmtkind.c) */
+#define MG_F_FK_UNINDEXED			0x40000000	/* ADD FOREIGN KEY: no index starts
+												 * with the referencing columns */
 
 typedef struct MigguardOp
 {
@@ -236,6 +247,8 @@ extern LOCKMODE migguard_probe_lock(LOCKMODE statement_lock);
 extern bool migguard_is_checked_statement(Node *parsetree);
 extern bool migguard_defelem_is_true(List *options, const char *name);
 extern MigguardStatement *migguard_classify(Node *parsetree, const char *stmt_text);
+extern MigguardOp *migguard_add_op(MigguardStatement *stmt, MigguardOpKind kind,
+								   LOCKMODE lockmode, MigguardRelation *rel);
 extern ErrorData *migguard_subtransaction(void (*fn) (void *), void *arg,
 										  bool catch_cancel);
 extern char *migguard_run_in_subtransaction(void (*fn) (void *), void *arg);

@@ -85,6 +85,20 @@ lock_with_article(LOCKMODE mode)
 	return psprintf("%s %s", (name[0] == 'A' || name[0] == 'E') ? "an" : "a", name);
 }
 
+/*
+ * A function body in a hint, dollar-quoted with a tag the body (which holds
+ * the user's quoted identifiers) does not contain.
+ */
+static char *
+dollar_quoted(const char *body)
+{
+	char	   *tag = pstrdup("$mg$");
+
+	for (int i = 1; strstr(body, tag) != NULL; i++)
+		tag = psprintf("$mg%d$", i);
+	return psprintf("%s %s %s", tag, body, tag);
+}
+
 /* Identifiers in hints: see migguard_quote_ident (sqltext.c). */
 static const char *
 q(const char *ident)
@@ -237,6 +251,12 @@ held_since_earlier_statement(const MigguardOp *op)
 	return (op->flags & MG_F_HELD_EARLIER) != 0;
 }
 
+static bool
+fk_unindexed(const MigguardOp *op)
+{
+	return (op->flags & MG_F_FK_UNINDEXED) != 0;
+}
+
 /* drop_column: an error only when deployed inserts would start failing. */
 static MigguardLevel
 drop_column_level(const MigguardOp *op)
@@ -321,6 +341,10 @@ describe_add_column_rewrite(const MigguardOp *op, MigguardFinding *f)
 														  op->object));
 	/* nextval() reads the name from a string: the quoted name, quoted again. */
 	const char *seq_literal = migguard_quote_literal(seq);
+	const char *fn = migguard_quote_qualified(op->rel->schema,
+											  psprintf("%s_compute", op->object));
+	const char *trg = q(psprintf("%s_compute", op->object));
+	const char *check = q(psprintf("%s_%s_check", op->rel->name, op->object));
 
 	if (op->flags & MG_F_SERIAL)
 		why = "a serial column fills every existing row from a sequence";
@@ -349,12 +373,24 @@ describe_add_column_rewrite(const MigguardOp *op, MigguardFinding *f)
 						   table, col, seq_literal, table, col, seq_literal, col);
 	else if (op->flags & MG_F_STORED_GENERATED)
 		f->hint = psprintf("Add a plain nullable column, keep it current with a trigger, and backfill existing rows in batches:\n"
-						   "ALTER TABLE %s ADD COLUMN %s %s;",
-						   table, col, type_or_placeholder(op));
+						   "ALTER TABLE %s ADD COLUMN %s %s;\n"
+						   "CREATE FUNCTION %s() RETURNS trigger LANGUAGE plpgsql AS %s;\n"
+						   "CREATE TRIGGER %s BEFORE INSERT OR UPDATE ON %s FOR EACH ROW EXECUTE FUNCTION %s();\n"
+						   "UPDATE %s SET %s = <expression> WHERE %s IS NULL;  -- in batches",
+						   table, col, type_or_placeholder(op),
+						   fn, dollar_quoted(psprintf("BEGIN NEW.%s := <expression over NEW>; RETURN NEW; END", col)),
+						   trg, table, fn,
+						   table, col, col);
 	else if (op->flags & MG_F_DOMAIN_CONSTRAINTS)
 		f->hint = psprintf("Add the column with the domain's base type, backfill it in batches, then add the domain's check as a CHECK constraint NOT VALID and VALIDATE it:\n"
-						   "ALTER TABLE %s ADD COLUMN %s %s;",
-						   table, col, type_or_placeholder(op));
+						   "ALTER TABLE %s ADD COLUMN %s %s;\n"
+						   "UPDATE %s SET %s = <value> WHERE %s IS NULL;  -- in batches\n"
+						   "ALTER TABLE %s ADD CONSTRAINT %s CHECK (<the domain's check on %s>) NOT VALID;\n"
+						   "ALTER TABLE %s VALIDATE CONSTRAINT %s;",
+						   table, col, type_or_placeholder(op),
+						   table, col, col,
+						   table, check, col,
+						   table, check);
 	else
 	{
 		const char *expr = op->detail ? op->detail : "<expression>";
@@ -374,6 +410,9 @@ describe_alter_column_type(const MigguardOp *op, MigguardFinding *f)
 	char	   *table = migguard_sql_name(op->rel);
 	const char *col = q(op->object);
 	const char *newcol = q(psprintf("%s_new", op->object));
+	const char *fn = migguard_quote_qualified(op->rel->schema,
+											  psprintf("%s_new_sync", op->object));
+	const char *trg = q(psprintf("%s_new_sync", op->object));
 
 	if (op->flags & MG_F_REWRITES)
 		f->message = psprintf("ALTER COLUMN \"%s\" TYPE %s would rewrite %s under an ACCESS EXCLUSIVE lock",
@@ -385,26 +424,47 @@ describe_alter_column_type(const MigguardOp *op, MigguardFinding *f)
 							  (op->flags & MG_F_REWRITES) ?
 							  "until every row is rewritten and every index rebuilt" :
 							  "until every index on the column is rebuilt");
-	f->hint = psprintf("Add a new column, keep it in sync with a trigger, backfill it in batches, switch the application over, then drop the old column:\n"
+	f->hint = psprintf("Add a new column, keep it in sync with a trigger, backfill it in batches, then swap the columns in one short transaction:\n"
 					   "ALTER TABLE %s ADD COLUMN %s %s;\n"
-					   "UPDATE %s SET %s = %s WHERE %s IS NULL;  -- in batches",
-					   table, newcol, op->detail, table, newcol, col, newcol);
+					   "CREATE FUNCTION %s() RETURNS trigger LANGUAGE plpgsql AS %s;\n"
+					   "CREATE TRIGGER %s BEFORE INSERT OR UPDATE ON %s FOR EACH ROW EXECUTE FUNCTION %s();\n"
+					   "UPDATE %s SET %s = %s WHERE %s IS NULL;  -- in batches\n"
+					   "BEGIN;\n"
+					   "DROP FUNCTION %s() CASCADE;\n"
+					   "ALTER TABLE %s DROP COLUMN %s;\n"
+					   "ALTER TABLE %s RENAME COLUMN %s TO %s;\n"
+					   "COMMIT;",
+					   table, newcol, op->detail,
+					   fn, dollar_quoted(psprintf("BEGIN NEW.%s := NEW.%s; RETURN NEW; END",
+												  newcol, col)),
+					   trg, table, fn,
+					   table, newcol, col, newcol,
+					   fn, table, col, table, newcol, col);
 }
 
 static void
 describe_table_rewrite(const MigguardOp *op, MigguardFinding *f)
 {
+	const char *table = migguard_sql_name(op->rel);
+	const char *newtable = migguard_quote_qualified(op->rel->schema,
+													psprintf("%s_new", op->rel->name));
+
 	f->message = psprintf("%s would rewrite %s under an ACCESS EXCLUSIVE lock",
 						  op->detail, rel_with_size(op->rel));
 	f->reason = psprintf("%s The table is rewritten because of %s.",
 						 lock_sentence(op->detail, AccessExclusiveLock, op->rel,
 									   "until the rewrite finishes"),
 						 op->object ? op->object : op->detail);
-	f->hint = psprintf("Rewrite the table online with pg_repack, or build a new table with the new definition, copy the rows in batches and switch over:\n"
-					   "CREATE TABLE %s (LIKE %s INCLUDING ALL);",
-					   migguard_quote_qualified(op->rel->schema,
-												  psprintf("%s_new", op->rel->name)),
-					   migguard_sql_name(op->rel));
+	f->hint = psprintf("Rewrite the table online with pg_repack, or build a new table with the new definition, copy the rows in batches (a trigger copying the writes meanwhile) and switch over in one short transaction:\n"
+					   "CREATE TABLE %s (LIKE %s INCLUDING ALL);\n"
+					   "INSERT INTO %s SELECT * FROM %s WHERE <key range>;  -- in batches\n"
+					   "BEGIN;\n"
+					   "ALTER TABLE %s RENAME TO %s;\n"
+					   "ALTER TABLE %s RENAME TO %s;\n"
+					   "COMMIT;",
+					   newtable, table, newtable, table,
+					   table, q(psprintf("%s_old", op->rel->name)),
+					   newtable, q(op->rel->name));
 }
 
 static void
@@ -614,13 +674,34 @@ static void
 describe_rename_column(const MigguardOp *op, MigguardFinding *f)
 {
 	char	   *table = migguard_sql_name(op->rel);
+	const char *oldcol = q(op->object);
+	const char *newcol = q(op->detail);
+	const char *fn = migguard_quote_qualified(op->rel->schema,
+											  psprintf("%s_sync", op->detail));
+	const char *trg = q(psprintf("%s_sync", op->detail));
+	/* Old code writes the old column, new code the new one. */
+	char	   *body = psprintf("BEGIN IF TG_OP = 'INSERT' THEN NEW.%s := COALESCE(NEW.%s, NEW.%s); NEW.%s := COALESCE(NEW.%s, NEW.%s); "
+								"ELSIF NEW.%s IS DISTINCT FROM OLD.%s THEN NEW.%s := NEW.%s; ELSE NEW.%s := NEW.%s; END IF; RETURN NEW; END",
+								newcol, newcol, oldcol, oldcol, oldcol, newcol,
+								oldcol, oldcol, newcol, oldcol, oldcol, newcol);
 
 	f->message = psprintf("RENAME COLUMN \"%s\" of %s would break deployed code that still uses the old name",
 						  op->object, migguard_display_name(op->rel));
 	f->reason = pstrdup("Application code already deployed refers to the column by its old name; it fails from the moment the rename commits.");
-	f->hint = psprintf("Add the new column, write to both, backfill, move readers over, then drop the old one:\n"
-					   "ALTER TABLE %s ADD COLUMN %s %s;",
-					   table, q(op->detail), type_or_placeholder(op));
+
+	f->hint = psprintf("Add the new column, keep both in sync with a trigger, backfill, move the code to the new name, then drop the old column and the trigger:\n"
+					   "ALTER TABLE %s ADD COLUMN %s %s;\n"
+					   "CREATE FUNCTION %s() RETURNS trigger LANGUAGE plpgsql AS %s;\n"
+					   "CREATE TRIGGER %s BEFORE INSERT OR UPDATE ON %s FOR EACH ROW EXECUTE FUNCTION %s();\n"
+					   "UPDATE %s SET %s = %s WHERE %s IS NULL;  -- in batches\n"
+					   "ALTER TABLE %s DROP COLUMN %s;  -- after the deploy that uses %s\n"
+					   "DROP FUNCTION %s() CASCADE;",
+					   table, newcol, type_or_placeholder(op),
+					   fn, dollar_quoted(body),
+					   trg, table, fn,
+					   table, newcol, oldcol, newcol,
+					   table, oldcol, newcol,
+					   fn);
 }
 
 static void
@@ -639,19 +720,27 @@ describe_rename_table(const MigguardOp *op, MigguardFinding *f)
 						  migguard_display_name(op->rel));
 	f->reason = pstrdup("Application code already deployed refers to the relation by its old name; it fails from the moment the change commits.");
 	if (op->flags & MG_F_SET_SCHEMA)
-		f->hint = psprintf("Move the table and leave a view under the old name in the same transaction, then drop the view once nothing uses it:\n"
+		f->hint = psprintf("Move the table and leave a view under the old name in the same transaction (a simple view is updatable, so deployed writes keep working), deploy code that uses the new name, then drop the view:\n"
+						   "BEGIN;\n"
 						   "ALTER TABLE %s SET SCHEMA %s;\n"
-						   "CREATE VIEW %s AS SELECT * FROM %s;",
+						   "CREATE VIEW %s AS SELECT * FROM %s;\n"
+						   "COMMIT;\n"
+						   "DROP VIEW %s;  -- after the deploy",
 						   migguard_sql_name(op->rel), q(op->detail),
 						   migguard_sql_name(op->rel),
-						   migguard_quote_qualified(op->detail, op->rel->name));
+						   migguard_quote_qualified(op->detail, op->rel->name),
+						   migguard_sql_name(op->rel));
 	else
-		f->hint = psprintf("Rename and leave a view under the old name in the same transaction, then drop the view once nothing uses it:\n"
+		f->hint = psprintf("Rename and leave a view under the old name in the same transaction (a simple view is updatable, so deployed writes keep working), deploy code that uses the new name, then drop the view:\n"
+						   "BEGIN;\n"
 						   "ALTER TABLE %s RENAME TO %s;\n"
-						   "CREATE VIEW %s AS SELECT * FROM %s;",
+						   "CREATE VIEW %s AS SELECT * FROM %s;\n"
+						   "COMMIT;\n"
+						   "DROP VIEW %s;  -- after the deploy",
 						   migguard_sql_name(op->rel), q(op->detail),
 						   migguard_sql_name(op->rel),
-						   migguard_quote_qualified(op->rel->schema, op->detail));
+						   migguard_quote_qualified(op->rel->schema, op->detail),
+						   migguard_sql_name(op->rel));
 }
 
 static void
@@ -699,11 +788,99 @@ describe_lock_timeout(const MigguardOp *op, MigguardFinding *f)
 static void
 describe_strong_lock_held(const MigguardOp *op, MigguardFinding *f)
 {
-	f->message = psprintf("statement runs while this transaction holds an ACCESS EXCLUSIVE lock on %s",
+	const char *mode = migguard_lock_mode_sql(op->lockmode);
+
+	f->message = psprintf("statement runs while this transaction holds %s lock on %s",
+						  lock_with_article(op->lockmode), rel_with_size(op->rel));
+	f->reason = psprintf("An earlier statement of this transaction locked %s %s, which %s until the transaction ends, however long the later statements take.",
+						 migguard_display_name(op->rel), mode,
+						 migguard_lock_blocks(op->lockmode));
+	f->hint = psprintf("Commit right after the statement that takes the %s lock, and run the later statements in transactions of their own.",
+					   mode);
+}
+
+static void
+describe_not_null_without_default(const MigguardOp *op, MigguardFinding *f)
+{
+	char	   *table = migguard_sql_name(op->rel);
+	const char *col = q(op->object);
+	const char *type = type_or_placeholder(op);
+
+	f->message = psprintf("%s on column \"%s\" of %s would leave it NOT NULL without a default: inserts from deployed code that omit it fail",
+						  op->detail, op->object, migguard_display_name(op->rel));
+	f->reason = psprintf("Code deployed before this migration inserts rows into %s without naming \"%s\"; from the moment the change commits, each such INSERT fails with a not-null violation (23502).",
+						 migguard_display_name(op->rel), op->object);
+	if (strcmp(op->detail, "SET NOT NULL") == 0)
+		f->hint = psprintf("Set NOT NULL only in a release after every deployed version writes the column (then accept the finding with the override below), or give the column a default first:\n"
+						   "ALTER TABLE %s ALTER COLUMN %s SET DEFAULT <value>;\n"
+						   "Django 5.0 and later: db_default=<value> on the field; Alembic: server_default=<value>.",
+						   table, col);
+	else
+		f->hint = psprintf("Keep a database default as long as deployed code may omit the column, and drop it only in a later release, after every deployed version sets the column:\n"
+						   "ALTER TABLE %s ALTER COLUMN %s SET DEFAULT <value>;\n"
+						   "Django 5.0 and later: declare the field with db_default=<value> (AddField then keeps the default in the database). "
+						   "Django 3.2 to 4.2: add the field with null=True, backfill it, and make it NOT NULL in a later release; "
+						   "Alembic: op.add_column(..., server_default=<value>) and keep the server_default.\n"
+						   "Plain SQL, in separate releases:\n"
+						   "ALTER TABLE %s ADD COLUMN %s %s;\n"
+						   "UPDATE %s SET %s = <value> WHERE %s IS NULL;  -- in batches, once deployed code writes it\n"
+						   "ALTER TABLE %s ALTER COLUMN %s SET NOT NULL;  -- in a later release",
+						   table, col, table, col, type, table, col, col, table, col);
+}
+
+static void
+describe_dml_under_lock(const MigguardOp *op, MigguardFinding *f)
+{
+	const char *mode = migguard_lock_mode_sql(op->lockmode);
+
+	f->message = psprintf("%s touched %s row%s while this transaction holds %s lock on %s",
+						  op->detail, op->object,
+						  strcmp(op->object, "1") == 0 ? "" : "s",
+						  lock_with_article(op->lockmode),
 						  rel_with_size(op->rel));
-	f->reason = psprintf("An earlier statement of this transaction locked %s ACCESS EXCLUSIVE; every query on it waits until the transaction ends, however long the later statements take.",
-						 migguard_display_name(op->rel));
-	f->hint = pstrdup("Commit right after the statement that takes the ACCESS EXCLUSIVE lock, and run the later statements in transactions of their own.");
+	f->reason = psprintf("An earlier statement of this transaction locked %s %s, which %s until the transaction ends: the queries on it wait for all of this data change, and for the rest of the transaction.",
+						 migguard_display_name(op->rel), mode,
+						 migguard_lock_blocks(op->lockmode));
+	f->hint = psprintf("Commit the DDL first, then change the data in batches, each in a transaction of its own:\n"
+					   "COMMIT;\n"
+					   "UPDATE %s SET ... WHERE ctid IN (SELECT ctid FROM %s WHERE ... LIMIT 10000);  -- repeat until it touches no row",
+					   migguard_sql_name(op->rel), migguard_sql_name(op->rel));
+}
+
+static void
+describe_fk_without_index(const MigguardOp *op, MigguardFinding *f)
+{
+	char	   *table = migguard_sql_name(op->rel);
+	const char *cols = op->columns ? op->columns : "...";
+
+	f->message = psprintf("foreign key on %s (%s) has no index on the referencing columns",
+						  migguard_display_name(op->rel), cols);
+	f->reason = psprintf("Every DELETE on the referenced table %s, and every UPDATE of its key, looks up the referencing rows of %s by (%s): without an index that starts with those columns, each of them scans %s.",
+						 op->index ? migguard_display_name(op->index) : "",
+						 migguard_display_name(op->rel), cols,
+						 rel_with_size(op->rel));
+	f->hint = psprintf("Index the referencing columns, outside a transaction block:\n"
+					   "CREATE INDEX CONCURRENTLY %s ON %s (%s);",
+					   q(op->object ? psprintf("%s_idx", op->object) :
+						 psprintf("%s_fk_idx", op->rel->name)),
+					   table, cols);
+}
+
+static void
+describe_rename_enum_value(const MigguardOp *op, MigguardFinding *f)
+{
+	const char *type = op->column_type;
+
+	f->message = psprintf("RENAME VALUE '%s' of enum %s would break deployed code that still writes the old label",
+						  op->object, type);
+	f->reason = psprintf("%s has a column of type %s; deployed code that inserts or compares '%s' fails with invalid input value from the moment the rename commits.",
+						 migguard_display_name(op->rel), type, op->object);
+	f->hint = psprintf("Add the new label, deploy code that writes it, move the rows over, and stop using the old label (an enum value cannot be dropped; keep it unused):\n"
+					   "ALTER TYPE %s ADD VALUE IF NOT EXISTS %s;\n"
+					   "UPDATE %s SET <column> = %s WHERE <column> = %s;  -- in batches, after the deploy",
+					   type, migguard_quote_literal(op->detail),
+					   migguard_sql_name(op->rel), migguard_quote_literal(op->detail),
+					   migguard_quote_literal(op->object));
 }
 
 /* ----------------------------------------------------------------
@@ -775,11 +952,23 @@ static const RuleDef rule_catalog[MG_NUM_RULES] = {
 		"A lock that blocks reads or writes of an existing table is taken with no lock timeout in effect.",
 	queues_without_timeout, NULL, describe_lock_timeout},
 	[MG_RULE_STRONG_LOCK_HELD] = {"strong_lock_held", "queue", MG_LEVEL_WARNING, true, MG_OP_OTHER_LOCK,
-		"A later statement runs while this transaction holds ACCESS EXCLUSIVE on a large table.",
+		"A later statement runs while this transaction holds a lock that blocks writes (SHARE, SHARE ROW EXCLUSIVE, EXCLUSIVE) or reads and writes (ACCESS EXCLUSIVE) of a large table.",
 	held_since_earlier_statement, NULL, describe_strong_lock_held},
 	[MG_RULE_INVALID_INDEX] = {"invalid_index", "hygiene", MG_LEVEL_WARNING, false, MG_OP_CREATE_INDEX,
 		"CREATE INDEX [CONCURRENTLY] IF NOT EXISTS names an existing INVALID index.",
 	index_exists_invalid, NULL, describe_invalid_index},
+	[MG_RULE_NOT_NULL_WITHOUT_DEFAULT] = {"not_null_without_default", "compatibility", MG_LEVEL_ERROR, false, MG_OP_NOT_NULL_NO_DEFAULT,
+		"ALTER COLUMN ... DROP DEFAULT on a NOT NULL column of an existing table (old or added in this transaction), or SET NOT NULL on a column without a default: deployed inserts that omit it fail.",
+	always, NULL, describe_not_null_without_default},
+	[MG_RULE_DML_UNDER_LOCK] = {"dml_under_lock", "queue", MG_LEVEL_WARNING, true, MG_OP_DML_UNDER_LOCK,
+		"UPDATE, DELETE, INSERT ... SELECT or MERGE runs while this transaction holds a lock that blocks reads or writes of a large table.",
+	always, NULL, describe_dml_under_lock},
+	[MG_RULE_FK_WITHOUT_INDEX] = {"fk_without_index", "hygiene", MG_LEVEL_WARNING, false, MG_OP_ADD_CONSTRAINT,
+		"A foreign key is added whose referencing columns have no index that starts with them.",
+	fk_unindexed, NULL, describe_fk_without_index},
+	[MG_RULE_RENAME_ENUM_VALUE] = {"rename_enum_value", "compatibility", MG_LEVEL_ERROR, false, MG_OP_RENAME_ENUM_VALUE,
+		"ALTER TYPE ... RENAME VALUE of an enum used by an existing table.",
+	always, NULL, describe_rename_enum_value},
 };
 
 const char *

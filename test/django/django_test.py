@@ -28,6 +28,8 @@ written by hand, nothing runs makemigrations.
     0003_legacy_code_nullable               AlterField null=True  applied
     0004_remove_legacy_code                 RemoveField           applied (warned)
     0005_order_coupon                       AddField null=True    applied, unapplied, applied
+    0006_order_channel                      AddField default NOT NULL  blocked
+    0006_order_channel_nullable             AddField default null=True applied (warned)
 
 contrib/django_migguard.py (on PYTHONPATH, in INSTALLED_APPS) sets
 migguard.tag to '<app>.<migration>' around each migration; the test checks
@@ -51,11 +53,12 @@ from pytap import Tap  # noqa: E402
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 DB = "migguard_django"
-PLAN = 33
+PLAN = 37
 
 MSG_CREATE_INDEX = "would block writes for the whole index build"
 MSG_RENAME = "would break deployed code that still uses the old name"
 MSG_DROP_COLUMN = "would break deployed code that still uses it"
+MSG_NOT_NULL = "would leave it NOT NULL without a default"
 
 
 def connect(dbname):
@@ -234,10 +237,27 @@ def run(t, project, db):
     t.ok(r.returncode == 0 and column(db, "coupon") is not None,
          "migrate shop applies 0005 again", output(r))
 
+    # -- 0006: AddField(default=...) NOT NULL is blocked, null=True passes ---
+    project.add("0006_order_channel")
+    r = project.migrate("shop", "0006_order_channel")
+    blocked_ok(t, r, MSG_NOT_NULL,
+               "AddField(default='web') NOT NULL: migrate fails (not_null_without_default)")
+    t.ok("Rule not_null_without_default" in r.stderr and "db_default" in r.stderr
+         and "server_default" in r.stderr,
+         "AddField NOT NULL: the HINT gives the Django and Alembic safe forms", output(r))
+    t.ok(column(db, "channel") is None and not recorded(db, "0006_order_channel"),
+         "AddField NOT NULL: no column, the migration is not recorded")
+    project.remove("0006_order_channel")
+    project.add("0006_order_channel_nullable")
+    r = project.migrate("shop", "0006_order_channel_nullable")
+    t.ok(r.returncode == 0 and column(db, "channel") == ("character varying", "YES"),
+         "AddField(default='web', null=True) is applied: channel is nullable", output(r))
+
     t.is_([n for (n,) in db.rows(
         "SELECT name FROM django_migrations WHERE app = 'shop' ORDER BY name")],
         ["0001_initial", "0002_order_created_at_idx_concurrently",
-         "0003_legacy_code_nullable", "0004_remove_legacy_code", "0005_order_coupon"],
+         "0003_legacy_code_nullable", "0004_remove_legacy_code", "0005_order_coupon",
+         "0006_order_channel_nullable"],
         "django_migrations lists exactly the applied migrations")
 
     # -- migguard.change_log --------------------------------------------------
@@ -246,7 +266,8 @@ def run(t, project, db):
         "WHERE tag LIKE 'shop.%' AND verdict <> 'blocked'")),
         ["shop.0001_initial", "shop.0002_order_created_at_idx_concurrently",
          "shop.0003_legacy_code_nullable", "shop.0004_remove_legacy_code",
-         "shop.0005_order_coupon", "shop.0005_order_coupon:unapply"],
+         "shop.0005_order_coupon", "shop.0005_order_coupon:unapply",
+         "shop.0006_order_channel_nullable"],
         "change_log: every applied migration's DDL is tagged <app>.<migration>")
     t.is_(db.rows("SELECT command_tag, verdict FROM migguard.change_log "
                   "WHERE tag = 'shop.0001_initial' ORDER BY id"),
@@ -278,10 +299,11 @@ def run(t, project, db):
 
     want = [("shop.0002_order_created_at_idx", "CREATE INDEX", "create_index"),
             ("shop.0003_rename_number", "ALTER TABLE", "rename_column"),
-            ("shop.0003_remove_legacy_code", "ALTER TABLE", "drop_column")]
+            ("shop.0003_remove_legacy_code", "ALTER TABLE", "drop_column"),
+            ("shop.0006_order_channel", "ALTER TABLE", "not_null_without_default")]
     got = db.poll("SELECT tag, command_tag, findings->0->>'rule' FROM migguard.change_log "
                   "WHERE verdict = 'blocked' ORDER BY id", None, want)
-    t.is_(got, want, "change_log: the three blocked attempts are recorded with their "
+    t.is_(got, want, "change_log: the four blocked attempts are recorded with their "
                      "migration's tag and rule (within 3 s)")
     t.is_(db.scalar("SELECT statement FROM migguard.change_log "
                     "WHERE verdict = 'blocked' AND tag = 'shop.0002_order_created_at_idx'"),

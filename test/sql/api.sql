@@ -4,7 +4,7 @@
 -- Proves that migguard.rules()
 --   * exists with the signature SPEC.md fixes: no arguments, returning
 --     SETOF (rule, category, default_level, level, description), all text;
---   * lists the 23 rules of SPEC.md's Rules table, each with its category
+--   * lists the 27 rules of SPEC.md's Rules tables (1.0 and 1.1), each with its category
 --     and default level, and a description;
 --   * reports in "level" the levels migguard.rules sets for this session,
 --     and the defaults again after RESET;
@@ -36,9 +36,9 @@ SELECT results_eq(
     'migguard.rules() has the columns rule, category, default_level, level, description, all text');
 
 -- The catalog.
-SELECT is((SELECT count(*) FROM migguard.rules()), 23::bigint,
-          'migguard.rules() lists 23 rules');
-SELECT is((SELECT count(DISTINCT rule) FROM migguard.rules()), 23::bigint,
+SELECT is((SELECT count(*) FROM migguard.rules()), 27::bigint,
+          'migguard.rules() lists 27 rules');
+SELECT is((SELECT count(DISTINCT rule) FROM migguard.rules()), 27::bigint,
           'rule names are unique');
 SELECT results_eq(
     'SELECT rule, category, default_level FROM migguard.rules()',
@@ -64,7 +64,11 @@ SELECT results_eq(
              ('add_column_not_null', 'compatibility', 'error'),
              ('lock_timeout', 'queue', 'warning'),
              ('strong_lock_held', 'queue', 'warning'),
-             ('invalid_index', 'hygiene', 'warning')$$,
+             ('invalid_index', 'hygiene', 'warning'),
+             ('not_null_without_default', 'compatibility', 'error'),
+             ('dml_under_lock', 'queue', 'warning'),
+             ('fk_without_index', 'hygiene', 'warning'),
+             ('rename_enum_value', 'compatibility', 'error')$$,
     'each rule has the category and default level of SPEC.md, in its order');
 SELECT is_empty(
     $$SELECT rule FROM migguard.rules()
@@ -90,7 +94,7 @@ SELECT is_empty(
 SET ROLE regress_migguard_api;
 SELECT lives_ok('SELECT * FROM migguard.rules()',
                 'an ordinary role can call migguard.rules()');
-SELECT is((SELECT count(*) FROM migguard.rules()), 23::bigint,
+SELECT is((SELECT count(*) FROM migguard.rules()), 27::bigint,
           'an ordinary role sees every rule');
 SELECT is((SELECT level FROM migguard.rules() WHERE rule = 'create_index'),
           'warning', 'an ordinary role sees the levels in effect');

@@ -77,7 +77,7 @@ SELECT rule FROM migguard.check('ALTER TABLE tr.gadget ALTER c TYPE bigint USING
 -- In the hook, PostgreSQL's own SET NOT NULL folds the CHECK: one NOTICE,
 -- not two.
 SET migguard.mode = warn;
-SET migguard.rules = 'set_not_null=off, lock_timeout=off';
+SET migguard.rules = 'set_not_null=off, not_null_without_default=off, lock_timeout=off';
 ALTER TABLE tr.gadget ALTER c SET NOT NULL;
 RESET migguard.rules;
 SET migguard.rules = 'attach_partition_scan=error, drop_index=error, detach_partition=error, lock_timeout=off';
