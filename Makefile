@@ -22,7 +22,8 @@ OBJS = \
 	src/audit.o \
 	src/blocked.o \
 	src/lockguard.o \
-	src/stmtkind.o
+	src/stmtkind.o \
+	src/chain.o
 
 DATA = $(wildcard sql/migguard--*.sql)
 

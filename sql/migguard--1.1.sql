@@ -224,4 +224,79 @@ GRANT SELECT ON migguard.blocked_attempts, migguard.overrides TO migguard_reader
 
 -- section: operations (issue 17)
 
+-- Why each change was made (migguard.reason), the approval that accepted
+-- it (not written yet: always NULL), and the hash chain (src/chain.c):
+-- row_hash = SHA-256 over prev_hash and the row's columns in a fixed
+-- encoding; prev_xid is the (sub)transaction that wrote the previous row,
+-- so that verify_log() tells a rolled-back row from a deleted one.
+ALTER TABLE migguard.change_log
+    ADD COLUMN reason text,
+    ADD COLUMN approval_id bigint,
+    ADD COLUMN prev_xid xid8,
+    ADD COLUMN prev_hash bytea,
+    ADD COLUMN row_hash bytea;
+
+COMMENT ON COLUMN migguard.change_log.reason IS 'migguard.reason at the time';
+COMMENT ON COLUMN migguard.change_log.row_hash IS
+'SHA-256 over prev_hash and this row''s columns (encoding in the README, "Tamper evidence")';
+
+-- The views name change_log's columns as they were when created.
+CREATE OR REPLACE VIEW migguard.blocked_attempts AS
+    SELECT * FROM migguard.change_log WHERE verdict = 'blocked';
+CREATE OR REPLACE VIEW migguard.overrides AS
+    SELECT * FROM migguard.change_log WHERE verdict = 'overridden';
+
+-- Where the chain starts after purge(): the last purged row's id and hash.
+CREATE TABLE migguard.log_anchor (
+    last_id     bigint NOT NULL,
+    row_hash    bytea,
+    anchored_at timestamptz NOT NULL
+);
+SELECT pg_catalog.pg_extension_config_dump('migguard.log_anchor', '');
+REVOKE ALL ON migguard.log_anchor FROM PUBLIC;
+GRANT SELECT ON migguard.log_anchor TO migguard_reader;
+
+CREATE FUNCTION migguard.verify_log() RETURNS bigint
+LANGUAGE C STABLE SECURITY INVOKER SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'migguard_verify_log';
+
+COMMENT ON FUNCTION migguard.verify_log() IS
+'the first change_log id whose hash chain breaks (a row changed or deleted), NULL when intact';
+
+REVOKE EXECUTE ON FUNCTION migguard.verify_log() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION migguard.verify_log() TO migguard_reader;
+
+-- Retention keeps the chain verifiable: it removes every row up to the
+-- newest one older than the interval, and anchors the chain at that row.
+CREATE OR REPLACE FUNCTION migguard.purge(older_than interval)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    removed bigint;
+    last bigint;
+    last_hash bytea;
+BEGIN
+    IF older_than IS NULL OR older_than < interval '0' THEN
+        RAISE EXCEPTION 'migguard.purge() needs a positive interval, such as ''90 days'''
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    -- One purge at a time, so that the anchor is the last one's.
+    LOCK TABLE migguard.log_anchor IN EXCLUSIVE MODE;
+    SELECT max(id) INTO last FROM migguard.change_log
+    WHERE logged_at < pg_catalog.now() OPERATOR(pg_catalog.-) older_than;
+    IF last IS NULL THEN
+        RETURN 0;
+    END IF;
+    SELECT row_hash INTO last_hash FROM migguard.change_log WHERE id = last;
+    DELETE FROM migguard.change_log WHERE id <= last;
+    GET DIAGNOSTICS removed = ROW_COUNT;
+    DELETE FROM migguard.log_anchor;
+    INSERT INTO migguard.log_anchor (last_id, row_hash, anchored_at)
+        VALUES (last, last_hash, pg_catalog.now());
+    RETURN removed;
+END
+$$;
+REVOKE EXECUTE ON FUNCTION migguard.purge(interval) FROM PUBLIC;
+
 -- end of section: operations

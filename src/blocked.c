@@ -90,6 +90,7 @@ typedef struct BlockedRecord
 	char		lock_mode[NAMEDATALEN];
 	char		verdict[16];
 	char		tag[NAMEDATALEN * 2];
+	char		reason[NAMEDATALEN * 8];
 	char		statement[BLOCKED_TEXT_LEN];
 	char		findings[BLOCKED_TEXT_LEN];
 	char		objects[BLOCKED_TEXT_LEN];
@@ -304,6 +305,7 @@ migguard_blocked_enqueue_row(const MigguardLogRow *row)
 		copy_text(rec->lock_mode, row->lock_mode, NAMEDATALEN);
 		copy_text(rec->verdict, row->verdict, sizeof(rec->verdict));
 		copy_text(rec->tag, row->tag, sizeof(rec->tag));
+		copy_text(rec->reason, row->reason, sizeof(rec->reason));
 		copy_text(rec->statement, row->statement, BLOCKED_TEXT_LEN);
 		/* JSON cut in the middle would not parse: keep it whole or summarize. */
 		copy_json(rec->findings, row->findings,
@@ -361,6 +363,7 @@ migguard_blocked_enqueue(MigguardStatement *stmt, List *findings, int nesting)
 	row.verdict = "blocked";
 	row.findings = findings_json;
 	row.tag = migguard_tag;
+	row.reason = migguard_reason;
 	row.nesting = nesting;
 	row.attempts = 1;
 
@@ -446,6 +449,7 @@ record_row(const BlockedRecord *r, MigguardLogRow *row)
 	row->verdict = r->verdict;
 	row->findings = r->findings;
 	row->tag = r->tag;
+	row->reason = r->reason[0] ? r->reason : NULL;
 	row->nesting = r->nesting;
 	row->attempts = r->attempts;
 	row->lock_wait_ms = r->lock_wait_ms;

@@ -28,6 +28,7 @@
  *-------------------------------------------------------------------------
  */
 #include "migguard.h"
+#include "chain.h"
 #include "lockguard.h"
 
 #include <limits.h>
@@ -77,6 +78,12 @@ char	   *migguard_tag = NULL;
 /* Record schema changes in migguard.change_log. */
 bool		migguard_audit_enabled = true;
 
+/* Why the change is made, recorded with each audit row (change_log.reason). */
+char	   *migguard_reason = NULL;
+
+/* An override (migguard.allow) needs a migguard.reason. */
+bool		migguard_require_reason = false;
+
 static const struct config_enum_entry mode_options[] = {
 	{"off", MG_MODE_OFF, false},
 	{"audit", MG_MODE_AUDIT, false},
@@ -110,6 +117,7 @@ _PG_init(void)
 
 	define_settings();
 	migguard_blocked_init();
+	migguard_chain_init();
 	migguard_lockguard_init();
 
 	/*
@@ -218,6 +226,24 @@ define_settings(void)
 							 NULL,
 							 &migguard_audit_enabled,
 							 true,
+							 PGC_SUSET,
+							 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomStringVariable("migguard.reason",
+							   "Why the change is made (a ticket, a sentence), recorded with each audit row.",
+							   NULL,
+							   &migguard_reason,
+							   "",
+							   PGC_USERSET,
+							   0,
+							   NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("migguard.require_reason",
+							 "Refuse an override through migguard.allow when migguard.reason is empty.",
+							 NULL,
+							 &migguard_require_reason,
+							 false,
 							 PGC_SUSET,
 							 0,
 							 NULL, NULL, NULL);

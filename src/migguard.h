@@ -51,6 +51,8 @@ extern int	migguard_lock_timeout_ms;
 extern int	migguard_lock_retries;
 extern int	migguard_lock_retry_delay_ms;
 extern char *migguard_tag;
+extern char *migguard_reason;
+extern bool migguard_require_reason;
 extern bool migguard_audit_enabled;
 
 /* ----------------------------------------------------------------
@@ -224,6 +226,7 @@ typedef struct MigguardFinding
 	char	   *hint;			/* the safe sequence */
 	MigguardAction action;		/* set by policy */
 	bool		override_denied;	/* allowed, but not a member of override_role */
+	bool		override_needs_reason;	/* allowed, but require_reason and no reason */
 } MigguardFinding;
 
 /* classify.c */
@@ -316,6 +319,7 @@ typedef struct MigguardLogRow
 	int			nesting;
 	int			attempts;
 	int64		lock_wait_ms;
+	const char *reason;			/* migguard.reason; written when the column exists */
 } MigguardLogRow;
 
 extern Oid	migguard_change_log(Oid *owner);

@@ -41,6 +41,14 @@ append_reason(StringInfo buf, const MigguardFinding *f, bool with_level)
 						 f->reason);
 }
 
+/* Why migguard.allow did not override the finding (require_reason). */
+static char *
+needs_reason_sentence(const MigguardFinding *f)
+{
+	return psprintf("migguard.allow lists %s, but migguard.require_reason is on and migguard.reason is empty: an override needs a reason.",
+					migguard_rule_name(f->rule));
+}
+
 static void
 warn(const MigguardFinding *f)
 {
@@ -50,6 +58,8 @@ warn(const MigguardFinding *f)
 	append_reason(&detail, f, false);
 	if (f->action == MG_ACTION_OVERRIDE)
 		appendStringInfo(&detail, "\nOverridden through migguard.allow.");
+	else if (f->override_needs_reason)
+		appendStringInfo(&detail, "\n%s", needs_reason_sentence(f));
 
 	ereport(WARNING,
 			(errmsg("%s", f->message),
@@ -90,6 +100,8 @@ migguard_act(MigguardStatement *stmt, List *findings, MigguardVerdict verdict,
 							 "\nmigguard.allow lists %s, but migguard.override_role names role \"%s\", which does not exist, so nobody may override migguard.",
 							 migguard_rule_name(blocking->rule),
 							 migguard_override_role);
+		else if (blocking->override_needs_reason)
+			appendStringInfo(&detail, "\n%s", needs_reason_sentence(blocking));
 		else if (blocking->override_denied)
 			appendStringInfo(&detail,
 							 "\nmigguard.allow lists %s, but only members of role \"%s\" may override migguard.",
@@ -98,6 +110,8 @@ migguard_act(MigguardStatement *stmt, List *findings, MigguardVerdict verdict,
 
 		initStringInfo(&hint);
 		appendStringInfo(&hint, "%s\n%s", blocking->hint,
+						 blocking->override_needs_reason ?
+						 "Say why in the same transaction, for instance SET LOCAL migguard.reason = 'ticket 123: reviewed', and run the statement again." :
 						 blocking->override_denied ?
 						 psprintf("Ask a member of role \"%s\" to run the statement.",
 								  migguard_override_role) :
