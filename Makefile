@@ -23,7 +23,8 @@ OBJS = \
 	src/blocked.o \
 	src/lockguard.o \
 	src/stmtkind.o \
-	src/chain.o
+	src/chain.o \
+	src/stats.o
 
 DATA = $(wildcard sql/migguard--*.sql)
 
@@ -50,7 +51,7 @@ REGRESS_HAZARDS =
 REGRESS_ECOSYSTEM =
 
 # Operations (issue 17):
-REGRESS_OPERATIONS = operations_log
+REGRESS_OPERATIONS = operations_log operations_stats operations_repeats
 
 REGRESS += $(REGRESS_LOCKS) $(REGRESS_VERSIONS) $(REGRESS_HAZARDS) $(REGRESS_ECOSYSTEM) $(REGRESS_OPERATIONS)
 REGRESS_OPTS = \

@@ -90,4 +90,36 @@ END
 $$;
 REVOKE EXECUTE ON FUNCTION migguard.purge(interval) FROM PUBLIC;
 
+-- Live counters from shared memory (src/stats.c), for every database of
+-- the server: rule NULL counts statements, a rule its findings.
+CREATE FUNCTION migguard.stats_rows(
+    OUT database text,
+    OUT rule text,
+    OUT judged bigint,
+    OUT allowed bigint,
+    OUT warned bigint,
+    OUT overridden bigint,
+    OUT blocked bigint,
+    OUT lock_timeouts bigint,
+    OUT retries bigint,
+    OUT retries_succeeded bigint,
+    OUT lock_wait_ms bigint,
+    OUT longest_strong_lock_hold_ms bigint)
+RETURNS SETOF record
+LANGUAGE C VOLATILE PARALLEL RESTRICTED
+AS 'MODULE_PATHNAME', 'migguard_stats_rows';
+
+CREATE VIEW migguard.stats AS SELECT * FROM migguard.stats_rows();
+
+COMMENT ON VIEW migguard.stats IS
+'per database and rule (NULL: whole statements): statements or findings judged, allowed, warned, overridden, blocked; lock timeouts, retries, retries that succeeded, lock wait, longest strong-lock hold';
+
+CREATE FUNCTION migguard.stats_reset() RETURNS void
+LANGUAGE C VOLATILE AS 'MODULE_PATHNAME', 'migguard_stats_reset';
+
+REVOKE EXECUTE ON FUNCTION migguard.stats_rows() FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION migguard.stats_reset() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION migguard.stats_rows() TO migguard_reader, pg_monitor;
+GRANT SELECT ON migguard.stats TO migguard_reader, pg_monitor;
+
 -- end of section: operations

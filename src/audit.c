@@ -41,6 +41,7 @@
 #include "stmtkind.h"
 #include "lockguard.h"
 #include "chain.h"
+#include "stats.h"
 
 #include "access/genam.h"
 #include "access/htup_details.h"
@@ -1683,6 +1684,8 @@ migguard_on_table_rewrite(PG_FUNCTION_ARGS)
 	findings = migguard_evaluate(stmt);
 	verdict = migguard_decide(findings);
 	SetUserIdAndSecContext(saved_user, saved_sec);
+	/* The statement is counted by the hook; the rewrite's findings here. */
+	migguard_stats_count_findings(findings);
 	migguard_act(stmt, findings, verdict, entry ? entry->nesting : 0);	/* may ERROR */
 
 	if (entry && findings != NIL)

@@ -24,8 +24,10 @@
  * chain order, for concurrent backends and the blocked-attempt worker
  * alike, whatever order their transactions commit in.
  *
- * Rolled-back rows: a row whose (sub)transaction aborts vanishes, but the
- * next row may already be chained to it.  verify_log() walks the rows in id
+ * Rolled-back rows: a row whose (sub)transaction aborts vanishes.  When
+ * the next row is written after the abort, it chains to the row before the
+ * rolled-back one (current_link); when the rolled-back writer was still
+ * running then, the next row is chained to the vanished row.  verify_log() walks the rows in id
  * order; a row whose prev_hash is not the previous visible row's hash is a
  * break unless its prev_xid is aborted (the missing row was rolled back) or
  * still in progress (it will appear or be rolled back); a row deleted after
@@ -44,6 +46,7 @@
 #include "migguard.h"
 #include "chain.h"
 
+#include "access/transam.h"
 #include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "common/cryptohash.h"
@@ -59,15 +62,29 @@
 #include "utils/xid8.h"
 
 #define CHAIN_HEADS 128
+#define CHAIN_PENDING 16
 
+/* One row of the chain as the head remembers it. */
+typedef struct ChainLinkMemo
+{
+	bool		has_hash;		/* false: the chain starts (prev NULL) */
+	uint8		hash[MG_HASH_LEN];
+	FullTransactionId xid;		/* who wrote that row; invalid: committed */
+} ChainLinkMemo;
+
+/*
+ * A database's chain head: the newest rows whose transactions were not yet
+ * known to have committed (pending, newest last), over the newest row known
+ * committed, or read from the table (base).
+ */
 typedef struct ChainHead
 {
 	Oid			dbid;			/* InvalidOid: free */
 	Oid			relid;			/* change_log */
 	uint64		last_used;		/* for reuse, least recently used first */
-	bool		has_hash;		/* false: the chain starts (prev NULL) */
-	uint8		hash[MG_HASH_LEN];
-	FullTransactionId xid;		/* who wrote that row; invalid: committed */
+	ChainLinkMemo base;
+	int			npending;
+	ChainLinkMemo pending[CHAIN_PENDING];
 } ChainHead;
 
 typedef struct ChainShared
@@ -271,6 +288,31 @@ migguard_chain_read_seed(const char *target)
 }
 
 /*
+ * The link the next row chains to.  Rows whose transaction has rolled back
+ * by now are taken off the head first, so a row written after a rolled-back
+ * one chains to the row before it, and deleting that row is still detected;
+ * only a row whose writer was still running when the next row chained
+ * stays in the chain, and verify_log() accepts the gap because its
+ * prev_xid aborted.  A pending row known committed becomes the base.
+ * TransactionIdDidAbort and TransactionIdDidCommit read the commit log,
+ * which takes no heavyweight lock.
+ */
+static ChainLinkMemo *
+current_link(ChainHead *head)
+{
+	while (head->npending > 0 &&
+		   TransactionIdDidAbort(XidFromFullTransactionId(head->pending[head->npending - 1].xid)))
+		head->npending--;
+	if (head->npending > 0 &&
+		TransactionIdDidCommit(XidFromFullTransactionId(head->pending[head->npending - 1].xid)))
+	{
+		head->base = head->pending[head->npending - 1];
+		head->npending = 0;
+	}
+	return head->npending > 0 ? &head->pending[head->npending - 1] : &head->base;
+}
+
+/*
  * Make the chain link of row id: call under the id LWLock, right after the
  * id was drawn.  Fills prev (has_prev false: the chain starts), prev_xid and
  * the row's hash, and makes this row the head.  seed is the newest row's
@@ -281,6 +323,8 @@ migguard_chain_link(Oid relid, int64 id, const StringInfo middle,
 					const MigguardChainSeed *seed, MigguardChainLink *link)
 {
 	ChainHead  *head = find_head(relid);
+	ChainLinkMemo *prev;
+	ChainLinkMemo *mine;
 
 	if (head == NULL)
 	{
@@ -298,21 +342,32 @@ migguard_chain_link(Oid relid, int64 id, const StringInfo middle,
 		}
 		head->dbid = MyDatabaseId;
 		head->relid = relid;
-		head->has_hash = seed->has_hash;
-		memcpy(head->hash, seed->hash, MG_HASH_LEN);
-		head->xid = InvalidFullTransactionId;
+		head->base.has_hash = seed->has_hash;
+		memcpy(head->base.hash, seed->hash, MG_HASH_LEN);
+		head->base.xid = InvalidFullTransactionId;
+		head->npending = 0;
 	}
 	head->last_used = ++chain->clock;
 
-	link->has_prev = head->has_hash;
-	memcpy(link->prev, head->hash, MG_HASH_LEN);
-	link->prev_xid = head->xid;
+	prev = current_link(head);
+	link->has_prev = prev->has_hash;
+	memcpy(link->prev, prev->hash, MG_HASH_LEN);
+	link->prev_xid = prev->xid;
 	migguard_chain_hash(link->has_prev ? link->prev : NULL, id, middle,
 						link->prev_xid, link->hash);
 
-	head->has_hash = true;
-	memcpy(head->hash, link->hash, MG_HASH_LEN);
-	head->xid = GetCurrentFullTransactionId();
+	/* Full: the oldest pending row becomes the base. */
+	if (head->npending == CHAIN_PENDING)
+	{
+		head->base = head->pending[0];
+		memmove(&head->pending[0], &head->pending[1],
+				sizeof(ChainLinkMemo) * (CHAIN_PENDING - 1));
+		head->npending--;
+	}
+	mine = &head->pending[head->npending++];
+	mine->has_hash = true;
+	memcpy(mine->hash, link->hash, MG_HASH_LEN);
+	mine->xid = GetCurrentFullTransactionId();
 }
 
 /* ----------------------------------------------------------------

@@ -29,6 +29,7 @@
  */
 #include "migguard.h"
 #include "chain.h"
+#include "stats.h"
 #include "lockguard.h"
 
 #include <limits.h>
@@ -118,6 +119,7 @@ _PG_init(void)
 	define_settings();
 	migguard_blocked_init();
 	migguard_chain_init();
+	migguard_stats_init();
 	migguard_lockguard_init();
 
 	/*
@@ -356,6 +358,8 @@ guard_statement(MG_PROCESS_UTILITY_PARAMS)
 													 pstmt->stmt_len));
 	findings = migguard_evaluate(stmt);
 	verdict = migguard_decide(findings);
+	migguard_stats_count_statement(verdict);
+	migguard_stats_count_findings(findings);
 	migguard_act(stmt, findings, verdict, nesting);
 	/* What the execution needs outlives the analysis. */
 	guard = migguard_lock_guard(stmt, parsetree,

@@ -143,6 +143,27 @@ ROLLBACK;
 SELECT migguard.verify_log();
 DROP VIEW broken_at;
 
+-- The documented encoding (README, "Tamper evidence"), recomputed in SQL:
+-- every hashed row's row_hash is exactly that.
+CREATE FUNCTION enc(v anyelement) RETURNS bytea LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN v IS NULL THEN '\x4e'::bytea
+           ELSE '\x56'::bytea || int4send(octet_length(format('%s', v)))
+                || convert_to(format('%s', v), current_setting('server_encoding'))
+           END
+$$;
+SELECT count(*) AS hashed_rows,
+       bool_and(row_hash = sha256(
+           coalesce(prev_hash, '\x0000000000000000000000000000000000000000000000000000000000000000'::bytea)
+           || enc(id)
+           || enc((extract(epoch FROM logged_at - timestamptz '2000-01-01 00:00 UTC') * 1000000)::bigint)
+           || enc(xid) || enc(pid) || enc(session_user_name) || enc(current_user_name)
+           || enc(application_name) || enc(client_addr) || enc(command_tag) || enc(objects)
+           || enc(statement) || enc(lock_mode) || enc(table_size) || enc(rewrite)
+           || enc(verdict) || enc(findings) || enc(tag) || enc(nesting) || enc(attempts)
+           || enc(lock_wait_ms) || enc(reason) || enc(approval_id) || enc(prev_xid))) AS as_documented
+  FROM migguard.change_log WHERE row_hash IS NOT NULL;
+DROP FUNCTION enc(anyelement);
+
 -- purge() anchors the chain: what remains, and what comes next, verifies.
 SELECT migguard.purge('0 seconds') > 0 AS purged;
 SELECT row_hash IS NOT NULL AS hashed, (SELECT count(*) FROM migguard.change_log) AS rows_left
