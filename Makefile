@@ -24,7 +24,8 @@ OBJS = \
 	src/lockguard.o \
 	src/stmtkind.o \
 	src/chain.o \
-	src/stats.o
+	src/stats.o \
+	src/approvals.o
 
 DATA = $(wildcard sql/migguard--*.sql)
 
@@ -51,7 +52,7 @@ REGRESS_HAZARDS =
 REGRESS_ECOSYSTEM =
 
 # Operations (issue 17):
-REGRESS_OPERATIONS = operations_log operations_stats operations_repeats
+REGRESS_OPERATIONS = operations_log operations_stats operations_repeats operations_approvals
 
 REGRESS += $(REGRESS_LOCKS) $(REGRESS_VERSIONS) $(REGRESS_HAZARDS) $(REGRESS_ECOSYSTEM) $(REGRESS_OPERATIONS)
 REGRESS_OPTS = \

@@ -331,4 +331,95 @@ REVOKE EXECUTE ON FUNCTION migguard.stats_reset() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION migguard.stats_rows() TO migguard_reader, pg_monitor;
 GRANT SELECT ON migguard.stats TO migguard_reader, pg_monitor;
 
+-- Findings approved ahead (src/approvals.c matches them): a finding of
+-- this rule on this relation is overridden while the approval is neither
+-- expired nor revoked.  Written only by approve() and revoke_approval().
+CREATE TABLE migguard.approved_findings (
+    id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    rule        text NOT NULL,
+    relation    regclass NOT NULL,
+    reason      text NOT NULL,
+    approved_by name NOT NULL,
+    approved_at timestamptz NOT NULL,
+    expires     timestamptz NOT NULL,
+    revoked_by  name,
+    revoked_at  timestamptz
+);
+SELECT pg_catalog.pg_extension_config_dump('migguard.approved_findings', '');
+SELECT pg_catalog.pg_extension_config_dump(
+    pg_catalog.pg_get_serial_sequence('migguard.approved_findings', 'id'), '');
+REVOKE ALL ON migguard.approved_findings FROM PUBLIC;
+
+CREATE VIEW migguard.approvals AS
+    SELECT a.*,
+           CASE WHEN a.revoked_at IS NOT NULL THEN 'revoked'
+                WHEN a.expires OPERATOR(pg_catalog.<=) pg_catalog.now() THEN 'expired'
+                ELSE 'active' END AS status
+      FROM migguard.approved_findings AS a;
+GRANT SELECT ON migguard.approvals TO migguard_reader;
+
+-- Superusers, and members of the role migguard.approver_role names.
+CREATE FUNCTION migguard.may_approve() RETURNS boolean
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    approver text := pg_catalog.current_setting('migguard.approver_role', true);
+BEGIN
+    IF (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = session_user) THEN
+        RETURN true;
+    END IF;
+    RETURN approver IS NOT NULL AND approver <> ''
+        AND EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = approver)
+        AND pg_catalog.pg_has_role(session_user, approver, 'MEMBER');
+END
+$$;
+REVOKE EXECUTE ON FUNCTION migguard.may_approve() FROM PUBLIC;
+
+CREATE FUNCTION migguard.approve(rule text, relation regclass, reason text, expires timestamptz)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    new_id bigint;
+BEGIN
+    IF NOT migguard.may_approve() THEN
+        RAISE EXCEPTION 'permission denied to approve a migguard finding'
+            USING ERRCODE = 'insufficient_privilege',
+                  HINT = 'Superusers, and members of the role named by migguard.approver_role, may approve.';
+    END IF;
+    IF rule IS NULL OR NOT EXISTS (SELECT FROM migguard.rules() AS r WHERE r.rule = approve.rule) THEN
+        RAISE EXCEPTION 'unknown migguard rule "%"', rule
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'SELECT rule FROM migguard.rules() lists them.';
+    END IF;
+    IF relation IS NULL OR reason IS NULL OR btrim(reason) = '' THEN
+        RAISE EXCEPTION 'migguard.approve() needs a relation and a reason'
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF expires IS NULL OR expires <= pg_catalog.now() THEN
+        RAISE EXCEPTION 'migguard.approve() needs an expiry in the future'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    INSERT INTO migguard.approved_findings (rule, relation, reason, approved_by, approved_at, expires)
+        VALUES (approve.rule, approve.relation, approve.reason, session_user, pg_catalog.now(), approve.expires)
+        RETURNING id INTO new_id;
+    RETURN new_id;
+END
+$$;
+
+CREATE FUNCTION migguard.revoke_approval(id bigint) RETURNS boolean
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF NOT migguard.may_approve() THEN
+        RAISE EXCEPTION 'permission denied to revoke a migguard approval'
+            USING ERRCODE = 'insufficient_privilege',
+                  HINT = 'Superusers, and members of the role named by migguard.approver_role, may revoke.';
+    END IF;
+    UPDATE migguard.approved_findings AS a SET revoked_by = session_user, revoked_at = pg_catalog.now()
+     WHERE a.id OPERATOR(pg_catalog.=) revoke_approval.id AND a.revoked_at IS NULL;
+    RETURN FOUND;
+END
+$$;
+
 -- end of section: operations

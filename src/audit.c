@@ -100,6 +100,7 @@ typedef struct AuditEntry
 	bool		owns_nested;	/* what runs inside it is part of it */
 	bool		outside_transaction;	/* takes effect before it returns */
 	LocalTransactionId lxid;	/* transaction it started in */
+	int64		approval_id;	/* the approval that accepted a finding, or 0 */
 } AuditEntry;
 
 static MemoryContext audit_context = NULL;
@@ -236,8 +237,28 @@ depend_scan(Relation depend, Oid refclassid, Oid refobjid)
  * whatever schema it is now.  A look-alike that merely has the name is not
  * a member, and only a superuser can make it one.
  */
+static Oid extension_member_table(Oid extoid, const char *relname);
+
 static Oid
 extension_member_change_log(Oid extoid)
+{
+	return extension_member_table(extoid, "change_log");
+}
+
+/*
+ * A table of extension migguard by name (change_log, approved_findings),
+ * found as a member of the extension; InvalidOid when there is none.
+ */
+Oid
+migguard_extension_table(const char *relname)
+{
+	Oid			extoid = get_extension_oid("migguard", true);
+
+	return OidIsValid(extoid) ? extension_member_table(extoid, relname) : InvalidOid;
+}
+
+static Oid
+extension_member_table(Oid extoid, const char *relname)
 {
 	Relation	depend;
 	SysScanDesc scan;
@@ -256,7 +277,7 @@ extension_member_change_log(Oid extoid)
 			get_rel_relkind(dep->objid) != RELKIND_RELATION)
 			continue;
 		name = get_rel_name(dep->objid);
-		if (name != NULL && strcmp(name, "change_log") == 0)
+		if (name != NULL && strcmp(name, relname) == 0)
 		{
 			found = dep->objid;
 			break;
@@ -757,6 +778,18 @@ append_global_objects(StringInfo buf, Node *parsetree)
 	}
 }
 
+/* The approval (approvals.c) that accepted one of the findings, or 0. */
+static int64
+first_approval(List *findings)
+{
+	ListCell   *lc;
+
+	foreach(lc, findings)
+		if (((MigguardFinding *) lfirst(lc))->approval_id > 0)
+			return ((MigguardFinding *) lfirst(lc))->approval_id;
+	return 0;
+}
+
 /*
  * Open an entry for a DDL statement about to run; findings and verdict as
  * the guard decided them (NIL and allowed for statements no rule judges).
@@ -810,6 +843,7 @@ migguard_audit_begin(Node *parsetree, MigguardStatement *stmt, List *findings,
 	/* Storage replaced without a table_rewrite event (stmtkind.c) */
 	entry->rewrite = migguard_statement_replaces_storage(stmt);
 	append_findings(entry, findings);
+	entry->approval_id = first_approval(findings);
 	append_global_objects(&entry->objects, parsetree);
 	entry->judged_rewrites = judged_rewrites(findings);
 	entry->userid = GetUserId();
@@ -1168,8 +1202,8 @@ migguard_change_log_insert(const MigguardLogRow *row, Oid relid, Oid owner)
 	values[COL_ATTEMPTS] = Int32GetDatum(row->attempts);
 	values[COL_LOCK_WAIT_MS] = Int64GetDatum(row->lock_wait_ms);
 	values[COL_REASON] = text_or_null(row->reason, &nulls[COL_REASON]);
-	values[COL_APPROVAL_ID] = (Datum) 0;
-	nulls[COL_APPROVAL_ID] = 'n';
+	values[COL_APPROVAL_ID] = Int64GetDatum(row->approval_id);
+	nulls[COL_APPROVAL_ID] = row->approval_id > 0 ? ' ' : 'n';
 	for (int i = COL_PREV_XID; i < NUM_LOG_COLUMNS; i++)
 	{
 		values[i] = (Datum) 0;
@@ -1267,6 +1301,7 @@ entry_row(AuditEntry *entry, MigguardLogRow *row, FullTransactionId xid)
 	row->attempts = Max(migguard_last_lock_stats.attempts, 1);
 	row->lock_wait_ms = migguard_last_lock_stats.lock_wait_ms;
 	row->reason = migguard_reason;
+	row->approval_id = entry->approval_id;
 }
 
 /* A row this backend cannot write: the worker writes it, or the log says so. */
@@ -1694,6 +1729,8 @@ migguard_on_table_rewrite(PG_FUNCTION_ARGS)
 		append_findings(entry, findings);
 		if (verdict > entry->verdict)
 			entry->verdict = verdict;
+		if (entry->approval_id == 0)
+			entry->approval_id = first_approval(findings);
 		entry->judged_rewrites = lappend_oid(entry->judged_rewrites, relid);
 	}
 	MemoryContextSwitchTo(old);

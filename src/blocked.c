@@ -576,6 +576,7 @@ record_row(const BlockedRecord *r, MigguardLogRow *row)
 	row->findings = r->findings;
 	row->tag = r->tag;
 	row->reason = r->reason[0] ? r->reason : NULL;
+	row->approval_id = 0;		/* a blocked attempt was not approved */
 	row->nesting = r->nesting;
 	row->attempts = r->attempts;
 	row->lock_wait_ms = r->lock_wait_ms;

@@ -241,6 +241,15 @@ define_settings(void)
 							   0,
 							   NULL, NULL, NULL);
 
+	DefineCustomStringVariable("migguard.approver_role",
+							   "Members of this role may approve findings ahead (migguard.approve), besides superusers.",
+							   NULL,
+							   &migguard_approver_role,
+							   "",
+							   PGC_SUSET,
+							   0,
+							   NULL, NULL, NULL);
+
 	DefineCustomBoolVariable("migguard.require_reason",
 							 "Refuse an override through migguard.allow when migguard.reason is empty.",
 							 NULL,

@@ -273,6 +273,17 @@ migguard_decide(List *findings)
 			f->override_needs_reason = true;
 		}
 
+		/* Approved ahead (approvals.c): overridden, with the approval's id. */
+		if (!(allowed && may_override) && migguard_mode != MG_MODE_AUDIT)
+		{
+			migguard_match_approval(f);
+			if (f->approval_id > 0)
+			{
+				allowed = may_override = true;
+				f->override_needs_reason = false;
+			}
+		}
+
 		if (migguard_mode == MG_MODE_AUDIT)
 			f->action = MG_ACTION_SILENT;
 		else if (allowed && may_override)

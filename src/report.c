@@ -49,6 +49,15 @@ needs_reason_sentence(const MigguardFinding *f)
 					migguard_rule_name(f->rule));
 }
 
+/* An approval matched the finding but had expired. */
+static char *
+expired_sentence(const MigguardFinding *f)
+{
+	return psprintf("Approval " INT64_FORMAT " of %s on this relation expired at %s and no longer applies.",
+					f->expired_approval_id, migguard_rule_name(f->rule),
+					timestamptz_to_str(f->expired_at));
+}
+
 static void
 warn(const MigguardFinding *f)
 {
@@ -56,8 +65,13 @@ warn(const MigguardFinding *f)
 
 	initStringInfo(&detail);
 	append_reason(&detail, f, false);
-	if (f->action == MG_ACTION_OVERRIDE)
+	if (f->approval_id > 0)
+		appendStringInfo(&detail, "\nOverridden by approval " INT64_FORMAT " (migguard.approvals).",
+						 f->approval_id);
+	else if (f->action == MG_ACTION_OVERRIDE)
 		appendStringInfo(&detail, "\nOverridden through migguard.allow.");
+	if (f->expired_approval_id > 0)
+		appendStringInfo(&detail, "\n%s", expired_sentence(f));
 	else if (f->override_needs_reason)
 		appendStringInfo(&detail, "\n%s", needs_reason_sentence(f));
 
@@ -94,6 +108,8 @@ migguard_act(MigguardStatement *stmt, List *findings, MigguardVerdict verdict,
 		foreach(lc, findings)
 			append_reason(&detail, (MigguardFinding *) lfirst(lc),
 						  list_length(findings) > 1);
+		if (blocking->expired_approval_id > 0)
+			appendStringInfo(&detail, "\n%s", expired_sentence(blocking));
 		if (blocking->override_denied &&
 			!OidIsValid(get_role_oid(migguard_override_role, true)))
 			appendStringInfo(&detail,
