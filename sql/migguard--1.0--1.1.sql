@@ -16,7 +16,7 @@
 -- section: operations (issue 17)
 
 -- Why each change was made (migguard.reason), the approval that accepted
--- it (not written yet: always NULL), and the hash chain (src/chain.c):
+-- it (approve(), below), and the hash chain (src/chain.c):
 -- row_hash = SHA-256 over prev_hash and the row's columns in a fixed
 -- encoding; prev_xid is the (sub)transaction that wrote the previous row,
 -- so that verify_log() tells a rolled-back row from a deleted one.
