@@ -216,7 +216,7 @@ migguard_stats_rows(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 
-	InitMaterializedSRF(fcinfo, 0);
+	mg_init_materialized_srf(fcinfo);
 	if (stats == NULL)
 		PG_RETURN_VOID();
 	for (int i = 0; i < STATS_DATABASES; i++)
