@@ -412,6 +412,13 @@ writer_did_not_commit(Datum xid, bool isnull)
 
 	if (isnull)
 		return false;
+	/*
+	 * A transaction this server never had (a log restored from another
+	 * cluster): unknown, so the gap is reported; pg_xact_status would raise.
+	 */
+	if (FullTransactionIdFollowsOrEquals(DatumGetFullTransactionId(xid),
+										 ReadNextFullTransactionId()))
+		return false;
 	InitFunctionCallInfoData(*fcinfo, NULL, 1, InvalidOid, NULL, NULL);
 	fcinfo->args[0].value = xid;
 	fcinfo->args[0].isnull = false;
