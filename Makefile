@@ -24,7 +24,10 @@ OBJS = \
 	src/lockguard.o \
 	src/stmtkind.o \
 	src/hazards.o \
-	src/holds.o
+	src/holds.o \
+	src/chain.o \
+	src/stats.o \
+	src/approvals.o
 
 DATA = $(wildcard sql/migguard--*.sql)
 
@@ -51,7 +54,7 @@ REGRESS_HAZARDS = hazards_not_null hazards_locks hazards_fk_enum
 REGRESS_ECOSYSTEM =
 
 # Operations (issue 17):
-REGRESS_OPERATIONS =
+REGRESS_OPERATIONS = operations_log operations_stats operations_repeats operations_approvals
 
 REGRESS += $(REGRESS_LOCKS) $(REGRESS_VERSIONS) $(REGRESS_HAZARDS) $(REGRESS_ECOSYSTEM) $(REGRESS_OPERATIONS)
 REGRESS_OPTS = \

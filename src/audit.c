@@ -40,6 +40,8 @@
 #include "migguard.h"
 #include "stmtkind.h"
 #include "lockguard.h"
+#include "chain.h"
+#include "stats.h"
 
 #include "access/genam.h"
 #include "access/htup_details.h"
@@ -98,18 +100,11 @@ typedef struct AuditEntry
 	bool		owns_nested;	/* what runs inside it is part of it */
 	bool		outside_transaction;	/* takes effect before it returns */
 	LocalTransactionId lxid;	/* transaction it started in */
+	int64		approval_id;	/* the approval that accepted a finding, or 0 */
 } AuditEntry;
 
 static MemoryContext audit_context = NULL;
 static List *open_entries = NIL;	/* innermost last */
-
-/*
- * The audit's INSERT, parsed and planned once per backend for the qualified
- * name change_log had then (insert_target); the plan cache revalidates it
- * when change_log or the catalogs change.
- */
-static SPIPlanPtr insert_plan = NULL;
-static char *insert_target = NULL;
 
 static MemoryContext
 audit_memory(void)
@@ -209,6 +204,9 @@ static bool warned_no_change_log = false;
 static Oid	known_id_sequence = InvalidOid;
 static Oid	known_id_sequence_of = InvalidOid;
 
+/* The change_log whose columns columns_of() found, below. */
+static Oid	present_of = InvalidOid;
+
 static void
 forget_change_log(Datum arg, Oid relid)
 {
@@ -216,6 +214,7 @@ forget_change_log(Datum arg, Oid relid)
 	{
 		known_change_log = InvalidOid;
 		known_id_sequence_of = InvalidOid;
+		present_of = InvalidOid;
 	}
 }
 
@@ -238,8 +237,28 @@ depend_scan(Relation depend, Oid refclassid, Oid refobjid)
  * whatever schema it is now.  A look-alike that merely has the name is not
  * a member, and only a superuser can make it one.
  */
+static Oid extension_member_table(Oid extoid, const char *relname);
+
 static Oid
 extension_member_change_log(Oid extoid)
+{
+	return extension_member_table(extoid, "change_log");
+}
+
+/*
+ * A table of extension migguard by name (change_log, approved_findings),
+ * found as a member of the extension; InvalidOid when there is none.
+ */
+Oid
+migguard_extension_table(const char *relname)
+{
+	Oid			extoid = get_extension_oid("migguard", true);
+
+	return OidIsValid(extoid) ? extension_member_table(extoid, relname) : InvalidOid;
+}
+
+static Oid
+extension_member_table(Oid extoid, const char *relname)
 {
 	Relation	depend;
 	SysScanDesc scan;
@@ -258,7 +277,7 @@ extension_member_change_log(Oid extoid)
 			get_rel_relkind(dep->objid) != RELKIND_RELATION)
 			continue;
 		name = get_rel_name(dep->objid);
-		if (name != NULL && strcmp(name, "change_log") == 0)
+		if (name != NULL && strcmp(name, relname) == 0)
 		{
 			found = dep->objid;
 			break;
@@ -731,6 +750,18 @@ append_global_objects(StringInfo buf, Node *parsetree)
 	}
 }
 
+/* The approval (approvals.c) that accepted one of the findings, or 0. */
+static int64
+first_approval(List *findings)
+{
+	ListCell   *lc;
+
+	foreach(lc, findings)
+		if (((MigguardFinding *) lfirst(lc))->approval_id > 0)
+			return ((MigguardFinding *) lfirst(lc))->approval_id;
+	return 0;
+}
+
 /*
  * Open an entry for a DDL statement about to run; findings and verdict as
  * the guard decided them (NIL and allowed for statements no rule judges).
@@ -784,6 +815,7 @@ migguard_audit_begin(Node *parsetree, MigguardStatement *stmt, List *findings,
 	/* Storage replaced without a table_rewrite event (stmtkind.c) */
 	entry->rewrite = migguard_statement_replaces_storage(stmt, parsetree);
 	append_findings(entry, findings);
+	entry->approval_id = first_approval(findings);
 	append_global_objects(&entry->objects, parsetree);
 	entry->judged_rewrites = judged_rewrites(findings);
 	entry->userid = GetUserId();
@@ -832,27 +864,109 @@ migguard_audit_abort(void)
 }
 
 /*
- * The kept INSERT for change_log's current schema and name; call between
- * SPI_connect and SPI_finish, under the pinned search_path.  A name that
- * changed since the plan was made (ALTER SCHEMA ... RENAME) means a new
+ * The columns the audit writes, in this order.  The first LOG_COLUMNS_1_0
+ * are those of 1.0's change_log; the others are written when the table has
+ * them (a server whose library is 1.1 but whose catalog is still 1.0, before
+ * ALTER EXTENSION migguard UPDATE, has not).
+ */
+typedef enum LogColumn
+{
+	COL_ID, COL_LOGGED_AT, COL_XID, COL_PID, COL_SESSION_USER, COL_CURRENT_USER,
+	COL_APPLICATION, COL_CLIENT_ADDR, COL_COMMAND_TAG, COL_OBJECTS, COL_STATEMENT,
+	COL_LOCK_MODE, COL_TABLE_SIZE, COL_REWRITE, COL_VERDICT, COL_FINDINGS, COL_TAG,
+	COL_NESTING, COL_ATTEMPTS, COL_LOCK_WAIT_MS,
+	COL_REASON, COL_APPROVAL_ID, COL_PREV_XID, COL_PREV_HASH, COL_ROW_HASH,
+	NUM_LOG_COLUMNS
+} LogColumn;
+
+#define LOG_COLUMNS_1_0 (COL_LOCK_WAIT_MS + 1)
+
+static const struct
+{
+	const char *name;
+	Oid			type;
+}			log_columns[NUM_LOG_COLUMNS] = {
+	{"id", INT8OID}, {"logged_at", TIMESTAMPTZOID}, {"xid", XID8OID},
+	{"pid", INT4OID}, {"session_user_name", NAMEOID},
+	{"current_user_name", NAMEOID}, {"application_name", TEXTOID},
+	{"client_addr", INETOID}, {"command_tag", TEXTOID}, {"objects", JSONBOID},
+	{"statement", TEXTOID}, {"lock_mode", TEXTOID}, {"table_size", INT8OID},
+	{"rewrite", BOOLOID}, {"verdict", TEXTOID}, {"findings", JSONBOID},
+	{"tag", TEXTOID}, {"nesting", INT4OID}, {"attempts", INT4OID},
+	{"lock_wait_ms", INT8OID},
+	{"reason", TEXTOID}, {"approval_id", INT8OID}, {"prev_xid", XID8OID},
+	{"prev_hash", BYTEAOID}, {"row_hash", BYTEAOID}
+};
+
+/*
+ * Which columns change_log (present_of) has, as a bit per LogColumn; found
+ * by attribute name and type in the syscache once per change_log, and again
+ * after any relcache invalidation of it (forget_change_log), which ALTER
+ * EXTENSION UPDATE's ALTER TABLE sends.
+ */
+static uint32 present_columns = 0;
+
+static uint32
+columns_of(Oid relid)
+{
+	if (relid != present_of)
+	{
+		present_columns = 0;
+		for (int i = 0; i < NUM_LOG_COLUMNS; i++)
+		{
+			AttrNumber	attno = get_attnum(relid, log_columns[i].name);
+
+			if (i < LOG_COLUMNS_1_0 ||
+				(attno != InvalidAttrNumber &&
+				 get_atttype(relid, attno) == log_columns[i].type))
+				present_columns |= (uint32) 1 << i;
+		}
+		present_of = relid;
+	}
+	return present_columns;
+}
+
+static bool
+has_column(uint32 columns, LogColumn col)
+{
+	return (columns & ((uint32) 1 << col)) != 0;
+}
+
+/* The hash chain is written when all three of its columns exist. */
+static bool
+has_chain(uint32 columns)
+{
+	return has_column(columns, COL_PREV_XID) && has_column(columns, COL_PREV_HASH) &&
+		has_column(columns, COL_ROW_HASH);
+}
+
+/*
+ * The audit's INSERT, parsed and planned once per backend for the qualified
+ * name and the columns change_log had then; the plan cache revalidates it
+ * when change_log or the catalogs change.
+ */
+static SPIPlanPtr insert_plan = NULL;
+static char *insert_target = NULL;
+static uint32 insert_columns = 0;
+
+/*
+ * The kept INSERT for change_log's current schema, name and columns; call
+ * between SPI_connect and SPI_finish, under the pinned search_path.  A name
+ * that changed since the plan was made (ALTER SCHEMA ... RENAME) means a new
  * plan: the plan cache would re-analyse the old name, which could now be a
  * look-alike's.
  */
 static SPIPlanPtr
-insert_plan_for(Oid relid)
+insert_plan_for(Oid relid, const char *target, uint32 columns)
 {
-	static Oid	types[20] = {INT8OID, TIMESTAMPTZOID, XID8OID, INT4OID, NAMEOID, NAMEOID,
-		TEXTOID, INETOID, TEXTOID, JSONBOID, TEXTOID, TEXTOID, INT8OID, BOOLOID,
-	TEXTOID, JSONBOID, TEXTOID, INT4OID, INT4OID, INT8OID};
-	char	   *nspname = get_namespace_name(get_rel_namespace(relid));
-	char	   *relname = get_rel_name(relid);
-	const char *target;
+	Oid			types[NUM_LOG_COLUMNS];
+	StringInfoData names;
+	StringInfoData params;
+	int			n = 0;
 	SPIPlanPtr	prepared;
 
-	if (nspname == NULL || relname == NULL)
-		elog(ERROR, "migguard.change_log (relation %u) disappeared", relid);
-	target = quote_qualified_identifier(nspname, relname);
-	if (insert_plan != NULL && strcmp(target, insert_target) == 0)
+	if (insert_plan != NULL && columns == insert_columns &&
+		strcmp(target, insert_target) == 0)
 		return insert_plan;
 
 	if (insert_plan != NULL)
@@ -861,24 +975,37 @@ insert_plan_for(Oid relid)
 		insert_plan = NULL;
 		pfree(insert_target);
 	}
-	prepared = SPI_prepare(psprintf("INSERT INTO %s "
-									"(id, logged_at, xid, pid, session_user_name, current_user_name,"
-									" application_name, client_addr, command_tag, objects, statement,"
-									" lock_mode, table_size, rewrite, verdict, findings, tag, nesting,"
-									" attempts, lock_wait_ms) OVERRIDING SYSTEM VALUE "
-									"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,"
-									" $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
-									target),
-						   lengthof(types), types);
+	initStringInfo(&names);
+	initStringInfo(&params);
+	for (int i = 0; i < NUM_LOG_COLUMNS; i++)
+	{
+		if (!has_column(columns, i))
+			continue;
+		appendStringInfo(&names, "%s%s", n ? ", " : "", log_columns[i].name);
+		appendStringInfo(&params, "%s$%d", n ? ", " : "", n + 1);
+		types[n++] = log_columns[i].type;
+	}
+	prepared = SPI_prepare(psprintf("INSERT INTO %s (%s) OVERRIDING SYSTEM VALUE VALUES (%s)",
+									target, names.data, params.data),
+						   n, types);
 	if (prepared == NULL)
 		elog(ERROR, "could not prepare migguard audit query: %s",
 			 SPI_result_code_string(SPI_result));
 	if (SPI_keepplan(prepared) != 0)
 		elog(ERROR, "could not keep migguard audit query");
 	insert_target = MemoryContextStrdup(TopMemoryContext, target);
+	insert_columns = columns;
 	insert_plan = prepared;
 	return insert_plan;
 }
+
+/* What next_change_log_id needs to make the row's chain link. */
+typedef struct ChainArgs
+{
+	StringInfo	middle;			/* the encoded columns after id */
+	MigguardChainSeed seed;
+	MigguardChainLink link;
+} ChainArgs;
 
 static Datum
 text_or_null(const char *value, char *null)
@@ -899,11 +1026,11 @@ text_or_null(const char *value, char *null)
  * again).  The sequence's own lock is taken first, bounded by the lock
  * timeout and outside the LWLock that makes reading and setting one step
  * across backends, so nothing waits on a heavyweight lock while holding the
- * LWLock.  Called as change_log's
- * owner.
+ * LWLock.  With chain_args, the row's hash-chain link is made under the
+ * same LWLock acquisition.  Called as change_log's owner.
  */
 static int64
-next_change_log_id(Oid relid)
+next_change_log_id(Oid relid, ChainArgs *chain_args)
 {
 	LWLock	   *lock = migguard_change_log_id_lock();
 	Form_pg_sequence seqform;
@@ -942,8 +1069,57 @@ next_change_log_id(Oid relid)
 	id = fcinfo->isnull ? start : DatumGetInt64(last) + increment;
 	(void) DirectFunctionCall2(setval_oid, ObjectIdGetDatum(known_id_sequence),
 							   Int64GetDatum(id));
+	/* Under the same acquisition: id order is chain order (chain.c). */
+	if (chain_args != NULL)
+		migguard_chain_link(relid, id, chain_args->middle, &chain_args->seed,
+							&chain_args->link);
 	LWLockRelease(lock);
 	return id;
+}
+
+static Datum
+hash_datum(const uint8 *hash)
+{
+	bytea	   *b = palloc(VARHDRSZ + MG_HASH_LEN);
+
+	SET_VARSIZE(b, VARHDRSZ + MG_HASH_LEN);
+	memcpy(VARDATA(b), hash, MG_HASH_LEN);
+	return PointerGetDatum(b);
+}
+
+/*
+ * Draw the id, and with the chain columns make the chain link: the columns
+ * the hash covers are encoded before the LWLock is taken (chain.c).
+ */
+static void
+assign_id_and_link(Oid relid, const char *target, uint32 columns,
+				   Datum *values, char *nulls)
+{
+	ChainArgs	args;
+	StringInfoData middle;
+
+	if (!has_chain(columns))
+	{
+		values[COL_ID] = Int64GetDatum(next_change_log_id(relid, NULL));
+		return;
+	}
+	initStringInfo(&middle);
+	for (int i = COL_LOGGED_AT; i <= COL_APPROVAL_ID; i++)
+		migguard_chain_encode_column(&middle, log_columns[i].type, values[i],
+									 nulls[i] == 'n');
+	args.middle = &middle;
+	args.seed.has_hash = false;
+	if (!migguard_chain_head_known(relid))
+		args.seed = migguard_chain_read_seed(target);
+	values[COL_ID] = Int64GetDatum(next_change_log_id(relid, &args));
+
+	nulls[COL_PREV_HASH] = args.link.has_prev ? ' ' : 'n';
+	values[COL_PREV_HASH] = args.link.has_prev ? hash_datum(args.link.prev) : (Datum) 0;
+	nulls[COL_PREV_XID] = FullTransactionIdIsValid(args.link.prev_xid) ? ' ' : 'n';
+	values[COL_PREV_XID] = FullTransactionIdGetDatum(args.link.prev_xid);
+	nulls[COL_ROW_HASH] = ' ';
+	values[COL_ROW_HASH] = hash_datum(args.link.hash);
+	pfree(middle.data);
 }
 
 /*
@@ -951,40 +1127,64 @@ next_change_log_id(Oid relid)
  * owner: nobody else has, or needs, write access to it.  Under the pinned
  * search_path, with every value a parameter of its column's type, the only
  * name PostgreSQL resolves is change_log's own, derived from its OID now.
+ * Only the columns the table has are written (columns_of).
  */
 void
 migguard_change_log_insert(const MigguardLogRow *row, Oid relid, Oid owner)
 {
-	Datum		values[20];
-	char		nulls[20];
+	Datum		values[NUM_LOG_COLUMNS];
+	char		nulls[NUM_LOG_COLUMNS];
+	Datum		args[NUM_LOG_COLUMNS];
+	char		argnulls[NUM_LOG_COLUMNS];
+	char	   *nspname = get_namespace_name(get_rel_namespace(relid));
+	char	   *relname = get_rel_name(relid);
+	const char *target;
+	uint32		columns;
 	Oid			saved_user;
 	int			saved_sec;
 	int			nestlevel;
 
+	if (nspname == NULL || relname == NULL)
+		elog(ERROR, "migguard.change_log (relation %u) disappeared", relid);
+	target = quote_qualified_identifier(nspname, relname);
+	columns = columns_of(relid);
+
 	memset(nulls, ' ', sizeof(nulls));
-	values[1] = TimestampTzGetDatum(row->logged_at);
-	values[2] = FullTransactionIdGetDatum(row->xid);
-	nulls[2] = FullTransactionIdIsValid(row->xid) ? ' ' : 'n';
-	values[3] = Int32GetDatum(row->pid);
-	values[4] = DirectFunctionCall1(namein, CStringGetDatum(row->session_user_name));
-	values[5] = DirectFunctionCall1(namein, CStringGetDatum(row->current_user_name));
-	values[6] = text_or_null(row->application_name, &nulls[6]);
-	nulls[7] = row->client_addr ? ' ' : 'n';
-	values[7] = row->client_addr ?
+	values[COL_LOGGED_AT] = TimestampTzGetDatum(row->logged_at);
+	values[COL_XID] = FullTransactionIdGetDatum(row->xid);
+	nulls[COL_XID] = FullTransactionIdIsValid(row->xid) ? ' ' : 'n';
+	values[COL_PID] = Int32GetDatum(row->pid);
+	values[COL_SESSION_USER] = DirectFunctionCall1(namein, CStringGetDatum(row->session_user_name));
+	values[COL_CURRENT_USER] = DirectFunctionCall1(namein, CStringGetDatum(row->current_user_name));
+	values[COL_APPLICATION] = text_or_null(row->application_name, &nulls[COL_APPLICATION]);
+	nulls[COL_CLIENT_ADDR] = row->client_addr ? ' ' : 'n';
+	values[COL_CLIENT_ADDR] = row->client_addr ?
 		DirectFunctionCall1(inet_in, CStringGetDatum(row->client_addr)) : (Datum) 0;
-	values[8] = CStringGetTextDatum(row->command_tag);
-	values[9] = DirectFunctionCall1(jsonb_in, CStringGetDatum(row->objects));
-	values[10] = CStringGetTextDatum(row->statement);
-	values[11] = text_or_null(row->lock_mode, &nulls[11]);
-	values[12] = Int64GetDatum(row->table_size);
-	nulls[12] = row->table_size >= 0 ? ' ' : 'n';
-	values[13] = BoolGetDatum(row->rewrite);
-	values[14] = CStringGetTextDatum(row->verdict);
-	values[15] = DirectFunctionCall1(jsonb_in, CStringGetDatum(row->findings));
-	values[16] = text_or_null(row->tag, &nulls[16]);
-	values[17] = Int32GetDatum(row->nesting);
-	values[18] = Int32GetDatum(row->attempts);
-	values[19] = Int64GetDatum(row->lock_wait_ms);
+	values[COL_COMMAND_TAG] = CStringGetTextDatum(row->command_tag);
+	values[COL_OBJECTS] = DirectFunctionCall1(jsonb_in, CStringGetDatum(row->objects));
+	values[COL_STATEMENT] = CStringGetTextDatum(row->statement);
+	values[COL_LOCK_MODE] = text_or_null(row->lock_mode, &nulls[COL_LOCK_MODE]);
+	values[COL_TABLE_SIZE] = Int64GetDatum(row->table_size);
+	nulls[COL_TABLE_SIZE] = row->table_size >= 0 ? ' ' : 'n';
+	values[COL_REWRITE] = BoolGetDatum(row->rewrite);
+	values[COL_VERDICT] = CStringGetTextDatum(row->verdict);
+	values[COL_FINDINGS] = DirectFunctionCall1(jsonb_in, CStringGetDatum(row->findings));
+	values[COL_TAG] = text_or_null(row->tag, &nulls[COL_TAG]);
+	values[COL_NESTING] = Int32GetDatum(row->nesting);
+	values[COL_ATTEMPTS] = Int32GetDatum(row->attempts);
+	values[COL_LOCK_WAIT_MS] = Int64GetDatum(row->lock_wait_ms);
+	values[COL_REASON] = text_or_null(row->reason, &nulls[COL_REASON]);
+	values[COL_APPROVAL_ID] = Int64GetDatum(row->approval_id);
+	nulls[COL_APPROVAL_ID] = row->approval_id > 0 ? ' ' : 'n';
+	for (int i = COL_PREV_XID; i < NUM_LOG_COLUMNS; i++)
+	{
+		values[i] = (Datum) 0;
+		nulls[i] = 'n';
+	}
+	/* A column the table lacks counts as NULL in the hash too. */
+	for (int i = LOG_COLUMNS_1_0; i < NUM_LOG_COLUMNS; i++)
+		if (!has_column(columns, i))
+			nulls[i] = 'n';
 
 	/*
 	 * As fmgr_security_definer: switch user, then a GUC nest level for the
@@ -996,13 +1196,24 @@ migguard_change_log_insert(const MigguardLogRow *row, Oid relid, Oid owner)
 	nestlevel = NewGUCNestLevel();
 	PG_TRY();
 	{
+		SPIPlanPtr	plan;
+		int			n = 0;
+
 		(void) set_config_option("search_path", "pg_catalog, pg_temp",
 								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
 								 true, 0, false);
-		values[0] = Int64GetDatum(next_change_log_id(relid));
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");
-		if (SPI_execute_plan(insert_plan_for(relid), values, nulls, false, 0) != SPI_OK_INSERT)
+		plan = insert_plan_for(relid, target, columns);
+		assign_id_and_link(relid, target, columns, values, nulls);
+		for (int i = 0; i < NUM_LOG_COLUMNS; i++)
+		{
+			if (!has_column(columns, i))
+				continue;
+			args[n] = values[i];
+			argnulls[n++] = nulls[i];
+		}
+		if (SPI_execute_plan(plan, args, argnulls, false, 0) != SPI_OK_INSERT)
 			elog(ERROR, "could not insert into migguard.change_log");
 		SPI_finish();
 	}
@@ -1061,6 +1272,8 @@ entry_row(AuditEntry *entry, MigguardLogRow *row, FullTransactionId xid)
 	row->nesting = entry->nesting;
 	row->attempts = Max(migguard_last_lock_stats.attempts, 1);
 	row->lock_wait_ms = migguard_last_lock_stats.lock_wait_ms;
+	row->reason = migguard_reason;
+	row->approval_id = entry->approval_id;
 }
 
 /* A row this backend cannot write: the worker writes it, or the log says so. */
@@ -1478,6 +1691,8 @@ migguard_on_table_rewrite(PG_FUNCTION_ARGS)
 	findings = migguard_evaluate(stmt);
 	verdict = migguard_decide(findings);
 	SetUserIdAndSecContext(saved_user, saved_sec);
+	/* The statement is counted by the hook; the rewrite's findings here. */
+	migguard_stats_count_findings(findings);
 	migguard_act(stmt, findings, verdict, entry ? entry->nesting : 0);	/* may ERROR */
 
 	if (entry && findings != NIL)
@@ -1486,6 +1701,8 @@ migguard_on_table_rewrite(PG_FUNCTION_ARGS)
 		append_findings(entry, findings);
 		if (verdict > entry->verdict)
 			entry->verdict = verdict;
+		if (entry->approval_id == 0)
+			entry->approval_id = first_approval(findings);
 		entry->judged_rewrites = lappend_oid(entry->judged_rewrites, relid);
 	}
 	MemoryContextSwitchTo(old);

@@ -53,6 +53,7 @@
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
 #include "tcop/tcopprot.h"
+#include "common/hashfn.h"
 #include "utils/builtins.h"
 #include "commands/dbcommands.h"
 #include "utils/snapmgr.h"
@@ -90,6 +91,7 @@ typedef struct BlockedRecord
 	char		lock_mode[NAMEDATALEN];
 	char		verdict[16];
 	char		tag[NAMEDATALEN * 2];
+	char		reason[NAMEDATALEN * 8];
 	char		statement[BLOCKED_TEXT_LEN];
 	char		findings[BLOCKED_TEXT_LEN];
 	char		objects[BLOCKED_TEXT_LEN];
@@ -269,6 +271,36 @@ copy_json(char *dst, const char *json, const char *summary)
 		copy_text(dst, summary, BLOCKED_TEXT_LEN);
 }
 
+/* A row as a fixed-size record of this database. */
+static void
+fill_record(BlockedRecord *rec, const MigguardLogRow *row)
+{
+	rec->dbid = MyDatabaseId;
+	rec->logged_at = row->logged_at;
+	rec->xid = row->xid;
+	rec->pid = row->pid;
+	rec->nesting = row->nesting;
+	rec->table_size = row->table_size;
+	rec->rewrite = row->rewrite;
+	rec->attempts = row->attempts;
+	rec->lock_wait_ms = row->lock_wait_ms;
+	copy_text(rec->session_user_name, row->session_user_name, NAMEDATALEN);
+	copy_text(rec->current_user_name, row->current_user_name, NAMEDATALEN);
+	copy_text(rec->application_name, row->application_name, NAMEDATALEN);
+	copy_text(rec->client_addr, row->client_addr, sizeof(rec->client_addr));
+	copy_text(rec->command_tag, row->command_tag, NAMEDATALEN);
+	copy_text(rec->lock_mode, row->lock_mode, NAMEDATALEN);
+	copy_text(rec->verdict, row->verdict, sizeof(rec->verdict));
+	copy_text(rec->tag, row->tag, sizeof(rec->tag));
+	copy_text(rec->reason, row->reason, sizeof(rec->reason));
+	copy_text(rec->statement, row->statement, BLOCKED_TEXT_LEN);
+	/* JSON cut in the middle would not parse: keep it whole or summarize. */
+	copy_json(rec->findings, row->findings,
+			  "[{\"level\": \"error\", \"message\": \"(findings too long to queue)\"}]");
+	copy_json(rec->objects, row->objects,
+			  "[{\"type\": null, \"schema\": null, \"identity\": \"(objects too long to queue)\"}]");
+}
+
 /*
  * Queue a row for this database's change_log.  Never raises; false when the
  * queue is full (the caller logs the row).
@@ -287,29 +319,7 @@ migguard_blocked_enqueue_row(const MigguardLogRow *row)
 	if (queue->count < queue->capacity)
 	{
 		rec = &queue->records[queue->count++];
-		rec->dbid = MyDatabaseId;
-		rec->logged_at = row->logged_at;
-		rec->xid = row->xid;
-		rec->pid = row->pid;
-		rec->nesting = row->nesting;
-		rec->table_size = row->table_size;
-		rec->rewrite = row->rewrite;
-		rec->attempts = row->attempts;
-		rec->lock_wait_ms = row->lock_wait_ms;
-		copy_text(rec->session_user_name, row->session_user_name, NAMEDATALEN);
-		copy_text(rec->current_user_name, row->current_user_name, NAMEDATALEN);
-		copy_text(rec->application_name, row->application_name, NAMEDATALEN);
-		copy_text(rec->client_addr, row->client_addr, sizeof(rec->client_addr));
-		copy_text(rec->command_tag, row->command_tag, NAMEDATALEN);
-		copy_text(rec->lock_mode, row->lock_mode, NAMEDATALEN);
-		copy_text(rec->verdict, row->verdict, sizeof(rec->verdict));
-		copy_text(rec->tag, row->tag, sizeof(rec->tag));
-		copy_text(rec->statement, row->statement, BLOCKED_TEXT_LEN);
-		/* JSON cut in the middle would not parse: keep it whole or summarize. */
-		copy_json(rec->findings, row->findings,
-				  "[{\"level\": \"error\", \"message\": \"(findings too long to queue)\"}]");
-		copy_json(rec->objects, row->objects,
-				  "[{\"type\": null, \"schema\": null, \"identity\": \"(objects too long to queue)\"}]");
+		fill_record(rec, row);
 		queued = true;
 		worker = ensure_worker(MyDatabaseId);
 	}
@@ -324,6 +334,126 @@ migguard_blocked_enqueue_row(const MigguardLogRow *row)
 				 errhint("Raise max_worker_processes."),
 				 errhidestmt(true)));
 	return queued;
+}
+
+static void record_row(const BlockedRecord *r, MigguardLogRow *row);
+
+static void
+queue_or_log(const MigguardLogRow *row)
+{
+	if (!migguard_blocked_enqueue_row(row))
+		ereport(LOG,
+				(errmsg("migguard: blocked-attempt queue is full; not recorded in change_log: %s",
+						row->statement),
+				 errhint("Raise migguard.blocked_queue_size."),
+				 errhidestmt(true)));
+}
+
+/*
+ * Repeated attempts (issue 16): a client that retries a blocked statement
+ * in a loop (pg_repack's cleanup, a deploy script) must not flood
+ * change_log.  The first attempt is queued as usual; identical attempts
+ * from this backend in the REPEAT_WINDOW_MS after it are only counted
+ * here, and one more row stands for all of them: its attempts is their
+ * number, its logged_at the first of them.  That row is queued when this
+ * backend's next blocked attempt is a different one or comes after the
+ * window, or when the backend exits.  Identical means the same database,
+ * statement text, findings, session and current user, tag and reason.  No
+ * row changes after it is written, so the hash chain is unaffected.  The
+ * server log says so at the first repeat of each window; every attempt
+ * still gets its ERROR.
+ */
+#define REPEAT_WINDOW_MS 10000
+
+static struct
+{
+	bool		active;
+	uint64		key;
+	TimestampTz first;			/* when the remembered attempt was queued */
+	int			repeats;		/* identical attempts since, not yet queued */
+	TimestampTz first_repeat;
+	BlockedRecord record;		/* the remembered attempt */
+}			last_attempt;
+
+static uint64
+attempt_key(const MigguardLogRow *row)
+{
+	StringInfoData buf;
+	uint64		key;
+
+	initStringInfo(&buf);
+	/* Fields separated by a control character no identifier holds. */
+	appendStringInfo(&buf, "%u\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s", MyDatabaseId,
+					 row->statement, row->findings,
+					 row->session_user_name ? row->session_user_name : "",
+					 row->current_user_name ? row->current_user_name : "",
+					 row->tag ? row->tag : "",
+					 row->reason ? row->reason : "");
+	key = hash_bytes_extended((const unsigned char *) buf.data, buf.len, 0);
+	pfree(buf.data);
+	return key;
+}
+
+/* Queue the row that stands for the counted repeats, if any. */
+static void
+flush_repeats(void)
+{
+	MigguardLogRow row;
+
+	if (!last_attempt.active || last_attempt.repeats == 0)
+		return;
+	record_row(&last_attempt.record, &row);
+	row.attempts = last_attempt.repeats;
+	row.logged_at = last_attempt.first_repeat;
+	last_attempt.repeats = 0;
+	queue_or_log(&row);
+}
+
+static void
+flush_repeats_at_exit(int code, Datum arg)
+{
+	flush_repeats();
+}
+
+/* Whether the attempt repeats the remembered one: then it is counted. */
+static bool
+count_repeat(const MigguardLogRow *row)
+{
+	uint64		key = attempt_key(row);
+
+	if (last_attempt.active && last_attempt.key == key &&
+		!TimestampDifferenceExceeds(last_attempt.first, GetCurrentTimestamp(),
+									REPEAT_WINDOW_MS))
+	{
+		if (last_attempt.repeats++ == 0)
+		{
+			last_attempt.first_repeat = row->logged_at;
+			ereport(LOG,
+					(errmsg("migguard: blocked attempt repeated by this session; identical attempts in the next %d s are counted in one change_log row (its attempts): %s",
+							REPEAT_WINDOW_MS / 1000, row->statement),
+					 errhidestmt(true)));
+		}
+		return true;
+	}
+	flush_repeats();
+	return false;
+}
+
+static void
+remember_attempt(const MigguardLogRow *row)
+{
+	static bool registered = false;
+
+	if (!registered)
+	{
+		before_shmem_exit(flush_repeats_at_exit, (Datum) 0);
+		registered = true;
+	}
+	fill_record(&last_attempt.record, row);
+	last_attempt.key = attempt_key(row);
+	last_attempt.first = GetCurrentTimestamp();
+	last_attempt.repeats = 0;
+	last_attempt.active = true;
 }
 
 /*
@@ -361,15 +491,14 @@ migguard_blocked_enqueue(MigguardStatement *stmt, List *findings, int nesting)
 	row.verdict = "blocked";
 	row.findings = findings_json;
 	row.tag = migguard_tag;
+	row.reason = migguard_reason;
 	row.nesting = nesting;
 	row.attempts = 1;
 
-	if (!migguard_blocked_enqueue_row(&row))
-		ereport(LOG,
-				(errmsg("migguard: blocked-attempt queue is full; not recorded in change_log: %s",
-						stmt->text),
-				 errhint("Raise migguard.blocked_queue_size."),
-				 errhidestmt(true)));
+	if (count_repeat(&row))
+		return;
+	queue_or_log(&row);
+	remember_attempt(&row);
 }
 
 /* Take this database's records out of the queue (up to max). */
@@ -446,6 +575,8 @@ record_row(const BlockedRecord *r, MigguardLogRow *row)
 	row->verdict = r->verdict;
 	row->findings = r->findings;
 	row->tag = r->tag;
+	row->reason = r->reason[0] ? r->reason : NULL;
+	row->approval_id = 0;		/* a blocked attempt was not approved */
 	row->nesting = r->nesting;
 	row->attempts = r->attempts;
 	row->lock_wait_ms = r->lock_wait_ms;

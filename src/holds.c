@@ -19,7 +19,7 @@
  *	  with the time from the start of the statement that took the lock
  *	  (its wait for the lock included: the queue behind it formed from
  *	  then) to the release, and the longest hold for the stats view
- *	  (issue 17).  Nothing goes to change_log: at transaction end no row
+ *	  (migguard.stats, stats.c).  Nothing goes to change_log: at transaction end no row
  *	  can be written in the ending transaction, and one written by the
  *	  blocked-attempt worker would record a transaction that might still
  *	  be rolled back after the callback (README, "Lock hold times").
@@ -30,6 +30,7 @@
  *-------------------------------------------------------------------------
  */
 #include "holds.h"
+#include "stats.h"
 
 #include "access/parallel.h"
 #include "access/xact.h"
@@ -45,7 +46,6 @@ bool		migguard_dml_watch = false;
 /* MigguardHold *, in TopTransactionContext, forgotten at transaction end */
 static List *holds = NIL;
 
-static int64 last_xact_longest_hold_ms = 0;
 
 static ExecutorEnd_hook_type prev_ExecutorEnd = NULL;
 
@@ -61,12 +61,6 @@ migguard_holds_init(void)
 	RegisterSubXactCallback(holds_subxact_callback, NULL);
 	prev_ExecutorEnd = ExecutorEnd_hook;
 	ExecutorEnd_hook = holds_ExecutorEnd;
-}
-
-int64
-migguard_last_xact_longest_hold_ms(void)
-{
-	return last_xact_longest_hold_ms;
 }
 
 static void
@@ -151,9 +145,11 @@ migguard_holds_current(void)
 /*
  * "migguard: this transaction held AccessExclusiveLock on public.orders
  * for 4.2 s", to the server log only: no client sees it, and a log line at
- * transaction end cannot fail (no catalog access, the name was kept).
+ * transaction end cannot fail (no catalog access, the name was kept).  The
+ * hold also goes to the stats view's "longest strong-lock hold" (shared
+ * memory atomics, no lock: stats.c).
  */
-static int64
+static void
 log_hold(const MigguardHold *hold, TimestampTz now, const char *until)
 {
 	int64		ms = TimestampDifferenceMilliseconds(hold->since, now);
@@ -163,14 +159,13 @@ log_hold(const MigguardHold *hold, TimestampTz now, const char *until)
 					GetLockmodeName(DEFAULT_LOCKMETHOD, hold->mode),
 					hold->name, ms / 1000.0, until),
 			 errhidestmt(true), errhidecontext(true)));
-	return ms;
+	migguard_stats_record_lock_hold(ms);
 }
 
 static void
 holds_xact_callback(XactEvent event, void *arg)
 {
 	TimestampTz now;
-	int64		longest = 0;
 	ListCell   *lc;
 
 	switch (event)
@@ -188,16 +183,10 @@ holds_xact_callback(XactEvent event, void *arg)
 	{
 		now = GetCurrentTimestamp();
 		foreach(lc, holds)
-		{
-			int64		ms = log_hold((MigguardHold *) lfirst(lc), now,
-									  event == XACT_EVENT_PREPARE ?
-									  " (until PREPARE TRANSACTION)" : "");
-
-			longest = Max(longest, ms);
-		}
+			log_hold((MigguardHold *) lfirst(lc), now,
+					 event == XACT_EVENT_PREPARE ?
+					 " (until PREPARE TRANSACTION)" : "");
 	}
-	/* stats: strong-lock hold (issue 17) */
-	last_xact_longest_hold_ms = longest;
 	/* The memory goes with TopTransactionContext. */
 	holds = NIL;
 	migguard_dml_watch = false;

@@ -35,11 +35,4 @@ extern void migguard_holds_remember(Oid relid, LOCKMODE mode, TimestampTz since,
 									 int64 size);
 extern List *migguard_holds_current(void);
 
-/*
- * stats: strong-lock hold (issue 17).  The longest hold, in milliseconds,
- * of the last transaction of this backend that ended holding one; 0 when
- * it held none.  Valid from the transaction's end until the next ends.
- */
-extern int64 migguard_last_xact_longest_hold_ms(void);
-
 #endif							/* MIGGUARD_HOLDS_H */

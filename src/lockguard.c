@@ -69,6 +69,7 @@
  */
 #include "holds.h"
 #include "lockguard.h"
+#include "stats.h"
 #include "stmtkind.h"
 
 #include <math.h>
@@ -562,9 +563,16 @@ take_locks_with_retries(const MigguardLockGuard *guard, int timeout_ms,
 		stats->attempts++;
 		edata = lock_attempt(guard);
 		if (edata == NULL)
+		{
+			if (stats->attempts > 1)
+				migguard_stats_add(MG_STAT_RETRIES_SUCCEEDED, 1);
 			return;
+		}
 		stats->lock_wait_ms +=
 			TimestampDifferenceMilliseconds(start, GetCurrentTimestamp());
+		migguard_stats_add(MG_STAT_LOCK_TIMEOUTS, 1);
+		migguard_stats_add(MG_STAT_LOCK_WAIT_MS,
+						   TimestampDifferenceMilliseconds(start, GetCurrentTimestamp()));
 
 		if (stats->attempts > migguard_lock_retries)
 		{
@@ -575,6 +583,7 @@ take_locks_with_retries(const MigguardLockGuard *guard, int timeout_ms,
 		}
 
 		delay = backoff_delay(stats->attempts);
+		migguard_stats_add(MG_STAT_RETRIES, 1);
 		ereport(LOG,
 				(errmsg("migguard: %s hit the lock timeout on attempt %d of %d, retrying in %ld ms",
 						guard->command_tag, stats->attempts,

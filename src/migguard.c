@@ -28,7 +28,9 @@
  *-------------------------------------------------------------------------
  */
 #include "migguard.h"
+#include "chain.h"
 #include "holds.h"
+#include "stats.h"
 #include "lockguard.h"
 
 #include <limits.h>
@@ -78,6 +80,12 @@ char	   *migguard_tag = NULL;
 /* Record schema changes in migguard.change_log. */
 bool		migguard_audit_enabled = true;
 
+/* Why the change is made, recorded with each audit row (change_log.reason). */
+char	   *migguard_reason = NULL;
+
+/* An override (migguard.allow) needs a migguard.reason. */
+bool		migguard_require_reason = false;
+
 static const struct config_enum_entry mode_options[] = {
 	{"off", MG_MODE_OFF, false},
 	{"audit", MG_MODE_AUDIT, false},
@@ -112,6 +120,8 @@ _PG_init(void)
 	define_settings();
 	migguard_blocked_init();
 	migguard_holds_init();
+	migguard_chain_init();
+	migguard_stats_init();
 
 	/*
 	 * Only after every migguard.* setting exists: reserving the prefix
@@ -219,6 +229,33 @@ define_settings(void)
 							 NULL,
 							 &migguard_audit_enabled,
 							 true,
+							 PGC_SUSET,
+							 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomStringVariable("migguard.reason",
+							   "Why the change is made (a ticket, a sentence), recorded with each audit row.",
+							   NULL,
+							   &migguard_reason,
+							   "",
+							   PGC_USERSET,
+							   0,
+							   NULL, NULL, NULL);
+
+	DefineCustomStringVariable("migguard.approver_role",
+							   "Members of this role may approve findings ahead (migguard.approve), besides superusers.",
+							   NULL,
+							   &migguard_approver_role,
+							   "",
+							   PGC_SUSET,
+							   0,
+							   NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("migguard.require_reason",
+							 "Refuse an override through migguard.allow when migguard.reason is empty.",
+							 NULL,
+							 &migguard_require_reason,
+							 false,
 							 PGC_SUSET,
 							 0,
 							 NULL, NULL, NULL);
@@ -331,6 +368,8 @@ guard_statement(MG_PROCESS_UTILITY_PARAMS)
 													 pstmt->stmt_len));
 	findings = migguard_evaluate(stmt);
 	verdict = migguard_decide(findings);
+	migguard_stats_count_statement(verdict);
+	migguard_stats_count_findings(findings);
 	migguard_act(stmt, findings, verdict, nesting);
 	/* What the execution needs outlives the analysis. */
 	guard = migguard_lock_guard(stmt, parsetree,

@@ -51,6 +51,8 @@ extern int	migguard_lock_timeout_ms;
 extern int	migguard_lock_retries;
 extern int	migguard_lock_retry_delay_ms;
 extern char *migguard_tag;
+extern char *migguard_reason;
+extern bool migguard_require_reason;
 extern bool migguard_audit_enabled;
 
 /* ----------------------------------------------------------------
@@ -238,6 +240,10 @@ typedef struct MigguardFinding
 	char	   *hint;			/* the safe sequence */
 	MigguardAction action;		/* set by policy */
 	bool		override_denied;	/* allowed, but not a member of override_role */
+	bool		override_needs_reason;	/* allowed, but require_reason and no reason */
+	int64		approval_id;	/* accepted by this approval (approvals.c), or 0 */
+	int64		expired_approval_id;	/* an approval that matched but expired */
+	TimestampTz expired_at;
 } MigguardFinding;
 
 /* classify.c */
@@ -332,7 +338,14 @@ typedef struct MigguardLogRow
 	int			nesting;
 	int			attempts;
 	int64		lock_wait_ms;
+	const char *reason;			/* migguard.reason; written when the column exists */
+	int64		approval_id;	/* 0: none */
 } MigguardLogRow;
+
+/* approvals.c */
+extern char *migguard_approver_role;
+extern Oid	migguard_extension_table(const char *relname);
+extern void migguard_match_approval(MigguardFinding *f);
 
 extern Oid	migguard_change_log(Oid *owner);
 extern void migguard_change_log_insert(const MigguardLogRow *row, Oid relid,

@@ -265,6 +265,25 @@ migguard_decide(List *findings)
 			checked_override = true;
 		}
 
+		/* An override with no reason is no override (require_reason). */
+		if (allowed && may_override && migguard_require_reason &&
+			(migguard_reason == NULL || migguard_reason[0] == '\0'))
+		{
+			allowed = false;
+			f->override_needs_reason = true;
+		}
+
+		/* Approved ahead (approvals.c): overridden, with the approval's id. */
+		if (!(allowed && may_override) && migguard_mode != MG_MODE_AUDIT)
+		{
+			migguard_match_approval(f);
+			if (f->approval_id > 0)
+			{
+				allowed = may_override = true;
+				f->override_needs_reason = false;
+			}
+		}
+
 		if (migguard_mode == MG_MODE_AUDIT)
 			f->action = MG_ACTION_SILENT;
 		else if (allowed && may_override)

@@ -41,6 +41,23 @@ append_reason(StringInfo buf, const MigguardFinding *f, bool with_level)
 						 f->reason);
 }
 
+/* Why migguard.allow did not override the finding (require_reason). */
+static char *
+needs_reason_sentence(const MigguardFinding *f)
+{
+	return psprintf("migguard.allow lists %s, but migguard.require_reason is on and migguard.reason is empty: an override needs a reason.",
+					migguard_rule_name(f->rule));
+}
+
+/* An approval matched the finding but had expired. */
+static char *
+expired_sentence(const MigguardFinding *f)
+{
+	return psprintf("Approval " INT64_FORMAT " of %s on this relation expired at %s and no longer applies.",
+					f->expired_approval_id, migguard_rule_name(f->rule),
+					timestamptz_to_str(f->expired_at));
+}
+
 static void
 warn(const MigguardFinding *f)
 {
@@ -48,8 +65,15 @@ warn(const MigguardFinding *f)
 
 	initStringInfo(&detail);
 	append_reason(&detail, f, false);
-	if (f->action == MG_ACTION_OVERRIDE)
+	if (f->approval_id > 0)
+		appendStringInfo(&detail, "\nOverridden by approval " INT64_FORMAT " (migguard.approvals).",
+						 f->approval_id);
+	else if (f->action == MG_ACTION_OVERRIDE)
 		appendStringInfo(&detail, "\nOverridden through migguard.allow.");
+	if (f->expired_approval_id > 0)
+		appendStringInfo(&detail, "\n%s", expired_sentence(f));
+	else if (f->override_needs_reason)
+		appendStringInfo(&detail, "\n%s", needs_reason_sentence(f));
 
 	ereport(WARNING,
 			(errmsg("%s", f->message),
@@ -84,12 +108,16 @@ migguard_act(MigguardStatement *stmt, List *findings, MigguardVerdict verdict,
 		foreach(lc, findings)
 			append_reason(&detail, (MigguardFinding *) lfirst(lc),
 						  list_length(findings) > 1);
+		if (blocking->expired_approval_id > 0)
+			appendStringInfo(&detail, "\n%s", expired_sentence(blocking));
 		if (blocking->override_denied &&
 			!OidIsValid(get_role_oid(migguard_override_role, true)))
 			appendStringInfo(&detail,
 							 "\nmigguard.allow lists %s, but migguard.override_role names role \"%s\", which does not exist, so nobody may override migguard.",
 							 migguard_rule_name(blocking->rule),
 							 migguard_override_role);
+		else if (blocking->override_needs_reason)
+			appendStringInfo(&detail, "\n%s", needs_reason_sentence(blocking));
 		else if (blocking->override_denied)
 			appendStringInfo(&detail,
 							 "\nmigguard.allow lists %s, but only members of role \"%s\" may override migguard.",
@@ -98,6 +126,8 @@ migguard_act(MigguardStatement *stmt, List *findings, MigguardVerdict verdict,
 
 		initStringInfo(&hint);
 		appendStringInfo(&hint, "%s\n%s", blocking->hint,
+						 blocking->override_needs_reason ?
+						 "Say why in the same transaction, for instance SET LOCAL migguard.reason = 'ticket 123: reviewed', and run the statement again." :
 						 blocking->override_denied ?
 						 psprintf("Ask a member of role \"%s\" to run the statement.",
 								  migguard_override_role) :
