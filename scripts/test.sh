@@ -418,6 +418,7 @@ summarize() {
 
 main() {
 	ensure_packages
+	copy_tools_into_copy
 	if ! build_and_install; then
 		printf '\nbuild or install failed\n0 passed, 1 failed\n'
 		exit 1
