@@ -64,6 +64,10 @@ MIGGUARD_PACKAGES=(
 	"postgresql-${MIGGUARD_PG_MAJOR}-repack"
 	"postgresql-${MIGGUARD_PG_MAJOR}-partman"
 	"postgresql-${MIGGUARD_PG_MAJOR}-cron"
+	postgresql-server-dev-all
+	debhelper
+	dpkg-dev
+	fakeroot
 )
 
 # The maintenance tools test/t/05x run on a guarded server (issue 16): their

@@ -43,6 +43,11 @@
 #                       allowed in test/regress-diff/expected-differences;
 #                       fetches the source into /var/cache/migguard once
 #                       (about 5 minutes on 2 cores)
+#   suite_deb           scripts/deb-test.sh: builds postgresql-15-migguard from
+#                       debian/ (pg_buildext), installs it (dpkg -i with
+#                       CI=true as root, else dpkg-deb -x into the
+#                       MIGGUARD_PG_CONFIG copy) and runs make installcheck
+#                       against the installed files
 # A suite whose directory holds no test file is skipped, with a note.
 
 set -euo pipefail
@@ -50,7 +55,7 @@ set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-SUITES=(suite_installcheck suite_tap suite_pgtap suite_client suite_python suite_regressdiff)
+SUITES=(suite_installcheck suite_tap suite_pgtap suite_client suite_python suite_deb suite_regressdiff)
 # MIGGUARD_SUITES="installcheck tap" runs only those suites (names without
 # the suite_ prefix), for work on one area; CI runs them all.
 if [[ -n "${MIGGUARD_SUITES:-}" ]]; then
@@ -369,6 +374,17 @@ suite_python() {
 # Differential: PostgreSQL's own regression suite, plain vs. migguard
 # (scripts/regress-diff.sh; migguard is already built and installed)
 # --------------------------------------------------------------------------
+
+suite_deb() {
+	local log="$WORK/deb.log" rc=0 passed failed
+	say "suite: Debian package (scripts/deb-test.sh)"
+	bash "$REPO_ROOT/scripts/deb-test.sh" "$WORK/deb" 2>&1 | tee "$log" || rc=$?
+	read -r passed failed < <(count_tap "$log")
+	if [[ $rc -ne 0 && $failed -eq 0 ]]; then
+		failed=1
+	fi
+	record "deb" "$passed" "$failed"
+}
 
 suite_regressdiff() {
 	local log="$WORK/regressdiff.log" rc=0 name passed failed any=0
