@@ -68,6 +68,8 @@ MIGGUARD_PACKAGES=(
 	debhelper
 	dpkg-dev
 	fakeroot
+	sqitch
+	libdbd-pg-perl
 )
 
 # The maintenance tools test/t/05x run on a guarded server (issue 16): their
