@@ -5,6 +5,8 @@
 # Sourced, never run. It provides:
 #
 #   say MSG / die MSG        a progress line / an error line and exit 1
+#   copy_tools_into_copy     copy pg_repack, pg_partman, pg_cron into a relocated
+#                            MIGGUARD_PG_CONFIG copy
 #   ensure_packages          install the Debian packages migguard needs (apt-get
 #                            as root; otherwise print the sudo line and exit 1)
 #   build_and_install        make && make install (sudo make install when not
@@ -59,6 +61,24 @@ MIGGUARD_PACKAGES=(
 	python3-alembic
 	python3-sqlalchemy
 	python3-psycopg2
+	"postgresql-${MIGGUARD_PG_MAJOR}-repack"
+	"postgresql-${MIGGUARD_PG_MAJOR}-partman"
+	"postgresql-${MIGGUARD_PG_MAJOR}-cron"
+	postgresql-server-dev-all
+	debhelper
+	dpkg-dev
+	fakeroot
+	sqitch
+	libdbd-pg-perl
+)
+
+# The maintenance tools test/t/05x run on a guarded server (issue 16): their
+# Debian packages install into /usr; a relocated copy (MIGGUARD_PG_CONFIG)
+# gets their programs, libraries and extension files copied in.
+MIGGUARD_TOOL_PACKAGES=(
+	"postgresql-${MIGGUARD_PG_MAJOR}-repack"
+	"postgresql-${MIGGUARD_PG_MAJOR}-partman"
+	"postgresql-${MIGGUARD_PG_MAJOR}-cron"
 )
 
 # A fixed, always-present locale so initdb works on a bare machine and test
@@ -124,6 +144,35 @@ ensure_packages() {
 	apt-get install -y -q "${missing[@]}" || { sleep 5 && apt-get install -y -q "${missing[@]}"; }
 	for pkg in "${missing[@]}"; do
 		package_installed "$pkg" || die "package $pkg did not install"
+	done
+}
+
+# copy_tools_into_copy: when PG_CONFIG is not Debian's own, copy each file
+# of the tool packages under /usr/lib/postgresql/N and /usr/share/postgresql/N
+# to the same place in the copy (bindir, pkglibdir, sharedir); no-op for /usr.
+copy_tools_into_copy() {
+	local sys_bin="/usr/lib/postgresql/${MIGGUARD_PG_MAJOR}/bin"
+	[[ "$PG_BINDIR" -ef "$sys_bin" ]] && return 0
+	local pkg f dest libdir sharedir
+	libdir="$("$PG_CONFIG" --pkglibdir)"
+	sharedir="$("$PG_CONFIG" --sharedir)"
+	for pkg in "${MIGGUARD_TOOL_PACKAGES[@]}"; do
+		package_installed "$pkg" || continue
+		while read -r f; do
+			[[ -f "$f" ]] || continue
+			case "$f" in
+				"$sys_bin"/*) dest="$PG_BINDIR/${f#"$sys_bin"/}" ;;
+				/usr/lib/postgresql/${MIGGUARD_PG_MAJOR}/lib/*)
+					dest="$libdir/${f#/usr/lib/postgresql/${MIGGUARD_PG_MAJOR}/lib/}" ;;
+				/usr/share/postgresql/${MIGGUARD_PG_MAJOR}/*)
+					dest="$sharedir/${f#/usr/share/postgresql/${MIGGUARD_PG_MAJOR}/}" ;;
+				*) continue ;;
+			esac
+			if ! cmp -s "$f" "$dest"; then
+				mkdir -p "$(dirname "$dest")"
+				cp -p "$f" "$dest"
+			fi
+		done < <(dpkg -L "$pkg")
 	done
 }
 

@@ -43,6 +43,15 @@
 #                       allowed in test/regress-diff/expected-differences;
 #                       fetches the source into /var/cache/migguard once
 #                       (about 5 minutes on 2 cores)
+#   suite_migrations    TAP scripts test/sqitch/*_test.sh (real Sqitch deploys),
+#                       run by prove with bash against that scratch cluster
+#                       through PGHOST/PGPORT/PGUSER; each creates and drops
+#                       its own database (migguard_sqitch)
+#   suite_deb           scripts/deb-test.sh: builds postgresql-15-migguard from
+#                       debian/ (pg_buildext), installs it (dpkg -i with
+#                       CI=true as root, else dpkg-deb -x into the
+#                       MIGGUARD_PG_CONFIG copy) and runs make installcheck
+#                       against the installed files
 # A suite whose directory holds no test file is skipped, with a note.
 
 set -euo pipefail
@@ -50,7 +59,7 @@ set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-SUITES=(suite_installcheck suite_tap suite_pgtap suite_client suite_python suite_regressdiff)
+SUITES=(suite_installcheck suite_tap suite_pgtap suite_client suite_python suite_migrations suite_deb suite_regressdiff)
 # MIGGUARD_SUITES="installcheck tap" runs only those suites (names without
 # the suite_ prefix), for work on one area; CI runs them all.
 if [[ -n "${MIGGUARD_SUITES:-}" ]]; then
@@ -370,6 +379,37 @@ suite_python() {
 # (scripts/regress-diff.sh; migguard is already built and installed)
 # --------------------------------------------------------------------------
 
+suite_migrations() {
+	local files=("$TREE"/test/sqitch/*_test.sh)
+	if [[ ! -e "${files[0]}" ]]; then
+		record "migrations" 0 0 "skipped: no test/sqitch/*_test.sh"
+		return 0
+	fi
+	local log="$WORK/migrations.log" rc=0 passed failed
+	say "suite: migration tools (prove test/sqitch/*_test.sh)"
+	use_scratch_cluster
+	run_in_dir_as_cluster_user "$TREE" env \
+		PATH="$PG_BINDIR:$PATH" \
+		PGHOST="$CLUSTER_SOCKDIR" PGPORT="$CLUSTER_PORT" PGUSER="$(cluster_user)" \
+		prove -v --exec bash "${files[@]#"$TREE/"}" 2>&1 | tee "$log" || rc=$?
+	read -r passed failed < <(count_tap "$log")
+	if [[ $rc -ne 0 && $failed -eq 0 ]]; then
+		failed=1
+	fi
+	record "migrations" "$passed" "$failed"
+}
+
+suite_deb() {
+	local log="$WORK/deb.log" rc=0 passed failed
+	say "suite: Debian package (scripts/deb-test.sh)"
+	bash "$REPO_ROOT/scripts/deb-test.sh" "$WORK/deb" 2>&1 | tee "$log" || rc=$?
+	read -r passed failed < <(count_tap "$log")
+	if [[ $rc -ne 0 && $failed -eq 0 ]]; then
+		failed=1
+	fi
+	record "deb" "$passed" "$failed"
+}
+
 suite_regressdiff() {
 	local log="$WORK/regressdiff.log" rc=0 name passed failed any=0
 	say "suite: PostgreSQL's regression suite, plain vs. migguard (scripts/regress-diff.sh)"
@@ -418,6 +458,7 @@ summarize() {
 
 main() {
 	ensure_packages
+	copy_tools_into_copy
 	if ! build_and_install; then
 		printf '\nbuild or install failed\n0 passed, 1 failed\n'
 		exit 1
