@@ -70,6 +70,17 @@ ISOLATION_OPTS = \
 EXTRA_CLEAN = test/out
 
 PGXS := $(shell $(PG_CONFIG) --pgxs)
+
+# Debian builds its packages with LLVM, so PGXS also makes bitcode for JIT
+# inlining, with the clang of that Debian release.  When that clang is not
+# here (a newer release's packages unpacked by scripts/pg-build.sh's binary
+# mode), the bitcode is left out: JIT still works, without inlining
+# migguard's functions.
+MG_PGXS_CLANG := $(shell sed -n 's/^CLANG *= *//p' $(dir $(PGXS))../Makefile.global)
+ifeq ($(shell command -v $(firstword $(MG_PGXS_CLANG) none) 2>/dev/null),)
+override with_llvm = no
+endif
+
 include $(PGXS)
 
 # PGXS does not track header dependencies: every object depends on them all.
