@@ -83,6 +83,21 @@ endif
 
 include $(PGXS)
 
+# Warning options of the newer gcc a newer Debian release was built with
+# (19's -Wmissing-variable-declarations, gcc 14) that this system's gcc
+# does not know: left out rather than failing every compile.
+MG_UNKNOWN_CFLAGS := $(foreach f,-Wmissing-variable-declarations,$(if $(shell $(CC) $(f) -x c -c -o /dev/null /dev/null 2>/dev/null && echo ok),,$(f)))
+ifneq ($(MG_UNKNOWN_CFLAGS),)
+override CFLAGS := $(filter-out $(MG_UNKNOWN_CFLAGS),$(CFLAGS))
+endif
+# 19's headers cast copyObject()'s result with typeof_unqual when the
+# compiler they were configured with had it (gcc 14, pg_config.h
+# HAVE_TYPEOF_UNQUAL); an older gcc gets nodes.h's own fallback, the
+# untyped void * result.
+ifeq ($(shell printf 'int x; typeof_unqual(x) y;\n' | $(CC) -x c -c -o /dev/null - 2>/dev/null && echo ok),)
+override CPPFLAGS += '-Dtypeof_unqual(x)=void'
+endif
+
 # PGXS does not track header dependencies: every object depends on them all.
 $(OBJS): $(wildcard src/*.h)
 include client/client.mk

@@ -476,8 +476,8 @@ runs_outside_transaction(Node *parsetree)
 				return ((ReindexStmt *) parsetree)->kind != REINDEX_OBJECT_INDEX &&
 					((ReindexStmt *) parsetree)->kind != REINDEX_OBJECT_TABLE;
 			}
-		case T_ClusterStmt:
-			return ((ClusterStmt *) parsetree)->relation == NULL;
+		case T_MgClusterStmt:
+			return mg_cluster_relation((MgClusterStmt *) parsetree) == NULL;
 		default:
 			return false;
 	}

@@ -251,6 +251,43 @@ mg_init_materialized_srf(FunctionCallInfo fcinfo)
 #define mg_domain_has_constraints(typid) DomainHasConstraints(typid)
 #endif
 
+/*
+ * 19 folded CLUSTER into REPACK: one RepackStmt for CLUSTER, REPACK and
+ * (internally) VACUUM FULL, its table a VacuumRelation.  migguard judges
+ * them alike (cluster_rel rewrites the table under ACCESS EXCLUSIVE either
+ * way).  Only CLUSTER without USING INDEX needs an index marked clustered;
+ * REPACK without USING INDEX rewrites in physical order.
+ */
+#if PG_VERSION_NUM >= 190000
+typedef RepackStmt MgClusterStmt;
+#define T_MgClusterStmt T_RepackStmt
+#define mg_cluster_relation(c) ((c)->relation ? (c)->relation->relation : NULL)
+#define mg_cluster_needs_marked_index(c) \
+	((c)->indexname == NULL && \
+	 ((c)->command == REPACK_COMMAND_CLUSTER || (c)->usingindex))
+#else
+typedef ClusterStmt MgClusterStmt;
+#define T_MgClusterStmt T_ClusterStmt
+#define mg_cluster_relation(c) ((c)->relation)
+#define mg_cluster_needs_marked_index(c) ((c)->indexname == NULL)
+#endif
+
+/*
+ * The MAINTAIN privilege (17): VACUUM, ANALYZE, CLUSTER, REFRESH
+ * MATERIALIZED VIEW, REINDEX and LOCK TABLE are allowed to whoever holds it
+ * on the table (its owner by default, members of pg_maintain), where 16 and
+ * before asked for the owner (vacuum_is_permitted_for_relation,
+ * RangeVarCallbackMaintainsTable, RangeVarCallbackForReindexIndex).
+ */
+#if PG_VERSION_NUM >= 170000
+#include "utils/acl.h"
+#define mg_user_maintains_relation(relid, roleid) \
+	(pg_class_aclcheck((relid), (roleid), ACL_MAINTAIN) == ACLCHECK_OK)
+#else
+#define mg_user_maintains_relation(relid, roleid) \
+	mg_class_ownercheck((relid), (roleid))
+#endif
+
 /* PG_MODULE_MAGIC_EXT appeared in 18. */
 #if PG_VERSION_NUM >= 180000
 #define MG_MODULE_MAGIC PG_MODULE_MAGIC_EXT(.name = "migguard", .version = "1.0")

@@ -130,7 +130,7 @@ static const StmtKind stmt_kinds[] = {
 	vacuum_in_transaction, maintenance_locks},
 	/* cluster(): ACCESS EXCLUSIVE; a partitioned table or no table is the
 	 * multi-table case, not in a block */
-	{T_ClusterStmt, "ACCESS EXCLUSIVE, partitions too",
+	{T_MgClusterStmt, "ACCESS EXCLUSIVE, partitions too",
 	cluster_in_transaction, maintenance_locks},
 	/* ExecRefreshMatView: ACCESS EXCLUSIVE, CONCURRENTLY EXCLUSIVE */
 	{T_RefreshMatViewStmt, "ACCESS EXCLUSIVE", NULL, NULL},
@@ -303,11 +303,11 @@ vacuum_in_transaction(Node *parsetree)
 static bool
 cluster_in_transaction(Node *parsetree)
 {
-	ClusterStmt *cluster = (ClusterStmt *) parsetree;
+	MgClusterStmt *cluster = (MgClusterStmt *) parsetree;
 
-	if (cluster->relation == NULL)
+	if (mg_cluster_relation(cluster) == NULL)
 		return false;
-	return get_rel_relkind(RangeVarGetRelid(cluster->relation, NoLock, true)) !=
+	return get_rel_relkind(RangeVarGetRelid(mg_cluster_relation(cluster), NoLock, true)) !=
 		RELKIND_PARTITIONED_TABLE;
 }
 
@@ -813,12 +813,12 @@ maintenance_locks(MigguardStatement *stmt, Node *parsetree)
 {
 	ListCell   *lc;
 
-	if (IsA(parsetree, ClusterStmt))
+	if (nodeTag(parsetree) == T_MgClusterStmt)
 	{
-		ClusterStmt *cluster = (ClusterStmt *) parsetree;
-		Oid			relid = migguard_lookup_relid(cluster->relation);
+		MgClusterStmt *cluster = (MgClusterStmt *) parsetree;
+		Oid			relid = migguard_lookup_relid(mg_cluster_relation(cluster));
 
-		if (user_owns(relid) && get_rel_relkind(relid) == RELKIND_PARTITIONED_TABLE)
+		if (OidIsValid(relid) && mg_user_maintains_relation(relid, GetUserId()) && get_rel_relkind(relid) == RELKIND_PARTITIONED_TABLE)
 			lock_inheritors(stmt, relid, AccessExclusiveLock);
 		return;
 	}
