@@ -210,8 +210,8 @@ suite_installcheck() {
 	# "make installcheck" announces each runner with "+++ regress ..." and
 	# "+++ isolation ...".
 	counts="$(awk '
-		/^\+\+\+ regress/   { suite = "pg_regress"; seen[suite] = 1; next }
-		/^\+\+\+ isolation/ { suite = "isolation";  seen[suite] = 1; next }
+		/^(# )?\+\+\+ regress/{ suite = "pg_regress"; seen[suite] = 1; next }
+		/^(# )?\+\+\+ isolation/{ suite = "isolation";  seen[suite] = 1; next }
 		suite == "" { next }
 		/^(test +|[ \t]+)[^ \t]+[ \t]+\.\.\. +ok/            { pass[suite]++; next }
 		/^(test +|[ \t]+)[^ \t]+[ \t]+\.\.\. +failed \(ignored\)/ { ign[suite]++; next }
