@@ -40,7 +40,7 @@ REGRESS = setup settings create_index indexes_maintenance columns constraints pa
 REGRESS_LOCKS =
 
 # Versions (issue 14):
-REGRESS_VERSIONS =
+REGRESS_VERSIONS = versions_maintain
 
 # Migration-level hazards (issue 15):
 REGRESS_HAZARDS =

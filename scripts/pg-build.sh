@@ -280,8 +280,20 @@ install_binary() {
 	[[ -n "$BINVERSION" && "$BINVERSION" != "(none)" ]] || die "no binary package postgresql-$VERSION"
 	mapfile -t pkgs < <(library_closure "postgresql-$VERSION" "postgresql-client-$VERSION" \
 		"postgresql-server-dev-$VERSION" libpq-dev)
-	if apt-cache "${BIN_APT_OPTS[@]}" show "postgresql-$VERSION-pgtap" >/dev/null 2>&1; then
-		pkgs+=("postgresql-$VERSION-pgtap")
+	# pgTAP: the version's own package, else the newest one for an earlier
+	# major (19 has none yet): pgTAP is SQL, its scripts are copied below.
+	local pgtap="" pgtap_major="" m
+	for ((m = VERSION; m >= 15; m--)); do
+		if apt-cache "${BIN_APT_OPTS[@]}" show "postgresql-$m-pgtap" >/dev/null 2>&1; then
+			pgtap="postgresql-$m-pgtap"
+			pgtap_major=$m
+			break
+		fi
+	done
+	if [[ -n "$pgtap" ]]; then
+		pkgs+=("$pgtap")
+	else
+		say "warning: no postgresql-N-pgtap for $VERSION or an earlier major; the pgTAP tests will fail"
 	fi
 	say "downloading ${#pkgs[@]} packages (postgresql-$VERSION $BINVERSION and its libraries)"
 	rm -rf "$dl"
@@ -296,6 +308,11 @@ install_binary() {
 	for deb in "$dl"/*.deb; do
 		dpkg-deb -x "$deb" "$PREFIX"
 	done
+	if [[ -n "$pgtap_major" && "$pgtap_major" != "$VERSION" ]]; then
+		say "no postgresql-$VERSION-pgtap: installing $pgtap's SQL scripts for $VERSION"
+		cp "$PREFIX/usr/share/postgresql/$pgtap_major/extension/pgtap"* \
+			"$PREFIX/usr/share/postgresql/$VERSION/extension/"
+	fi
 	# Merged /usr: the loader is /usr/lib64/ld-linux-x86-64.so.2 in trixie
 	# and sid's libc6, the libraries under usr/lib/x86_64-linux-gnu (and
 	# lib/x86_64-linux-gnu for older packages).
@@ -336,7 +353,7 @@ installed_pg_config() {
 # current packages again).
 if [[ -f "$STAMP" && "$(stamp_value mode)" == binary && -x "$(installed_pg_config)" &&
 	"${MIGGUARD_PG_REFRESH:-0}" != 1 && "${MIGGUARD_PG_BINARY:-}" != 0 ]]; then
-	say "reusing $PREFIX ($(stamp_value source), binary packages; MIGGUARD_PG_REFRESH=1 fetches them again)"
+	say "reusing $PREFIX ($(stamp_value source); MIGGUARD_PG_REFRESH=1 fetches them again)"
 	installed_pg_config
 	exit 0
 fi

@@ -2674,11 +2674,17 @@ classify_create_partition(MigguardStatement *stmt, CreateStmt *create)
 static AclMode
 lock_table_aclmask(LOCKMODE mode)
 {
+	AclMode		any_mode = ACL_UPDATE | ACL_DELETE | ACL_TRUNCATE | MG_ACL_MAINTAIN;
+
+	if (MG_LOCK_TABLE_ACL_BY_LEVEL)
+		return any_mode |
+			(mode <= AccessShareLock ? ACL_SELECT : 0) |
+			(mode <= RowExclusiveLock ? ACL_INSERT : 0);
 	if (mode == AccessShareLock)
 		return ACL_SELECT;
 	if (mode == RowExclusiveLock)
-		return ACL_INSERT | ACL_UPDATE | ACL_DELETE | ACL_TRUNCATE;
-	return ACL_UPDATE | ACL_DELETE | ACL_TRUNCATE;
+		return ACL_INSERT | any_mode;
+	return any_mode;
 }
 
 /* LOCK TABLE: each named relation, in the requested mode. */

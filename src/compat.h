@@ -283,9 +283,23 @@ typedef ClusterStmt MgClusterStmt;
 #include "utils/acl.h"
 #define mg_user_maintains_relation(relid, roleid) \
 	(pg_class_aclcheck((relid), (roleid), ACL_MAINTAIN) == ACLCHECK_OK)
+#define MG_ACL_MAINTAIN ACL_MAINTAIN
 #else
 #define mg_user_maintains_relation(relid, roleid) \
 	mg_class_ownercheck((relid), (roleid))
+#define MG_ACL_MAINTAIN 0
+#endif
+
+/*
+ * LOCK TABLE's privileges (LockTableAclCheck): from 16 on UPDATE, DELETE or
+ * TRUNCATE (and MAINTAIN from 17) permit every mode, SELECT up to ACCESS
+ * SHARE, INSERT up to ROW EXCLUSIVE; 15 asked for SELECT in ACCESS SHARE
+ * only, INSERT in ROW EXCLUSIVE only.
+ */
+#if PG_VERSION_NUM >= 160000
+#define MG_LOCK_TABLE_ACL_BY_LEVEL true
+#else
+#define MG_LOCK_TABLE_ACL_BY_LEVEL false
 #endif
 
 /* PG_MODULE_MAGIC_EXT appeared in 18. */
