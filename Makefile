@@ -45,7 +45,7 @@ REGRESS = setup settings create_index indexes_maintenance columns constraints pa
 REGRESS_LOCKS = lock_gaps
 
 # Versions (issue 14):
-REGRESS_VERSIONS =
+REGRESS_VERSIONS = versions_maintain
 
 # Migration-level hazards (issue 15):
 REGRESS_HAZARDS = hazards_not_null hazards_locks hazards_fk_enum
@@ -75,7 +75,33 @@ ISOLATION_OPTS = \
 EXTRA_CLEAN = test/out
 
 PGXS := $(shell $(PG_CONFIG) --pgxs)
+
+# Debian builds its packages with LLVM, so PGXS also makes bitcode for JIT
+# inlining, with the clang of that Debian release.  When that clang is not
+# here (a newer release's packages unpacked by scripts/pg-build.sh's binary
+# mode), the bitcode is left out: JIT still works, without inlining
+# migguard's functions.
+MG_PGXS_CLANG := $(shell sed -n 's/^CLANG *= *//p' $(dir $(PGXS))../Makefile.global)
+ifeq ($(shell command -v $(firstword $(MG_PGXS_CLANG) none) 2>/dev/null),)
+override with_llvm = no
+endif
+
 include $(PGXS)
+
+# Warning options of the newer gcc a newer Debian release was built with
+# (19's -Wmissing-variable-declarations, gcc 14) that this system's gcc
+# does not know: left out rather than failing every compile.
+MG_UNKNOWN_CFLAGS := $(foreach f,-Wmissing-variable-declarations,$(if $(shell $(CC) $(f) -x c -c -o /dev/null /dev/null 2>/dev/null && echo ok),,$(f)))
+ifneq ($(MG_UNKNOWN_CFLAGS),)
+override CFLAGS := $(filter-out $(MG_UNKNOWN_CFLAGS),$(CFLAGS))
+endif
+# 19's headers cast copyObject()'s result with typeof_unqual when the
+# compiler they were configured with had it (gcc 14, pg_config.h
+# HAVE_TYPEOF_UNQUAL); an older gcc gets nodes.h's own fallback, the
+# untyped void * result.
+ifeq ($(shell printf 'int x; typeof_unqual(x) y;\n' | $(CC) -x c -c -o /dev/null - 2>/dev/null && echo ok),)
+override CPPFLAGS += '-Dtypeof_unqual(x)=void'
+endif
 
 # PGXS does not track header dependencies: every object depends on them all.
 $(OBJS): $(wildcard src/*.h)

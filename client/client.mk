@@ -11,10 +11,18 @@ MIGGUARD_CHECK = client/migguard-check
 MIGGUARD_CHECK_CFLAGS = -Wall -Wextra -Werror -O2
 MIGGUARD_CHECK_INCLUDEDIR := $(shell $(PG_CONFIG) --includedir)
 MIGGUARD_CHECK_LIBDIR := $(shell $(PG_CONFIG) --libdir)
+MIGGUARD_CHECK_LIBPQ = -I$(MIGGUARD_CHECK_INCLUDEDIR) -L$(MIGGUARD_CHECK_LIBDIR) -lpq
+# An install whose library directory carries its own C library (Debian
+# packages of a newer release unpacked into a private sysroot by
+# scripts/pg-build.sh) has a libpq the system's compiler cannot link or run:
+# the client then uses the system's libpq (libpq-dev), which speaks the same
+# protocol to every server version.
+ifneq ($(wildcard $(MIGGUARD_CHECK_LIBDIR)/ld-linux-x86-64.so.2),)
+MIGGUARD_CHECK_LIBPQ = $(shell pkg-config --cflags --libs libpq)
+endif
 
 $(MIGGUARD_CHECK): client/migguard-check.c
-	$(CC) $(MIGGUARD_CHECK_CFLAGS) -I$(MIGGUARD_CHECK_INCLUDEDIR) -o $@ $< \
-		-L$(MIGGUARD_CHECK_LIBDIR) -lpq
+	$(CC) $(MIGGUARD_CHECK_CFLAGS) -o $@ $< $(MIGGUARD_CHECK_LIBPQ)
 
 # Extra prerequisites only: PGXS keeps its own recipes for these targets.
 all: $(MIGGUARD_CHECK)

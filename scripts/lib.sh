@@ -197,6 +197,15 @@ installed_copy_is_current() {
 build_and_install() {
 	[[ -x "$PG_CONFIG" ]] || die "$PG_CONFIG not found (is postgresql-server-dev-${MIGGUARD_PG_MAJOR} installed?)"
 	say "building migguard ($("$PG_CONFIG" --version))"
+	# Objects compiled against another PostgreSQL would be linked in as they
+	# are (make sees them up to date): a change of install cleans first.
+	local built_for="$REPO_ROOT/.scratch/built-for" target
+	target="$PG_CONFIG $("$PG_CONFIG" --version)"
+	if [[ "$(cat "$built_for" 2>/dev/null)" != "$target" ]]; then
+		make -C "$REPO_ROOT" -s PG_CONFIG="$PG_CONFIG" clean >/dev/null 2>&1 || true
+	fi
+	mkdir -p "$REPO_ROOT/.scratch"
+	printf '%s\n' "$target" >"$built_for"
 	make -C "$REPO_ROOT" -s -j"$(nproc 2>/dev/null || echo 2)" PG_CONFIG="$PG_CONFIG" || return 1
 	if is_root; then
 		say "installing into $("$PG_CONFIG" --pkglibdir) and $("$PG_CONFIG" --sharedir)/extension"

@@ -160,6 +160,7 @@ find_source() {
 		done
 	done
 	printf '  %s\n' "${answers[@]}" >&2
+	[[ "${1:-}" == download ]] && return 1
 	die "could not fetch $SRCPKG; the mirror answered as above"
 }
 
@@ -193,6 +194,169 @@ install_pgtap() {
 have_pgtap() {
 	[[ -f "$("$PREFIX/bin/pg_config" --sharedir)/extension/pgtap.control" ]]
 }
+
+# ---------------------------------------------------------------------------
+# Binary mode: when the mirror lists a version whose source files it does
+# not hold (17 and 19 on 2026-12-01: 404 Not Found for the .dsc and the
+# tarballs), the same suite's BINARY packages are unpacked instead into a
+# private sysroot, $PREFIX, with the newer runtime libraries they need
+# (bookworm's glibc 2.36 is older than the 2.38+ they were linked against).
+# Nothing is installed into the system: the packages are fetched with the
+# private apt configuration (binary lists, Dir::State::status=/dev/null so
+# that apt ignores what the system has), unpacked with dpkg-deb -x, and every
+# ELF file is patched (patchelf) to use the sysroot's dynamic loader and
+# library directories first.  migguard itself is compiled by the system's
+# gcc against the unpacked headers; its .so needs only glibc <= 2.36
+# symbols, which the newer glibc in the server process provides.
+#
+# Debian ships what the tests need: pg_config, PGXS, pg_regress, the
+# isolation tester and the TAP modules in postgresql-client-VERSION
+# (lib/pgxs/src/test/...), the headers in postgresql-server-dev-VERSION,
+# pgTAP in postgresql-VERSION-pgtap.  Debian's binaries are built without
+# --enable-cassert: assertions run on 18 (the source build) only.
+#
+# pg_config and the server are relocatable (they find share/, lib/ and the
+# headers relative to their own path, src/port/path.c make_relative_path),
+# so PREFIX/usr/lib/postgresql/VERSION/bin/pg_config answers with paths
+# inside the sysroot.
+
+# Suites of the binary packages, "ARCHIVE SUITE" each: 19 is in experimental,
+# which holds only the packages that differ from sid, so its libraries come
+# from sid.
+binary_suites() {
+	case "$VERSION" in
+		15) printf '%s\n' "debian bookworm" "debian-security bookworm-security" ;;
+		17) printf '%s\n' "debian trixie" "debian-security trixie-security" ;;
+		18) printf '%s\n' "debian sid" ;;
+		19) printf '%s\n' "debian experimental" "debian sid" ;;
+	esac
+}
+
+BIN_APT_OPTS=(
+	-o "Dir::Etc::sourcelist=$APTDIR/bin-sources.list"
+	-o "Dir::Etc::sourceparts=-"
+	-o "Dir::State::Lists=$APTDIR/bin-lists"
+	-o "Dir::Cache=$APTDIR/bin-cache"
+	-o "Dir::State::status=/dev/null"
+	-o "APT::Get::List-Cleanup=0"
+)
+
+# library_closure PKG...: PKG and, transitively, every library package
+# (lib*, zlib1g) they depend on, one name a line.  Only libraries are
+# followed: the server needs their files, not Debian's maintainer scripts,
+# perl or postgresql-common (scripts/test.sh runs initdb and pg_ctl itself).
+library_closure() {
+	local -A seen=()
+	local queue=("$@") pkg dep
+	while [[ ${#queue[@]} -gt 0 ]]; do
+		pkg="${queue[0]}"
+		queue=("${queue[@]:1}")
+		[[ -n "${seen[$pkg]:-}" ]] && continue
+		seen[$pkg]=1
+		printf '%s\n' "$pkg"
+		# The first alternative of each dependency, real packages only.
+		while read -r dep; do
+			[[ "$dep" =~ ^(lib|zlib1g) ]] && [[ -z "${seen[$dep]:-}" ]] && queue+=("$dep")
+		done < <(apt-cache "${BIN_APT_OPTS[@]}" depends --no-recommends --no-suggests \
+			--no-conflicts --no-breaks --no-replaces --no-enhances "$pkg" 2>/dev/null |
+			sed -n 's/^ *\(Pre\)\{0,1\}Depends: \([^<][^ ]*\)$/\2/p' |
+			sed 's/:any$//')
+	done
+}
+
+install_binary() {
+	local cand archive suite dl="$BUILDROOT/debs" pkgs=() deb f lib_dirs interp
+	mkdir -p "$APTDIR/bin-lists/partial" "$APTDIR/bin-cache/archives/partial"
+	: >"$APTDIR/bin-sources.list"
+	while read -r archive suite; do
+		printf 'deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/%s %s main\n' \
+			"$archive" "$suite" >>"$APTDIR/bin-sources.list"
+	done < <(binary_suites)
+	say "binary mode: Debian's binary packages of PostgreSQL $VERSION (the source could not be fetched)"
+	say "asking deb.debian.org for the binary lists ($(binary_suites | tr '\n' ' '))"
+	apt-get -q "${BIN_APT_OPTS[@]}" update >"$APTDIR/bin-update.log" 2>&1 ||
+		die "apt-get update failed (log: $APTDIR/bin-update.log)"
+	BINVERSION="$(apt-cache "${BIN_APT_OPTS[@]}" policy "postgresql-$VERSION" | sed -n 's/^ *Candidate: //p')"
+	[[ -n "$BINVERSION" && "$BINVERSION" != "(none)" ]] || die "no binary package postgresql-$VERSION"
+	mapfile -t pkgs < <(library_closure "postgresql-$VERSION" "postgresql-client-$VERSION" \
+		"postgresql-server-dev-$VERSION" libpq-dev)
+	# pgTAP: the version's own package, else the newest one for an earlier
+	# major (19 has none yet): pgTAP is SQL, its scripts are copied below.
+	local pgtap="" pgtap_major="" m
+	for ((m = VERSION; m >= 15; m--)); do
+		if apt-cache "${BIN_APT_OPTS[@]}" show "postgresql-$m-pgtap" >/dev/null 2>&1; then
+			pgtap="postgresql-$m-pgtap"
+			pgtap_major=$m
+			break
+		fi
+	done
+	if [[ -n "$pgtap" ]]; then
+		pkgs+=("$pgtap")
+	else
+		say "warning: no postgresql-N-pgtap for $VERSION or an earlier major; the pgTAP tests will fail"
+	fi
+	say "downloading ${#pkgs[@]} packages (postgresql-$VERSION $BINVERSION and its libraries)"
+	rm -rf "$dl"
+	mkdir -p "$dl"
+	chown _apt "$dl" 2>/dev/null || true
+	(cd "$dl" && apt-get -q "${BIN_APT_OPTS[@]}" download "${pkgs[@]}") >"$APTDIR/bin-download.log" 2>&1 ||
+		{ tail -n 20 "$APTDIR/bin-download.log" >&2; die "apt-get download failed (log: $APTDIR/bin-download.log)"; }
+
+	say "unpacking into $PREFIX (dpkg-deb -x)"
+	rm -rf "$PREFIX"
+	mkdir -p "$PREFIX"
+	for deb in "$dl"/*.deb; do
+		dpkg-deb -x "$deb" "$PREFIX"
+	done
+	if [[ -n "$pgtap_major" && "$pgtap_major" != "$VERSION" ]]; then
+		say "no postgresql-$VERSION-pgtap: installing $pgtap's SQL scripts for $VERSION"
+		cp "$PREFIX/usr/share/postgresql/$pgtap_major/extension/pgtap"* \
+			"$PREFIX/usr/share/postgresql/$VERSION/extension/"
+	fi
+	# Merged /usr: the loader is /usr/lib64/ld-linux-x86-64.so.2 in trixie
+	# and sid's libc6, the libraries under usr/lib/x86_64-linux-gnu (and
+	# lib/x86_64-linux-gnu for older packages).
+	interp="$(find "$PREFIX" -name 'ld-linux-x86-64.so.2' -path '*x86_64-linux-gnu*' | head -n 1)"
+	[[ -n "$interp" ]] || die "no ld-linux-x86-64.so.2 among the unpacked libraries"
+	lib_dirs="$PREFIX/usr/lib/postgresql/$VERSION/lib:$PREFIX/usr/lib/x86_64-linux-gnu"
+	[[ -d "$PREFIX/lib/x86_64-linux-gnu" ]] && lib_dirs+=":$PREFIX/lib/x86_64-linux-gnu"
+
+	say "patching the ELF files to use $interp and $lib_dirs"
+	# DT_RPATH (--force-rpath), not RUNPATH: RPATH also applies to the
+	# libraries' own dependencies and to dlopen() by the server, so no
+	# library of the system's older glibc is mixed in.
+	while IFS= read -r -d '' f; do
+		head -c 4 "$f" 2>/dev/null | grep -q $'^\x7fELF' || continue
+		if patchelf --print-interpreter "$f" >/dev/null 2>&1; then
+			patchelf --set-interpreter "$interp" "$f"
+		fi
+		# The loader itself and libc's own objects keep theirs.
+		case "$(basename "$f")" in ld-linux*) continue ;; esac
+		patchelf --force-rpath --set-rpath "$lib_dirs" "$f" 2>/dev/null || true
+	done < <(find "$PREFIX/usr/lib/postgresql" "$PREFIX/usr/bin" -type f -print0 2>/dev/null)
+	"$PREFIX/usr/lib/postgresql/$VERSION/bin/postgres" --version >/dev/null ||
+		die "the unpacked server does not run: $("$PREFIX/usr/lib/postgresql/$VERSION/bin/postgres" --version 2>&1)"
+	chmod -R a+rX "$PREFIX"
+}
+
+# installed_pg_config: the install's pg_config (a source build's PREFIX/bin,
+# a binary sysroot's Debian path).
+installed_pg_config() {
+	if [[ -x "$PREFIX/bin/pg_config" ]]; then
+		printf '%s\n' "$PREFIX/bin/pg_config"
+	else
+		printf '%s\n' "$PREFIX/usr/lib/postgresql/$VERSION/bin/pg_config"
+	fi
+}
+
+# A binary sysroot is reused as it is (MIGGUARD_PG_REFRESH=1 unpacks the
+# current packages again).
+if [[ -f "$STAMP" && "$(stamp_value mode)" == binary && -x "$(installed_pg_config)" &&
+	"${MIGGUARD_PG_REFRESH:-0}" != 1 && "${MIGGUARD_PG_BINARY:-}" != 0 ]]; then
+	say "reusing $PREFIX ($(stamp_value source); MIGGUARD_PG_REFRESH=1 fetches them again)"
+	installed_pg_config
+	exit 0
+fi
 
 if [[ -f "$STAMP" && "$(stamp_value configure)" == "${CONFIGURE_FLAGS[*]}" &&
 	-x "$PREFIX/bin/pg_config" ]]; then
@@ -229,7 +393,20 @@ MIGGUARD_PACKAGES=(
 )
 ensure_packages
 
-find_source download
+# MIGGUARD_PG_BINARY=1 skips the source; a source that cannot be fetched
+# falls back to the binary packages (MIGGUARD_PG_BINARY=0 forbids that).
+if [[ "${MIGGUARD_PG_BINARY:-}" == 1 ]] || ! find_source download; then
+	[[ "${MIGGUARD_PG_BINARY:-}" != 0 ]] || die "could not fetch $SRCPKG (MIGGUARD_PG_BINARY=0: no binary fallback)"
+	MIGGUARD_PACKAGES=(patchelf dpkg-dev libipc-run-perl)
+	ensure_packages
+	install_binary
+	elapsed=$((SECONDS - started))
+	printf 'source=%s %s (binary packages)\nmode=binary\nbuilt=%s in %ds\n' "$SRCPKG" "$BINVERSION" \
+		"$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$elapsed" >"$STAMP"
+	say "PostgreSQL $("$(installed_pg_config)" --version | sed 's/^PostgreSQL //') unpacked in $PREFIX (${elapsed}s)"
+	installed_pg_config
+	exit 0
+fi
 dsc="$(find "$BUILDROOT" -maxdepth 1 -name "${SRCPKG}_*.dsc" | head -n 1)"
 [[ -n "$dsc" ]] || die "no .dsc for $SRCPKG in $BUILDROOT"
 # apt-get checked the files against the signed lists; dpkg-source checks them

@@ -56,8 +56,92 @@
 
 set -euo pipefail
 
+# Which PostgreSQL (before lib.sh, which reads MIGGUARD_PG_CONFIG):
+#   scripts/test.sh                  15: MIGGUARD_PG_CONFIG, else PG_CONFIG,
+#                                    else Debian's /usr/lib/postgresql/15
+#   scripts/test.sh --pg N           N = 15, 17, 18 or 19: 15 as above, the
+#                                    others from scripts/pg-build.sh N (built
+#                                    or unpacked into /var/cache/migguard on
+#                                    first use, reused later)
+#   scripts/test.sh --all-versions   15, 17, 18 and 19 one after the other,
+#                                    each in its own .scratch/test-N, then
+#                                    one summary line per version and one
+#                                    closing "N passed, N failed" line
+# Suites that do not apply to a version are skipped with a note: the
+# differential suite runs on 15 only (scripts/regress-diff.sh replays
+# PostgreSQL 15's own regression suite and its list of allowed differences;
+# the other versions' suites differ in files and expected output).
+MG_TEST_SCRIPT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/$(basename "${BASH_SOURCE[0]}")"
+MG_ALL_VERSIONS=(15 17 18 19)
+MG_PG_VERSION=""
+MG_RUN_ALL=0
+while [[ $# -gt 0 ]]; do
+	case "$1" in
+		--pg) MG_PG_VERSION="${2:-}"; shift 2 || { echo "--pg needs a version" >&2; exit 2; } ;;
+		--pg=*) MG_PG_VERSION="${1#--pg=}"; shift ;;
+		--all-versions) MG_RUN_ALL=1; shift ;;
+		*) printf 'usage: %s [--pg 15|17|18|19 | --all-versions]\n' "$0" >&2; exit 2 ;;
+	esac
+done
+if [[ -z "${MIGGUARD_PG_CONFIG:-}" && -n "${PG_CONFIG:-}" ]]; then
+	MIGGUARD_PG_CONFIG="$PG_CONFIG"
+fi
+unset PG_CONFIG
+
+# pg_config_for VERSION: the pg_config to test VERSION with (the last line
+# of scripts/pg-build.sh's output; its progress goes to stderr).
+pg_config_for() {
+	if [[ "$1" == 15 ]]; then
+		printf '%s\n' "${MIGGUARD_PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}"
+		return 0
+	fi
+	bash "$(dirname "$MG_TEST_SCRIPT")/pg-build.sh" "$1" | tee /dev/stderr | tail -n 1
+}
+
+if [[ $MG_RUN_ALL == 1 ]]; then
+	mg_lines=()
+	mg_passed=0
+	mg_failed=0
+	for mg_v in "${MG_ALL_VERSIONS[@]}"; do
+		mg_log="$(mktemp)"
+		printf '\n==> PostgreSQL %s\n' "$mg_v"
+		mg_started=$SECONDS
+		mg_rc=0
+		if mg_pgc="$(pg_config_for "$mg_v")" && [[ -x "$mg_pgc" ]]; then
+			MIGGUARD_PG_CONFIG="$mg_pgc" MIGGUARD_TEST_WORK_SUFFIX="-$mg_v" \
+				bash "$MG_TEST_SCRIPT" 2>&1 | tee "$mg_log" || mg_rc=$?
+			mg_result="$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' "$mg_log" | tail -n 1)"
+		else
+			mg_result=""
+		fi
+		[[ -n "$mg_result" ]] || mg_result="0 1"
+		read -r mg_p mg_f <<<"$mg_result"
+		mg_lines+=("$(printf '  PostgreSQL %-3s %5d passed, %4d failed  (%ds)' "$mg_v" "$mg_p" "$mg_f" $((SECONDS - mg_started)))")
+		mg_passed=$((mg_passed + mg_p))
+		mg_failed=$((mg_failed + mg_f))
+		rm -f "$mg_log"
+	done
+	printf '\nAll versions\n'
+	printf '%s\n' "${mg_lines[@]}"
+	printf '\n%d passed, %d failed\n' "$mg_passed" "$mg_failed"
+	[[ $mg_failed -eq 0 && $mg_passed -gt 0 ]]
+	exit
+fi
+if [[ -n "$MG_PG_VERSION" ]]; then
+	case "$MG_PG_VERSION" in
+		15 | 17 | 18 | 19) ;;
+		*) echo "--pg: 15, 17, 18 or 19" >&2; exit 2 ;;
+	esac
+	MIGGUARD_PG_CONFIG="$(pg_config_for "$MG_PG_VERSION")"
+	MIGGUARD_TEST_WORK_SUFFIX="${MIGGUARD_TEST_WORK_SUFFIX:--$MG_PG_VERSION}"
+fi
+[[ -z "${MIGGUARD_PG_CONFIG:-}" ]] || export MIGGUARD_PG_CONFIG
+
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+# The major version of the server under test.
+PG_MAJOR_UNDER_TEST="$("$PG_CONFIG" --version | sed -n 's/^PostgreSQL \([0-9]*\).*/\1/p')"
 
 SUITES=(suite_installcheck suite_tap suite_pgtap suite_client suite_python suite_migrations suite_deb suite_regressdiff)
 # MIGGUARD_SUITES="installcheck tap" runs only those suites (names without
@@ -135,8 +219,8 @@ suite_installcheck() {
 	# "make installcheck" announces each runner with "+++ regress ..." and
 	# "+++ isolation ...".
 	counts="$(awk '
-		/^\+\+\+ regress/   { suite = "pg_regress"; seen[suite] = 1; next }
-		/^\+\+\+ isolation/ { suite = "isolation";  seen[suite] = 1; next }
+		/^(# )?\+\+\+ regress/{ suite = "pg_regress"; seen[suite] = 1; next }
+		/^(# )?\+\+\+ isolation/{ suite = "isolation";  seen[suite] = 1; next }
 		suite == "" { next }
 		/^(test +|[ \t]+)[^ \t]+[ \t]+\.\.\. +ok/            { pass[suite]++; next }
 		/^(test +|[ \t]+)[^ \t]+[ \t]+\.\.\. +failed \(ignored\)/ { ign[suite]++; next }
@@ -401,6 +485,12 @@ suite_migrations() {
 
 suite_deb() {
 	local log="$WORK/deb.log" rc=0 passed failed
+	if [[ "$PG_MAJOR_UNDER_TEST" != 15 ]]; then
+		# pg_buildext builds for the PostgreSQL versions Debian has installed
+		# (postgresql-server-dev-N); 17 to 19 here are private installs.
+		record "deb" 0 0 "skipped: the package builds against Debian's installed PostgreSQL 15, this is $PG_MAJOR_UNDER_TEST"
+		return 0
+	fi
 	say "suite: Debian package (scripts/deb-test.sh)"
 	bash "$REPO_ROOT/scripts/deb-test.sh" "$WORK/deb" 2>&1 | tee "$log" || rc=$?
 	read -r passed failed < <(count_tap "$log")
@@ -412,6 +502,10 @@ suite_deb() {
 
 suite_regressdiff() {
 	local log="$WORK/regressdiff.log" rc=0 name passed failed any=0
+	if [[ "$PG_MAJOR_UNDER_TEST" != 15 ]]; then
+		record "regressdiff" 0 0 "skipped: replays PostgreSQL 15's regression suite, this is $PG_MAJOR_UNDER_TEST"
+		return 0
+	fi
 	say "suite: PostgreSQL's regression suite, plain vs. migguard (scripts/regress-diff.sh)"
 	MIGGUARD_REGRESSDIFF_NO_BUILD=1 bash "$REPO_ROOT/scripts/regress-diff.sh" \
 		"$WORK/regress-diff" 2>&1 | tee "$log" || rc=$?
@@ -444,7 +538,7 @@ summarize() {
 		total_passed=$((total_passed + SUITE_PASSED[i]))
 		total_failed=$((total_failed + SUITE_FAILED[i]))
 	done
-	printf '  results in %s\n\n' "$WORK"
+	printf '  PostgreSQL %s (%s), results in %s\n\n' "$PG_MAJOR_UNDER_TEST" "$PG_CONFIG" "$WORK"
 	printf '%d passed, %d failed\n' "$total_passed" "$total_failed"
 	if [[ $total_failed -ne 0 ]]; then
 		return 1
@@ -465,10 +559,10 @@ main() {
 	fi
 
 	if cluster_user_can_reach "$REPO_ROOT"; then
-		WORK="$REPO_ROOT/.scratch/test"
+		WORK="$REPO_ROOT/.scratch/test${MIGGUARD_TEST_WORK_SUFFIX:-}"
 		mkdir -p "$REPO_ROOT/.scratch"
 	else
-		WORK="/tmp/migguard-test-$(cluster_user)"
+		WORK="/tmp/migguard-test-$(cluster_user)${MIGGUARD_TEST_WORK_SUFFIX:-}"
 		say "user $(cluster_user) cannot read $REPO_ROOT; testing a copy in $WORK"
 	fi
 	TREE="$WORK/tree"

@@ -835,7 +835,7 @@ migguard_audit_begin(Node *parsetree, MigguardStatement *stmt, List *findings,
 	entry->part_of_outer = part_of_outer;
 	entry->owns_nested = IsA(parsetree, RefreshMatViewStmt);
 	entry->outside_transaction = outside_transaction;
-	entry->lxid = MyProc->lxid;
+	entry->lxid = mg_proc_lxid(MyProc);
 	open_entries = lappend(open_entries, entry);
 	MemoryContextSwitchTo(old);
 }
@@ -1354,7 +1354,7 @@ write_entry(AuditEntry *entry)
 
 	if (!OidIsValid(relid))
 		return;
-	if (entry->outside_transaction || MyProc->lxid != entry->lxid)
+	if (entry->outside_transaction || mg_proc_lxid(MyProc) != entry->lxid)
 	{
 		entry_row(entry, &row, GetTopFullTransactionIdIfAny());
 		write_row_without_raising(&row, relid, owner);

@@ -182,11 +182,24 @@ user_may_drop_relation(Oid relid)
 		(OidIsValid(nspid) && mg_namespace_ownercheck(nspid, GetUserId()));
 }
 
-/* VACUUM FULL and CLUSTER: the owner of the table or of the database. */
+/*
+ * CLUSTER, REFRESH MATERIALIZED VIEW, REINDEX: the owner, or from 17 on
+ * whoever holds MAINTAIN on the table (RangeVarCallbackMaintainsTable).
+ */
+static bool
+user_maintains_relation(Oid relid)
+{
+	return mg_user_maintains_relation(relid, GetUserId());
+}
+
+/*
+ * VACUUM FULL: as above, or the owner of the database for a table that is
+ * not shared (vacuum_is_permitted_for_relation).
+ */
 static bool
 user_may_vacuum_relation(Oid relid)
 {
-	return mg_class_ownercheck(relid, GetUserId()) ||
+	return user_maintains_relation(relid) ||
 		(mg_database_ownercheck(MyDatabaseId, GetUserId()) &&
 		 !IsSharedRelation(relid));
 }
@@ -895,7 +908,7 @@ column_change_requires_rewrite(Node *expr, AttrNumber varattno)
 		{
 			CoerceToDomain *d = (CoerceToDomain *) expr;
 
-			if (DomainHasConstraints(d->resulttype))
+			if (mg_domain_has_constraints(d->resulttype))
 				return true;
 			expr = (Node *) d->arg;
 		}
@@ -1169,7 +1182,7 @@ analyze_new_column(void *arg)
 			nc->domain_default = !heap_attisnull(tup, Anum_pg_type_typdefaultbin, NULL);
 			ReleaseSysCache(tup);
 		}
-		if (DomainHasConstraints(nc->typoid))
+		if (mg_domain_has_constraints(nc->typoid))
 		{
 			nc->domain_constraints = true;
 			/* The hint adds the column with the domain's base type. */
@@ -1961,7 +1974,7 @@ classify_reindex(MigguardStatement *stmt, ReindexStmt *reindex)
 		return;
 	tableid = reindex->kind == REINDEX_OBJECT_INDEX ?
 		IndexGetRelation(relid, true) : relid;
-	if (!OidIsValid(tableid) || !user_owns_relation(tableid))
+	if (!OidIsValid(tableid) || !user_maintains_relation(tableid))
 		return;
 
 	concurrently = MG_REINDEX_LEGACY_CONCURRENT(reindex) ||
@@ -2497,11 +2510,11 @@ classify_vacuum(MigguardStatement *stmt, VacuumStmt *vacuum)
 }
 
 static void
-classify_cluster(MigguardStatement *stmt, ClusterStmt *cluster)
+classify_cluster(MigguardStatement *stmt, MgClusterStmt *cluster)
 {
 	Oid			relid;
 
-	if (cluster->relation == NULL)
+	if (mg_cluster_relation(cluster) == NULL)
 	{
 		/* CLUSTER alone reclusters every table that has a clustered index. */
 		Relation	indrel = table_open(IndexRelationId, AccessShareLock);
@@ -2514,7 +2527,7 @@ classify_cluster(MigguardStatement *stmt, ClusterStmt *cluster)
 
 			/* get_tables_to_cluster: only the tables the user owns */
 			if (index->indisclustered && !IsCatalogRelationOid(index->indrelid) &&
-				user_owns_relation(index->indrelid))
+				user_maintains_relation(index->indrelid))
 				add_rewrite_maintenance(stmt, index->indrelid, true);
 		}
 		table_endscan(scan);
@@ -2528,12 +2541,13 @@ classify_cluster(MigguardStatement *stmt, ClusterStmt *cluster)
 	 * without USING it needs a clustered index.  Otherwise PostgreSQL's own
 	 * error comes first.
 	 */
-	relid = lookup_relid(cluster->relation);
-	if (!OidIsValid(relid) || !user_owns_relation(relid))
+	relid = lookup_relid(mg_cluster_relation(cluster));
+	if (!OidIsValid(relid) || !user_maintains_relation(relid))
 		return;
 	if (cluster->indexname != NULL ?
 		!OidIsValid(get_relname_relid(cluster->indexname, get_rel_namespace(relid))) :
-		!relation_has_index_marked(relid, false))
+		(mg_cluster_needs_marked_index(cluster) &&
+		 !relation_has_index_marked(relid, false)))
 		return;
 	add_rewrite_maintenance(stmt, relid, true);
 }
@@ -2544,7 +2558,7 @@ classify_refresh(MigguardStatement *stmt, RefreshMatViewStmt *refresh)
 	Oid			relid = lookup_relid(refresh->relation);
 	MigguardOp *op;
 
-	if (!OidIsValid(relid) || !user_owns_relation(relid))
+	if (!OidIsValid(relid) || !user_maintains_relation(relid))
 		return;
 	op = add_op(stmt, MG_OP_REFRESH_MATVIEW,
 				refresh->concurrent ? ExclusiveLock : AccessExclusiveLock,
@@ -2673,11 +2687,17 @@ classify_create_partition(MigguardStatement *stmt, CreateStmt *create)
 AclMode
 migguard_lock_table_aclmask(LOCKMODE mode)
 {
+	AclMode		any_mode = ACL_UPDATE | ACL_DELETE | ACL_TRUNCATE | MG_ACL_MAINTAIN;
+
+	if (MG_LOCK_TABLE_ACL_BY_LEVEL)
+		return any_mode |
+			(mode <= AccessShareLock ? ACL_SELECT : 0) |
+			(mode <= RowExclusiveLock ? ACL_INSERT : 0);
 	if (mode == AccessShareLock)
 		return ACL_SELECT;
 	if (mode == RowExclusiveLock)
-		return ACL_INSERT | ACL_UPDATE | ACL_DELETE | ACL_TRUNCATE;
-	return ACL_UPDATE | ACL_DELETE | ACL_TRUNCATE;
+		return ACL_INSERT | any_mode;
+	return any_mode;
 }
 
 /* LOCK TABLE: each named relation, in the requested mode. */
@@ -2821,8 +2841,8 @@ migguard_classify(Node *parsetree, const char *stmt_text)
 		case T_VacuumStmt:
 			classify_vacuum(stmt, (VacuumStmt *) parsetree);
 			break;
-		case T_ClusterStmt:
-			classify_cluster(stmt, (ClusterStmt *) parsetree);
+		case T_MgClusterStmt:
+			classify_cluster(stmt, (MgClusterStmt *) parsetree);
 			break;
 		case T_RefreshMatViewStmt:
 			classify_refresh(stmt, (RefreshMatViewStmt *) parsetree);

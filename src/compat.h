@@ -3,13 +3,10 @@
  * compat.h
  *		The only file in migguard that tests PG_VERSION_NUM.
  *
- * PostgreSQL 15 is the tested target.  What else has been compiled with
- * these shims (-Wall -Wextra -Werror): 18 (built by scripts/pg-build.sh,
- * suites run), 17 and 19 (Debian's postgresql-server-dev headers only: the
- * mirror had no source to build), once every call site uses the mg_ names
- * below; 19 also needs CLUSTER handled as its RepackStmt.  The 13, 14 and
- * 16 branches have never been compiled.  Every other file includes this header instead of
- * spelling a version number.
+ * Compiled (-Wall -Wextra -Werror) and tested on 15, 17, 18 and 19
+ * (scripts/test.sh --all-versions).  The 13, 14 and 16 branches compile
+ * untested: Debian no longer has packages of them.  Every other file
+ * includes this header instead of spelling a version number.
  *
  *-------------------------------------------------------------------------
  */
@@ -256,6 +253,57 @@ mg_init_materialized_srf(FunctionCallInfo fcinfo)
 #define mg_domain_has_constraints(typid) DomainHasConstraints((typid), NULL)
 #else
 #define mg_domain_has_constraints(typid) DomainHasConstraints(typid)
+#endif
+
+/*
+ * 19 folded CLUSTER into REPACK: one RepackStmt for CLUSTER, REPACK and
+ * (internally) VACUUM FULL, its table a VacuumRelation.  migguard judges
+ * them alike (cluster_rel rewrites the table under ACCESS EXCLUSIVE either
+ * way).  Only CLUSTER without USING INDEX needs an index marked clustered;
+ * REPACK without USING INDEX rewrites in physical order.
+ */
+#if PG_VERSION_NUM >= 190000
+typedef RepackStmt MgClusterStmt;
+#define T_MgClusterStmt T_RepackStmt
+#define mg_cluster_relation(c) ((c)->relation ? (c)->relation->relation : NULL)
+#define mg_cluster_needs_marked_index(c) \
+	((c)->indexname == NULL && \
+	 ((c)->command == REPACK_COMMAND_CLUSTER || (c)->usingindex))
+#else
+typedef ClusterStmt MgClusterStmt;
+#define T_MgClusterStmt T_ClusterStmt
+#define mg_cluster_relation(c) ((c)->relation)
+#define mg_cluster_needs_marked_index(c) ((c)->indexname == NULL)
+#endif
+
+/*
+ * The MAINTAIN privilege (17): VACUUM, ANALYZE, CLUSTER, REFRESH
+ * MATERIALIZED VIEW, REINDEX and LOCK TABLE are allowed to whoever holds it
+ * on the table (its owner by default, members of pg_maintain), where 16 and
+ * before asked for the owner (vacuum_is_permitted_for_relation,
+ * RangeVarCallbackMaintainsTable, RangeVarCallbackForReindexIndex).
+ */
+#if PG_VERSION_NUM >= 170000
+#include "utils/acl.h"
+#define mg_user_maintains_relation(relid, roleid) \
+	(pg_class_aclcheck((relid), (roleid), ACL_MAINTAIN) == ACLCHECK_OK)
+#define MG_ACL_MAINTAIN ACL_MAINTAIN
+#else
+#define mg_user_maintains_relation(relid, roleid) \
+	mg_class_ownercheck((relid), (roleid))
+#define MG_ACL_MAINTAIN 0
+#endif
+
+/*
+ * LOCK TABLE's privileges (LockTableAclCheck): from 16 on UPDATE, DELETE or
+ * TRUNCATE (and MAINTAIN from 17) permit every mode, SELECT up to ACCESS
+ * SHARE, INSERT up to ROW EXCLUSIVE; 15 asked for SELECT in ACCESS SHARE
+ * only, INSERT in ROW EXCLUSIVE only.
+ */
+#if PG_VERSION_NUM >= 160000
+#define MG_LOCK_TABLE_ACL_BY_LEVEL true
+#else
+#define MG_LOCK_TABLE_ACL_BY_LEVEL false
 #endif
 
 /* PG_MODULE_MAGIC_EXT appeared in 18. */

@@ -437,7 +437,7 @@ describe_blockers(const MigguardLockGuard *guard)
 			 * it held the lock a moment ago.
 			 */
 			if (proc == NULL || proc == MyProc ||
-				proc->lxid != vxids[j].localTransactionId)
+				mg_proc_lxid(proc) != vxids[j].localTransactionId)
 			{
 				prepared = true;
 				continue;

@@ -144,7 +144,7 @@ static const StmtKind stmt_kinds[] = {
 	vacuum_in_transaction, maintenance_locks},
 	/* cluster(): ACCESS EXCLUSIVE; a partitioned table or no table is the
 	 * multi-table case, not in a block */
-	{T_ClusterStmt, "ACCESS EXCLUSIVE, partitions too",
+	{T_MgClusterStmt, "ACCESS EXCLUSIVE, partitions too",
 	cluster_in_transaction, maintenance_locks},
 	/* ExecRefreshMatView: ACCESS EXCLUSIVE, CONCURRENTLY EXCLUSIVE */
 	{T_RefreshMatViewStmt, "ACCESS EXCLUSIVE", NULL, NULL},
@@ -353,11 +353,11 @@ vacuum_in_transaction(Node *parsetree)
 static bool
 cluster_in_transaction(Node *parsetree)
 {
-	ClusterStmt *cluster = (ClusterStmt *) parsetree;
+	MgClusterStmt *cluster = (MgClusterStmt *) parsetree;
 
-	if (cluster->relation == NULL)
+	if (mg_cluster_relation(cluster) == NULL)
 		return false;
-	return get_rel_relkind(RangeVarGetRelid(cluster->relation, NoLock, true)) !=
+	return get_rel_relkind(RangeVarGetRelid(mg_cluster_relation(cluster), NoLock, true)) !=
 		RELKIND_PARTITIONED_TABLE;
 }
 
@@ -1007,12 +1007,72 @@ constraint_index(Oid relid, const char *conname)
 	return indexid;
 }
 
-/* The sequence of an identity column (getIdentitySequence), if any. */
+/*
+ * The sequence that is an INTERNAL dependent of column attnum of relid, as
+ * getOwnedSequences_internal (pg_depend.c) finds an identity sequence.
+ * Read from the catalog without opening the relation: getIdentitySequence
+ * itself takes the relation's Oid up to 16 and an open (locked) Relation
+ * from 17 on, and the analysis holds no lock on it yet.
+ */
+static Oid
+column_identity_sequence(Oid relid, AttrNumber attnum)
+{
+	Relation	deprel = table_open(DependRelationId, AccessShareLock);
+	ScanKeyData key[3];
+	SysScanDesc scan;
+	HeapTuple	tup;
+	Oid			seqid = InvalidOid;
+
+	ScanKeyInit(&key[0], Anum_pg_depend_refclassid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(RelationRelationId));
+	ScanKeyInit(&key[1], Anum_pg_depend_refobjid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(relid));
+	ScanKeyInit(&key[2], Anum_pg_depend_refobjsubid, BTEqualStrategyNumber,
+				F_INT4EQ, Int32GetDatum(attnum));
+	scan = systable_beginscan(deprel, DependReferenceIndexId, true, NULL, 3, key);
+	while ((tup = systable_getnext(scan)) != NULL)
+	{
+		Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tup);
+
+		if (dep->classid == RelationRelationId && dep->objsubid == 0 &&
+			dep->deptype == DEPENDENCY_INTERNAL &&
+			get_rel_relkind(dep->objid) == RELKIND_SEQUENCE)
+		{
+			seqid = dep->objid;
+			break;
+		}
+	}
+	systable_endscan(scan);
+	table_close(deprel, AccessShareLock);
+	return seqid;
+}
+
+/*
+ * The sequence of an identity column, if any.  From 17 on a partition's
+ * identity column uses the sequence of the topmost partitioned table
+ * (getIdentitySequence): look there when the partition has none of its own.
+ */
 static void
 lock_identity_sequence(MigguardStatement *stmt, Oid relid, AttrNumber attnum,
 					   LOCKMODE lockmode)
 {
-	lock_relid(stmt, getIdentitySequence(relid, attnum, true), lockmode);
+	Oid			seqid = column_identity_sequence(relid, attnum);
+
+	if (!OidIsValid(seqid) && get_rel_relispartition(relid))
+	{
+		List	   *ancestors = get_partition_ancestors(relid);
+		char	   *attname = get_attname(relid, attnum, true);
+
+		if (ancestors != NIL && attname != NULL)
+		{
+			Oid			top = llast_oid(ancestors);
+			AttrNumber	topattnum = get_attnum(top, attname);
+
+			if (topattnum != InvalidAttrNumber)
+				seqid = column_identity_sequence(top, topattnum);
+		}
+	}
+	lock_relid(stmt, seqid, lockmode);
 }
 
 static void
@@ -1383,12 +1443,12 @@ maintenance_locks(MigguardStatement *stmt, Node *parsetree)
 {
 	ListCell   *lc;
 
-	if (IsA(parsetree, ClusterStmt))
+	if (nodeTag(parsetree) == T_MgClusterStmt)
 	{
-		ClusterStmt *cluster = (ClusterStmt *) parsetree;
-		Oid			relid = migguard_lookup_relid(cluster->relation);
+		MgClusterStmt *cluster = (MgClusterStmt *) parsetree;
+		Oid			relid = migguard_lookup_relid(mg_cluster_relation(cluster));
 
-		if (user_owns(relid) && get_rel_relkind(relid) == RELKIND_PARTITIONED_TABLE)
+		if (OidIsValid(relid) && mg_user_maintains_relation(relid, GetUserId()) && get_rel_relkind(relid) == RELKIND_PARTITIONED_TABLE)
 			lock_inheritors(stmt, relid, AccessExclusiveLock);
 		return;
 	}
