@@ -65,7 +65,7 @@ REGRESS_OPTS = \
 
 # Isolation tests (test/specs): sessions that block each other.  PGXS puts
 # its own --inputdir and --outputdir first; these override them.
-ISOLATION = lock_retry
+ISOLATION = lock_retry chain_interleaving
 ISOLATION_OPTS = \
 	--inputdir=test \
 	--outputdir=$(TESTOUT)/iso \

@@ -36,6 +36,15 @@
  * matches.  purge() stores the hash of the last row it deletes in
  * migguard.log_anchor, where verify_log() starts.
  *
+ * Id order is the order the rows were written in, not the order their
+ * statements ran: the blocked-attempt worker writes a row when it gets to
+ * it, so another session's rows may come before it (test/specs/
+ * chain_interleaving).  Known gap: a row chained to another writer's row
+ * while that one was running vouches for nothing before it once that row
+ * rolls back, so a row deleted just before the rolled-back one is not
+ * reported; closing it needs the vanished row's own link kept where its
+ * abort does not take it.
+ *
  * Chain heads: a fixed table of CHAIN_HEADS entries.  A database without an
  * entry (first write since the server started, or its entry was reused for
  * another database, least recently used first) reads its head from the

@@ -45,6 +45,18 @@ BEGIN;
 SET LOCAL migguard.allow = 'create_index';
 CREATE INDEX big_g_idx ON big (g);
 ROLLBACK;
+-- The background worker writes that blocked attempt's row (blocked.c),
+-- asynchronously: wait for it, so that its id comes before the rows below
+-- and the chain checks further down see the same rows in the same order on
+-- a loaded machine too (a slow worker put it between kept_1 and kept_2).
+DO $$
+BEGIN
+    FOR i IN 1 .. 300 LOOP
+        EXIT WHEN (SELECT count(*) FROM migguard.blocked_attempts) = 1;
+        PERFORM pg_sleep(0.1);
+    END LOOP;
+END
+$$;
 BEGIN;
 SET LOCAL migguard.allow = 'create_index';
 SET LOCAL migguard.reason = 'CHG-7: reviewed, table is small at night';
