@@ -210,7 +210,7 @@ for my $expected (
 	qr/^function migguard\."check"\(text\) .* acl \{[^}]*=X\//m,
 	qr/^relation migguard\.change_log kind r .* acl \{[^}]*migguard_reader=r\//m,
 	qr/^column migguard\.change_log\.id bigint .* identity [ad] /m,
-	qr/^extension migguard version 1\.1 .* config migguard\.change_log/m,
+	qr/^extension migguard version 1\.1 .* config \S*\bmigguard\.change_log\b/m,
 	qr/^init privs /m)
 {
 	like($fresh, $expected, "the fresh listing has a line matching $expected");
