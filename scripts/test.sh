@@ -399,7 +399,7 @@ prepare_node_modules() {
 	local dir="$WORK/node"
 	run_as_cluster_user mkdir -p "$dir"
 	run_as_cluster_user cp "$TREE/test/node/package.json" "$TREE/test/node/package-lock.json" "$dir/"
-	if run_in_dir_as_cluster_user "$dir" npm ci --no-audit --no-fund --loglevel=error >&2; then
+	if run_in_dir_as_cluster_user "$dir" npm ci --no-audit --no-fund --no-update-notifier --loglevel=error >&2; then
 		printf '%s\n' "$dir/node_modules"
 	fi
 }
