@@ -380,8 +380,8 @@ suite_python() {
 }
 
 # --------------------------------------------------------------------------
-# Differential: PostgreSQL's own regression suite, plain vs. migguard
-# (scripts/regress-diff.sh; migguard is already built and installed)
+# Migration tools: Sqitch, Rails ActiveRecord, node-pg-migrate end to end
+# against the scratch cluster (MIGRATION_TOOLS)
 # --------------------------------------------------------------------------
 
 # MIGRATION_TOOLS: one line per migration tool, "GLOB INTERPRETER": the TAP
@@ -457,6 +457,10 @@ suite_migrations() {
 	record "migrations" "$passed" "$failed" "${notes[*]:-}"
 }
 
+# --------------------------------------------------------------------------
+# Debian package: scripts/deb-test.sh
+# --------------------------------------------------------------------------
+
 suite_deb() {
 	local log="$WORK/deb.log" rc=0 passed failed
 	say "suite: Debian package (scripts/deb-test.sh)"
@@ -467,6 +471,11 @@ suite_deb() {
 	fi
 	record "deb" "$passed" "$failed"
 }
+
+# --------------------------------------------------------------------------
+# Differential: PostgreSQL's own regression suite, plain vs. migguard
+# (scripts/regress-diff.sh; migguard is already built and installed)
+# --------------------------------------------------------------------------
 
 suite_regressdiff() {
 	local log="$WORK/regressdiff.log" rc=0 name passed failed any=0
