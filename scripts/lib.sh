@@ -46,7 +46,8 @@ PG_BINDIR="$(dirname "$PG_CONFIG")"
 # Debian packages: server, headers for PGXS, client, pgTAP and pg_prove, the
 # Perl modules PostgreSQL's TAP framework needs, a C toolchain, and Django,
 # Alembic, SQLAlchemy and psycopg2 for the client tests in test/django and
-# test/alembic.
+# test/alembic, Sqitch and ActiveRecord for those in test/sqitch and
+# test/rails.
 MIGGUARD_PACKAGES=(
 	"postgresql-${MIGGUARD_PG_MAJOR}"
 	"postgresql-server-dev-${MIGGUARD_PG_MAJOR}"
@@ -70,6 +71,16 @@ MIGGUARD_PACKAGES=(
 	fakeroot
 	sqitch
 	libdbd-pg-perl
+	ruby-activerecord
+	ruby-pg
+)
+
+# Installed only when the command is missing, "COMMAND PACKAGE...": Node.js
+# may come from elsewhere (NodeSource's nodejs bundles npm and conflicts
+# with Debian's npm package), and any node >= 18.19 with npm does for
+# test/node.
+MIGGUARD_COMMAND_PACKAGES=(
+	"npm nodejs npm"
 )
 
 # The maintenance tools test/t/05x run on a guarded server (issue 16): their
@@ -128,6 +139,14 @@ ensure_packages() {
 		die "dpkg-query not found: these scripts expect Debian or Ubuntu (install ${MIGGUARD_PACKAGES[*]} by hand elsewhere)"
 	for pkg in "${MIGGUARD_PACKAGES[@]}"; do
 		package_installed "$pkg" || missing+=("$pkg")
+	done
+	local entry cmd pkgs=()
+	for entry in "${MIGGUARD_COMMAND_PACKAGES[@]}"; do
+		read -r cmd <<<"$entry"
+		if ! command -v "$cmd" >/dev/null 2>&1; then
+			read -r -a pkgs <<<"${entry#"$cmd"}"
+			missing+=("${pkgs[@]}")
+		fi
 	done
 	if [[ ${#missing[@]} -eq 0 ]]; then
 		return 0

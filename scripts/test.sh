@@ -43,10 +43,15 @@
 #                       allowed in test/regress-diff/expected-differences;
 #                       fetches the source into /var/cache/migguard once
 #                       (about 5 minutes on 2 cores)
-#   suite_migrations    TAP scripts test/sqitch/*_test.sh (real Sqitch deploys),
-#                       run by prove with bash against that scratch cluster
-#                       through PGHOST/PGPORT/PGUSER; each creates and drops
-#                       its own database (migguard_sqitch)
+#   suite_migrations    TAP scripts of real migration tools, run by prove
+#                       against that scratch cluster through
+#                       PGHOST/PGPORT/PGUSER (MIGRATION_TOOLS):
+#                       test/sqitch/*_test.sh (Sqitch deploys, bash),
+#                       test/rails/*_test.rb (ActiveRecord migrations, ruby),
+#                       test/node/*_test.js (node-pg-migrate, node; its
+#                       packages installed by npm ci from
+#                       test/node/package-lock.json into the results
+#                       directory); each creates and drops its own database
 #   suite_deb           scripts/deb-test.sh: builds postgresql-15-migguard from
 #                       debian/ (pg_buildext), installs it (dpkg -i with
 #                       CI=true as root, else dpkg-deb -x into the
@@ -459,29 +464,86 @@ suite_python() {
 }
 
 # --------------------------------------------------------------------------
-# Differential: PostgreSQL's own regression suite, plain vs. migguard
-# (scripts/regress-diff.sh; migguard is already built and installed)
+# Migration tools: Sqitch, Rails ActiveRecord, node-pg-migrate end to end
+# against the scratch cluster (MIGRATION_TOOLS)
 # --------------------------------------------------------------------------
 
+# MIGRATION_TOOLS: one line per migration tool, "GLOB INTERPRETER": the TAP
+# scripts of suite_migrations and what prove runs them with.
+MIGRATION_TOOLS=(
+	"test/sqitch/*_test.sh bash"
+	"test/rails/*_test.rb ruby"
+	"test/node/*_test.js node"
+)
+
+# prepare_node_modules: npm ci of test/node/package-lock.json into
+# $WORK/node (outside the checkout's tracked files), as the cluster user;
+# prints the node_modules directory, or nothing when npm failed.
+prepare_node_modules() {
+	local dir="$WORK/node"
+	run_as_cluster_user mkdir -p "$dir"
+	run_as_cluster_user cp "$TREE/test/node/package.json" "$TREE/test/node/package-lock.json" "$dir/"
+	if run_in_dir_as_cluster_user "$dir" npm ci --no-audit --no-fund --no-update-notifier --loglevel=error >&2; then
+		printf '%s\n' "$dir/node_modules"
+	fi
+}
+
 suite_migrations() {
-	local files=("$TREE"/test/sqitch/*_test.sh)
-	if [[ ! -e "${files[0]}" ]]; then
-		record "migrations" 0 0 "skipped: no test/sqitch/*_test.sh"
+	local entry glob interpreter files f tool log rc p q passed=0 failed=0 any=0
+	local node_path="" notes=()
+	for entry in "${MIGRATION_TOOLS[@]}"; do
+		read -r glob interpreter <<<"$entry"
+		files=()
+		for f in "$TREE"/$glob; do
+			if [[ -e "$f" ]]; then
+				files+=("${f#"$TREE/"}")
+			fi
+		done
+		if [[ ${#files[@]} -eq 0 ]]; then
+			continue
+		fi
+		if [[ $any -eq 0 ]]; then
+			say "suite: migration tools (prove ${MIGRATION_TOOLS[*]%% *})"
+			use_scratch_cluster
+			any=1
+		fi
+		tool="${glob#test/}"
+		tool="${tool%%/*}"
+		if [[ "$interpreter" == node && -z "$node_path" ]]; then
+			node_path="$(prepare_node_modules)"
+			if [[ -z "$node_path" ]]; then
+				failed=$((failed + 1))
+				notes+=("$tool: npm ci failed")
+				continue
+			fi
+		fi
+		log="$WORK/migrations-$tool.log"
+		rc=0
+		run_in_dir_as_cluster_user "$TREE" env \
+			PATH="$PG_BINDIR:$PATH" \
+			PGHOST="$CLUSTER_SOCKDIR" PGPORT="$CLUSTER_PORT" PGUSER="$(cluster_user)" \
+			NODE_PATH="$node_path" \
+			prove -v --exec "$interpreter" "${files[@]}" 2>&1 | tee "$log" || rc=$?
+		read -r p q < <(count_tap "$log")
+		if [[ $rc -ne 0 && $q -eq 0 ]]; then
+			# prove failed without a failing test line: a script died or
+			# broke its plan.
+			q=1
+			notes+=("$tool: prove exited $rc")
+		fi
+		passed=$((passed + p))
+		failed=$((failed + q))
+	done
+	if [[ $any -eq 0 ]]; then
+		record "migrations" 0 0 "skipped: no test/sqitch, test/rails or test/node test"
 		return 0
 	fi
-	local log="$WORK/migrations.log" rc=0 passed failed
-	say "suite: migration tools (prove test/sqitch/*_test.sh)"
-	use_scratch_cluster
-	run_in_dir_as_cluster_user "$TREE" env \
-		PATH="$PG_BINDIR:$PATH" \
-		PGHOST="$CLUSTER_SOCKDIR" PGPORT="$CLUSTER_PORT" PGUSER="$(cluster_user)" \
-		prove -v --exec bash "${files[@]#"$TREE/"}" 2>&1 | tee "$log" || rc=$?
-	read -r passed failed < <(count_tap "$log")
-	if [[ $rc -ne 0 && $failed -eq 0 ]]; then
-		failed=1
-	fi
-	record "migrations" "$passed" "$failed"
+	record "migrations" "$passed" "$failed" "${notes[*]:-}"
 }
+
+# --------------------------------------------------------------------------
+# Debian package: scripts/deb-test.sh
+# --------------------------------------------------------------------------
 
 suite_deb() {
 	local log="$WORK/deb.log" rc=0 passed failed
@@ -499,6 +561,11 @@ suite_deb() {
 	fi
 	record "deb" "$passed" "$failed"
 }
+
+# --------------------------------------------------------------------------
+# Differential: PostgreSQL's own regression suite, plain vs. migguard
+# (scripts/regress-diff.sh; migguard is already built and installed)
+# --------------------------------------------------------------------------
 
 suite_regressdiff() {
 	local log="$WORK/regressdiff.log" rc=0 name passed failed any=0
