@@ -46,6 +46,11 @@ ok($node->safe_psql('rp', q{SELECT pg_table_size('big') > 64 * 1024}), 'the tabl
 # Without the policy the repack's own DDL is judged like any migration's.
 my ($rc, $out, $err) = $node->psql('rp', 'VACUUM FULL big');
 like($err, qr/ERROR:/, 'an ordinary session in enforce mode is blocked rewriting the large table');
+# The blocked attempt's row is written by the background worker, a moment
+# later: wait for it, so that it is not counted as a row of the repacks.
+ok($node->poll_query_until('rp', q{
+	SELECT count(*) = 1 FROM migguard.change_log WHERE verdict = 'blocked' AND statement = 'VACUUM FULL big'}),
+	"the blocked attempt's row is written");
 
 sub repack_ok
 {
