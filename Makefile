@@ -72,7 +72,7 @@ ISOLATION_OPTS = \
 	--temp-instance=$(TESTOUT)/tmp_check_iso \
 	--temp-config=test/migguard.conf
 
-EXTRA_CLEAN = test/out
+EXTRA_CLEAN = test/out .pg-build-id
 
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 
@@ -105,6 +105,16 @@ endif
 
 # PGXS does not track header dependencies: every object depends on them all.
 $(OBJS): $(wildcard src/*.h)
+
+# Objects compiled against another PostgreSQL (scripts/test.sh --pg N, a
+# private copy) look up to date to make: every object also depends on a
+# stamp naming the PostgreSQL it is built for, rewritten when that changes.
+PG_BUILD_ID := $(shell $(PG_CONFIG) --version) $(shell $(PG_CONFIG) --includedir-server)
+.pg-build-id: FORCE
+	@echo '$(PG_BUILD_ID)' | cmp -s - $@ || echo '$(PG_BUILD_ID)' > $@
+$(OBJS): .pg-build-id
+FORCE:
+.PHONY: FORCE
 include client/client.mk
 
 # Benchmarks against plain PostgreSQL and pgaudit (bench/RESULTS.md).
