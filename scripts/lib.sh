@@ -172,6 +172,9 @@ ensure_packages() {
 copy_tools_into_copy() {
 	local sys_bin="/usr/lib/postgresql/${MIGGUARD_PG_MAJOR}/bin"
 	[[ "$PG_BINDIR" -ef "$sys_bin" ]] && return 0
+	# The packages are built for Debian's PostgreSQL: never copy them into
+	# an install of another major version (their libraries would not load).
+	[[ "$("$PG_CONFIG" --version)" =~ ^PostgreSQL\ ${MIGGUARD_PG_MAJOR}[.a-z] ]] || return 0
 	local pkg f dest libdir sharedir
 	libdir="$("$PG_CONFIG" --pkglibdir)"
 	sharedir="$("$PG_CONFIG" --sharedir)"

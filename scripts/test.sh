@@ -100,7 +100,10 @@ pg_config_for() {
 		printf '%s\n' "${MIGGUARD_PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}"
 		return 0
 	fi
-	bash "$(dirname "$MG_TEST_SCRIPT")/pg-build.sh" "$1" | tee /dev/stderr | tail -n 1
+	# Progress goes to our stderr through the inherited descriptor: "tee
+	# /dev/stderr" would reopen it, and when it is a file (a CI log) that
+	# truncates the log.
+	bash "$(dirname "$MG_TEST_SCRIPT")/pg-build.sh" "$1" | tee >(cat >&2) | tail -n 1
 }
 
 if [[ $MG_RUN_ALL == 1 ]]; then

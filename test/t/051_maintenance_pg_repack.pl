@@ -19,6 +19,11 @@ my $bindir = `pg_config --bindir`;
 chomp $bindir;
 plan skip_all => "pg_repack is not installed in $bindir (postgresql-15-repack)"
 	unless -x "$bindir/pg_repack";
+# Debian bookworm builds pg_repack for PostgreSQL 15 only (postgresql-15-repack): a
+# library of 15 does not load into 17 and later (scripts/test.sh --pg N).
+my ($major) = `pg_config --version` =~ /PostgreSQL (\d+)/;
+plan skip_all => "pg_repack is packaged for PostgreSQL 15 only (postgresql-15-repack); this server is $major"
+	unless $major == 15;
 
 my $node = PostgreSQL::Test::Cluster->new('repack');
 $node->init;

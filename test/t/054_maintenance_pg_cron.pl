@@ -18,6 +18,11 @@ my $libdir = `pg_config --pkglibdir`;
 chomp $libdir;
 plan skip_all => "pg_cron is not installed in $libdir (postgresql-15-cron)"
 	unless -f "$libdir/pg_cron.so";
+# Debian bookworm builds pg_cron for PostgreSQL 15 only (postgresql-15-cron): a
+# library of 15 does not load into 17 and later (scripts/test.sh --pg N).
+my ($major) = `pg_config --version` =~ /PostgreSQL (\d+)/;
+plan skip_all => "pg_cron is packaged for PostgreSQL 15 only (postgresql-15-cron); this server is $major"
+	unless $major == 15;
 
 my $node = PostgreSQL::Test::Cluster->new('cron');
 $node->init;
