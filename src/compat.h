@@ -104,6 +104,57 @@
 #define MG_GENERATED_IS_STORED(constraint) true
 #endif
 
+/*
+ * NOT NULL constraints are catalogued in pg_constraint from 18, and may be
+ * NOT VALID: attnotnull is then already true although no row was checked,
+ * and SET NOT NULL validates the constraint, scanning the table
+ * (ATExecSetNotNull calls ATExecValidateConstraint).  The name of such an
+ * unvalidated constraint, or NULL; before 18 attnotnull means checked.
+ */
+#if PG_VERSION_NUM >= 180000
+#include "access/htup_details.h"
+#include "catalog/pg_constraint.h"
+#define MG_HAS_NOT_NULL_NOT_VALID true
+static inline char *
+mg_unvalidated_not_null(Oid relid, AttrNumber attnum)
+{
+	HeapTuple	tup = findNotNullConstraintAttnum(relid, attnum);
+	char	   *name = NULL;
+
+	if (!HeapTupleIsValid(tup))
+		return NULL;
+	if (!((Form_pg_constraint) GETSTRUCT(tup))->convalidated)
+		name = pstrdup(NameStr(((Form_pg_constraint) GETSTRUCT(tup))->conname));
+	heap_freetuple(tup);
+	return name;
+}
+#else
+#define MG_HAS_NOT_NULL_NOT_VALID false
+#define mg_unvalidated_not_null(relid, attnum) ((char *) NULL)
+#endif
+
+/*
+ * NOT ENFORCED CHECK and FOREIGN KEY constraints (18): never checked, no
+ * triggers (gram.y's processCASbits makes them NOT VALID too).
+ */
+#if PG_VERSION_NUM >= 180000
+#define MG_CONSTRAINT_NOT_ENFORCED(con) (!(con)->is_enforced)
+#else
+#define MG_CONSTRAINT_NOT_ENFORCED(con) false
+#endif
+
+/*
+ * SET ACCESS METHOD on a partitioned table is allowed from 17 (a catalog
+ * change only: no storage, ATExecSetAccessMethodNoStorage), and DEFAULT
+ * (cmd->name NULL) names default_table_access_method
+ * (ATPrepSetAccessMethod).
+ */
+#if PG_VERSION_NUM >= 170000
+#define MG_HAS_PARTITIONED_ACCESS_METHOD true
+#else
+#define MG_HAS_PARTITIONED_ACCESS_METHOD false
+#endif
+
 /* DETACH PARTITION ... CONCURRENTLY exists from 14 on. */
 #if PG_VERSION_NUM >= 140000
 #define MG_HAS_DETACH_CONCURRENTLY true

@@ -483,6 +483,23 @@ describe_set_not_null(const MigguardOp *op, MigguardFinding *f)
 									   op->lockmode, op->rel,
 									   "while every row is checked"),
 						 " No valid CHECK constraint proves the column is not null.");
+	if (op->detail != NULL)
+	{
+		/* 18: SET NOT NULL would validate this NOT VALID constraint. */
+		f->hint = psprintf("Validate the column's NOT VALID NOT NULL constraint, which takes a SHARE UPDATE EXCLUSIVE lock that lets reads and writes go on:\n"
+						   "ALTER TABLE %s VALIDATE CONSTRAINT %s;",
+						   table, q(op->detail));
+		return;
+	}
+	if (MG_HAS_NOT_NULL_NOT_VALID)
+	{
+		/* 18: ALTER TABLE ... ADD CONSTRAINT ... NOT NULL ... NOT VALID. */
+		f->hint = psprintf("Add the NOT NULL constraint NOT VALID, which is instant, then validate it under a SHARE UPDATE EXCLUSIVE lock that lets reads and writes go on:\n"
+						   "ALTER TABLE %s ADD CONSTRAINT %s NOT NULL %s NOT VALID;\n"
+						   "ALTER TABLE %s VALIDATE CONSTRAINT %s;",
+						   table, con, col, table, con);
+		return;
+	}
 	f->hint = psprintf("Prove the column is not null with a constraint validated under a weaker lock, then set NOT NULL without a scan:\n"
 					   "ALTER TABLE %s ADD CONSTRAINT %s CHECK (%s IS NOT NULL) NOT VALID;\n"
 					   "ALTER TABLE %s VALIDATE CONSTRAINT %s;\n"
