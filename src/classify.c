@@ -2222,6 +2222,26 @@ classify_alter_table(MigguardStatement *stmt, AlterTableStmt *alter)
 				case AT_SetNotNull:
 					add_set_not_null(stmt, rel, lockmode, cmd->name, false);
 					break;
+				case AT_AlterConstraint:
+					{
+						/* 18: ENFORCED validates a NOT ENFORCED foreign key. */
+						const char *conname =
+							mg_alter_constraint_validates(relid, cmd);
+
+						/*
+						 * ATExecAlterConstraint refuses ONLY on a
+						 * partitioned table: PostgreSQL's error.
+						 */
+						if (conname == NULL ||
+							(rel->relkind == RELKIND_PARTITIONED_TABLE &&
+							 !alter->relation->inh))
+							break;
+						op = add_op(stmt, MG_OP_ADD_CONSTRAINT, lockmode, rel);
+						op->object = pstrdup(conname);
+						op->detail = "FOREIGN KEY";
+						op->flags |= MG_F_ENFORCE;
+						break;
+					}
 				case AT_SetTableSpace:
 					{
 						Oid			spcid = get_tablespace_oid(cmd->name, true);

@@ -144,6 +144,38 @@ mg_unvalidated_not_null(Oid relid, AttrNumber attnum)
 #endif
 
 /*
+ * ALTER CONSTRAINT ... ENFORCED (18) on a NOT ENFORCED foreign key creates
+ * its triggers and validates every row in phase 3
+ * (ATExecAlterConstrEnforceability queues the check); the constraint's
+ * name then, else NULL.  Before 18 ALTER CONSTRAINT changes deferrability
+ * only (cmd->def is a Constraint).
+ */
+#if PG_VERSION_NUM >= 180000
+#include "utils/syscache.h"
+static inline const char *
+mg_alter_constraint_validates(Oid relid, AlterTableCmd *cmd)
+{
+	ATAlterConstraint *ac = (ATAlterConstraint *) cmd->def;
+	Oid			conoid;
+	HeapTuple	tup;
+	bool		validates = false;
+
+	if (!IsA(ac, ATAlterConstraint) || !ac->alterEnforceability || !ac->is_enforced)
+		return NULL;
+	conoid = get_relation_constraint_oid(relid, ac->conname, true);
+	tup = SearchSysCache1(CONSTROID, ObjectIdGetDatum(conoid));
+	if (!HeapTupleIsValid(tup))
+		return NULL;
+	validates = ((Form_pg_constraint) GETSTRUCT(tup))->contype == CONSTRAINT_FOREIGN &&
+		!((Form_pg_constraint) GETSTRUCT(tup))->conenforced;
+	ReleaseSysCache(tup);
+	return validates ? ac->conname : NULL;
+}
+#else
+#define mg_alter_constraint_validates(relid, cmd) ((const char *) NULL)
+#endif
+
+/*
  * SET ACCESS METHOD on a partitioned table is allowed from 17 (a catalog
  * change only: no storage, ATExecSetAccessMethodNoStorage), and DEFAULT
  * (cmd->name NULL) names default_table_access_method

@@ -515,6 +515,20 @@ describe_add_constraint_scan(const MigguardOp *op, MigguardFinding *f)
 	const char *con = op->object ? q(op->object) : "<constraint>";
 	bool		fk = strcmp(op->detail, "FOREIGN KEY") == 0;
 
+	if (op->flags & MG_F_ENFORCE)
+	{
+		f->message = psprintf("ALTER CONSTRAINT %s ENFORCED would scan %s under %s lock",
+							  con, rel_with_size(op->rel),
+							  lock_with_article(op->lockmode));
+		f->reason = lock_sentence("ALTER CONSTRAINT ... ENFORCED", op->lockmode,
+								  op->rel, "while every row is checked");
+		f->hint = psprintf("Drop the NOT ENFORCED constraint and add it again NOT VALID, which is instant, then validate it under a SHARE UPDATE EXCLUSIVE lock that lets reads and writes go on:\n"
+						   "ALTER TABLE %s DROP CONSTRAINT %s;\n"
+						   "ALTER TABLE %s ADD CONSTRAINT %s FOREIGN KEY ... NOT VALID;\n"
+						   "ALTER TABLE %s VALIDATE CONSTRAINT %s;",
+						   table, con, table, con, table, con);
+		return;
+	}
 	f->message = psprintf("ADD %s would scan %s under %s lock",
 						  op->detail, rel_with_size(op->rel),
 						  lock_with_article(op->lockmode));

@@ -11,7 +11,8 @@
 --   * 17: SET EXPRESSION on a stored generated column is a rewrite; on 18
 --     SET EXPRESSION on a virtual one is not;
 --   * 18: NOT ENFORCED CHECK and FOREIGN KEY: no scan, and no
---     fk_without_index warning (no triggers look rows up);
+--     fk_without_index warning (no triggers look rows up); ALTER
+--     CONSTRAINT ... ENFORCED validates the foreign key: a scan (MG001);
 --   * 17: SET ACCESS METHOD DEFAULT on a table already of the default
 --     access method does nothing, and SET ACCESS METHOD on a partitioned
 --     table is a catalog change: no MG001 for either;
@@ -42,6 +43,7 @@ ALTER TABLE nf.t ALTER COLUMN v SET EXPRESSION AS (a * 3);
 -- NOT ENFORCED constraints.
 ALTER TABLE nf.t ADD CONSTRAINT t_chk CHECK (a > 0) NOT ENFORCED;
 ALTER TABLE nf.t ADD CONSTRAINT t_fk FOREIGN KEY (a) REFERENCES nf.p NOT ENFORCED;
+ALTER TABLE nf.t ALTER CONSTRAINT t_fk ENFORCED;
 
 -- Access methods.
 ALTER TABLE nf.t SET ACCESS METHOD DEFAULT;
