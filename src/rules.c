@@ -841,7 +841,7 @@ describe_not_null_without_default(const MigguardOp *op, MigguardFinding *f)
 						  op->detail, op->object, migguard_display_name(op->rel));
 	f->reason = psprintf("Code deployed before this migration inserts rows into %s without naming \"%s\"; from the moment the change commits, each such INSERT fails with a not-null violation (23502).",
 						 migguard_display_name(op->rel), op->object);
-	if (strcmp(op->detail, "SET NOT NULL") == 0)
+	if (strcmp(op->detail, "DROP DEFAULT") != 0)
 		f->hint = psprintf("Set NOT NULL only in a release after every deployed version writes the column (then accept the finding with the override below), or give the column a default first:\n"
 						   "ALTER TABLE %s ALTER COLUMN %s SET DEFAULT <value>;\n"
 						   "Django 5.0 and later: db_default=<value> on the field; Alembic: server_default=<value>.",

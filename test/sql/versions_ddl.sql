@@ -20,7 +20,9 @@
 --     VALID + VALIDATE CONSTRAINT (15 and 17: the CHECK recipe); ADD
 --     CONSTRAINT ... NOT NULL ... NOT VALID passes, SET NOT NULL over such
 --     a constraint validates it (a scan: MG001, hint VALIDATE CONSTRAINT),
---     and ADD CONSTRAINT ... NOT NULL without NOT VALID is a scan.
+--     and ADD CONSTRAINT ... NOT NULL without NOT VALID is a scan; ADD
+--     CONSTRAINT ... NOT NULL (NOT VALID too) on a column without a default
+--     is not_null_without_default.
 --
 SET migguard.mode = off;
 CREATE SCHEMA nf;
@@ -51,6 +53,11 @@ ALTER TABLE nf.parted SET ACCESS METHOD heap;
 
 -- NOT NULL.
 ALTER TABLE nf.t ALTER COLUMN b SET NOT NULL;
+-- A NOT NULL constraint binds new rows even NOT VALID: deployed INSERTs
+-- without b fail (not_null_without_default).
+SET migguard.rules = 'lock_timeout=off';
+ALTER TABLE nf.t ADD CONSTRAINT t_b_nn NOT NULL b NOT VALID;
+SET migguard.rules = 'lock_timeout=off, not_null_without_default=off';
 ALTER TABLE nf.t ADD CONSTRAINT t_b_nn NOT NULL b NOT VALID;
 ALTER TABLE nf.t ALTER COLUMN b SET NOT NULL;
 ALTER TABLE nf.t VALIDATE CONSTRAINT t_b_nn;
