@@ -853,6 +853,7 @@ add_set_not_null(MigguardStatement *stmt, MigguardRelation *rel,
 	Form_pg_attribute att;
 	MigguardOp *op;
 	NotNullProof proof;
+	char	   *unvalidated;
 
 	tup = SearchSysCacheAttName(rel->relid, colname);
 	if (!HeapTupleIsValid(tup))
@@ -864,6 +865,9 @@ add_set_not_null(MigguardStatement *stmt, MigguardRelation *rel,
 		ReleaseSysCache(tup);
 		return;
 	}
+	/* 18: a NOT VALID NOT NULL constraint is validated now, by a scan. */
+	unvalidated = att->attnotnull ?
+		mg_unvalidated_not_null(rel->relid, att->attnum) : NULL;
 
 	proof.relid = rel->relid;
 	proof.att = att;
@@ -883,8 +887,10 @@ add_set_not_null(MigguardStatement *stmt, MigguardRelation *rel,
 	op->object = pstrdup(colname);
 	if (implied)
 		op->flags |= MG_F_IMPLIED;
+	op->detail = unvalidated;
 	/* A foreign table's NOT NULL is not checked (ATRewriteTables: no storage). */
-	if (att->attnotnull || rel->relkind == RELKIND_FOREIGN_TABLE)
+	if ((att->attnotnull && unvalidated == NULL) ||
+		rel->relkind == RELKIND_FOREIGN_TABLE)
 		op->flags |= MG_F_NO_OP;
 	else if (proof.proven)
 		op->flags |= MG_F_PROVEN;
@@ -1419,6 +1425,19 @@ add_constraint(MigguardStatement *stmt, MigguardRelation *rel,
 
 	if (constraint_refused_by_core(rel->relid, con, column))
 		return;
+
+	/*
+	 * 18's ADD CONSTRAINT name NOT NULL column: NOT VALID is instant;
+	 * otherwise the column is checked as by SET NOT NULL
+	 * (ATAddCheckNNConstraint queues the same verification).
+	 */
+	if (con->contype == CONSTR_NOTNULL)
+	{
+		if (!con->skip_validation)
+			foreach(lc, con->keys)
+				add_set_not_null(stmt, rel, lockmode, strVal(lfirst(lc)), false);
+		return;
+	}
 	op = add_op(stmt, MG_OP_ADD_CONSTRAINT, lockmode, rel);
 
 	op->object = con->conname ? pstrdup(con->conname) : NULL;
@@ -1434,7 +1453,7 @@ add_constraint(MigguardStatement *stmt, MigguardRelation *rel,
 							 migguard_quote_ident(strVal(lfirst(lc))));
 		op->columns = buf.data;
 	}
-	if (con->skip_validation)
+	if (con->skip_validation || MG_CONSTRAINT_NOT_ENFORCED(con))
 		op->flags |= MG_F_NOT_VALID;
 	if (con->indexname)
 		op->flags |= MG_F_USING_INDEX;
@@ -1451,7 +1470,9 @@ add_constraint(MigguardStatement *stmt, MigguardRelation *rel,
 				op->detail = "FOREIGN KEY";
 				if (OidIsValid(refid))
 					op->index = migguard_describe_relation(refid);
-				migguard_classify_fk_index(op, con, column);
+				/* NOT ENFORCED (18): no triggers look up referencing rows. */
+				if (!MG_CONSTRAINT_NOT_ENFORCED(con))
+					migguard_classify_fk_index(op, con, column);
 				break;
 			}
 		case CONSTR_UNIQUE:
@@ -2091,7 +2112,9 @@ alter_subcommand_refused(AlterTableStmt *alter, AlterTableCmd *cmd,
 		return true;
 	if (cmd->subtype == AT_SetAccessMethod &&
 		(on_index ||
-		 (rel->relkind != RELKIND_RELATION && rel->relkind != RELKIND_MATVIEW)))
+		 (rel->relkind != RELKIND_RELATION && rel->relkind != RELKIND_MATVIEW &&
+		  !(MG_HAS_PARTITIONED_ACCESS_METHOD &&
+			rel->relkind == RELKIND_PARTITIONED_TABLE))))
 		return true;
 
 	if (MG_IS_ADD_COLUMN(cmd->subtype))
@@ -2199,6 +2222,26 @@ classify_alter_table(MigguardStatement *stmt, AlterTableStmt *alter)
 				case AT_SetNotNull:
 					add_set_not_null(stmt, rel, lockmode, cmd->name, false);
 					break;
+				case AT_AlterConstraint:
+					{
+						/* 18: ENFORCED validates a NOT ENFORCED foreign key. */
+						const char *conname =
+							mg_alter_constraint_validates(relid, cmd);
+
+						/*
+						 * ATExecAlterConstraint refuses ONLY on a
+						 * partitioned table: PostgreSQL's error.
+						 */
+						if (conname == NULL ||
+							(rel->relkind == RELKIND_PARTITIONED_TABLE &&
+							 !alter->relation->inh))
+							break;
+						op = add_op(stmt, MG_OP_ADD_CONSTRAINT, lockmode, rel);
+						op->object = pstrdup(conname);
+						op->detail = "FOREIGN KEY";
+						op->flags |= MG_F_ENFORCE;
+						break;
+					}
 				case AT_SetTableSpace:
 					{
 						Oid			spcid = get_tablespace_oid(cmd->name, true);
@@ -2239,9 +2282,17 @@ classify_alter_table(MigguardStatement *stmt, AlterTableStmt *alter)
 						op = add_op(stmt, MG_OP_TABLE_REWRITE, lockmode, rel);
 						if (cmd->subtype == AT_SetAccessMethod)
 						{
+							/*
+							 * ATPrepSetAccessMethod: DEFAULT (17) names
+							 * default_table_access_method; a partitioned
+							 * table has no storage to rewrite.
+							 */
+							const char *amname = cmd->name ? cmd->name :
+								default_table_access_method;
+
 							op->detail = "SET ACCESS METHOD";
-							if (cmd->name &&
-								get_am_oid(cmd->name, true) == relation_am(relid))
+							if (get_am_oid(amname, true) == relation_am(relid) ||
+								rel->relkind == RELKIND_PARTITIONED_TABLE)
 								op->flags |= MG_F_NO_OP;
 						}
 						else

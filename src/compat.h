@@ -104,6 +104,89 @@
 #define MG_GENERATED_IS_STORED(constraint) true
 #endif
 
+/*
+ * NOT NULL constraints are catalogued in pg_constraint from 18, and may be
+ * NOT VALID: attnotnull is then already true although no row was checked,
+ * and SET NOT NULL validates the constraint, scanning the table
+ * (ATExecSetNotNull calls ATExecValidateConstraint).  The name of such an
+ * unvalidated constraint, or NULL; before 18 attnotnull means checked.
+ */
+#if PG_VERSION_NUM >= 180000
+#include "access/htup_details.h"
+#include "catalog/pg_constraint.h"
+#define MG_HAS_NOT_NULL_NOT_VALID true
+static inline char *
+mg_unvalidated_not_null(Oid relid, AttrNumber attnum)
+{
+	HeapTuple	tup = findNotNullConstraintAttnum(relid, attnum);
+	char	   *name = NULL;
+
+	if (!HeapTupleIsValid(tup))
+		return NULL;
+	if (!((Form_pg_constraint) GETSTRUCT(tup))->convalidated)
+		name = pstrdup(NameStr(((Form_pg_constraint) GETSTRUCT(tup))->conname));
+	heap_freetuple(tup);
+	return name;
+}
+#else
+#define MG_HAS_NOT_NULL_NOT_VALID false
+#define mg_unvalidated_not_null(relid, attnum) ((char *) NULL)
+#endif
+
+/*
+ * NOT ENFORCED CHECK and FOREIGN KEY constraints (18): never checked, no
+ * triggers (gram.y's processCASbits makes them NOT VALID too).
+ */
+#if PG_VERSION_NUM >= 180000
+#define MG_CONSTRAINT_NOT_ENFORCED(con) (!(con)->is_enforced)
+#else
+#define MG_CONSTRAINT_NOT_ENFORCED(con) false
+#endif
+
+/*
+ * ALTER CONSTRAINT ... ENFORCED (18) on a NOT ENFORCED foreign key creates
+ * its triggers and validates every row in phase 3
+ * (ATExecAlterConstrEnforceability queues the check); the constraint's
+ * name then, else NULL.  Before 18 ALTER CONSTRAINT changes deferrability
+ * only (cmd->def is a Constraint).
+ */
+#if PG_VERSION_NUM >= 180000
+#include "utils/syscache.h"
+static inline const char *
+mg_alter_constraint_validates(Oid relid, AlterTableCmd *cmd)
+{
+	ATAlterConstraint *ac = (ATAlterConstraint *) cmd->def;
+	Oid			conoid;
+	HeapTuple	tup;
+	bool		validates = false;
+
+	if (!IsA(ac, ATAlterConstraint) || !ac->alterEnforceability || !ac->is_enforced)
+		return NULL;
+	conoid = get_relation_constraint_oid(relid, ac->conname, true);
+	tup = SearchSysCache1(CONSTROID, ObjectIdGetDatum(conoid));
+	if (!HeapTupleIsValid(tup))
+		return NULL;
+	validates = ((Form_pg_constraint) GETSTRUCT(tup))->contype == CONSTRAINT_FOREIGN &&
+		!((Form_pg_constraint) GETSTRUCT(tup))->conenforced;
+	ReleaseSysCache(tup);
+	return validates ? ac->conname : NULL;
+}
+#else
+#define mg_alter_constraint_validates(relid, cmd) ((const char *) NULL)
+#endif
+
+/*
+ * SET ACCESS METHOD on a partitioned table is allowed from 17 (a catalog
+ * change only: no storage, ATExecSetAccessMethodNoStorage), and DEFAULT
+ * (cmd->name NULL) names default_table_access_method
+ * (ATPrepSetAccessMethod).
+ */
+#if PG_VERSION_NUM >= 170000
+#define MG_HAS_PARTITIONED_ACCESS_METHOD true
+#else
+#define MG_HAS_PARTITIONED_ACCESS_METHOD false
+#endif
+
 /* DETACH PARTITION ... CONCURRENTLY exists from 14 on. */
 #if PG_VERSION_NUM >= 140000
 #define MG_HAS_DETACH_CONCURRENTLY true

@@ -245,7 +245,9 @@ column_state_after(Oid relid, const char *column, List *cmds)
 		{
 			Constraint *con = (Constraint *) cmd->def;
 
-			if (IsA(con, Constraint) && con->contype == CONSTR_PRIMARY &&
+			/* 18's ADD CONSTRAINT ... NOT NULL col, NOT VALID too (new rows). */
+			if (IsA(con, Constraint) &&
+				(con->contype == CONSTR_PRIMARY || con->contype == CONSTR_NOTNULL) &&
 				names_column(con->keys, column))
 				state.not_null = true;
 			continue;
@@ -309,21 +311,35 @@ migguard_classify_column_defaults(MigguardStatement *stmt, MigguardRelation *rel
 	foreach(lc, cmds)
 	{
 		AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
+		Constraint *con = (Constraint *) cmd->def;
+		char	   *column = cmd->name;
+		char	   *what;
 		MigguardOp *op;
 		AttrNumber	attnum;
 
-		if (!((cmd->subtype == AT_ColumnDefault && cmd->def == NULL) ||
-			  cmd->subtype == AT_SetNotNull) ||
-			cmd->name == NULL || list_member(judged, makeString(cmd->name)))
+		if (cmd->subtype == AT_ColumnDefault && cmd->def == NULL)
+			what = "DROP DEFAULT";
+		else if (cmd->subtype == AT_SetNotNull)
+			what = "SET NOT NULL";
+		else if (MG_IS_ADD_CONSTRAINT(cmd->subtype) && IsA(con, Constraint) &&
+				 con->contype == CONSTR_NOTNULL && list_length(con->keys) == 1)
+		{
+			/* 18: a NOT NULL constraint, NOT VALID or not, binds new rows. */
+			what = "ADD CONSTRAINT ... NOT NULL";
+			column = strVal(linitial(con->keys));
+		}
+		else
 			continue;
-		judged = lappend(judged, makeString(cmd->name));
-		if (inserts_must_name(catalog_column_state(rel->relid, cmd->name)) ||
-			!inserts_must_name(column_state_after(rel->relid, cmd->name, cmds)))
+		if (column == NULL || list_member(judged, makeString(column)))
+			continue;
+		judged = lappend(judged, makeString(column));
+		if (inserts_must_name(catalog_column_state(rel->relid, column)) ||
+			!inserts_must_name(column_state_after(rel->relid, column, cmds)))
 			continue;
 		op = migguard_add_op(stmt, MG_OP_NOT_NULL_NO_DEFAULT, lockmode, rel);
-		op->object = pstrdup(cmd->name);
-		op->detail = cmd->subtype == AT_SetNotNull ? "SET NOT NULL" : "DROP DEFAULT";
-		attnum = get_attnum(rel->relid, cmd->name);
+		op->object = pstrdup(column);
+		op->detail = what;
+		attnum = get_attnum(rel->relid, column);
 		if (attnum != InvalidAttrNumber)
 		{
 			Oid			typid;

@@ -184,6 +184,8 @@ typedef enum MigguardOpKind
 #define MG_F_NEVER_QUEUES			0x2000000	/* OTHER_LOCK: taken NOWAIT, or on an
 													 * index no query opens any more
 													 * (stmtkind.c) */
+#define MG_F_ENFORCE				0x4000000	/* ADD_CONSTRAINT is 18's ALTER
+												 * CONSTRAINT ... ENFORCED */
 #define MG_F_FK_UNINDEXED			0x40000000	/* ADD FOREIGN KEY: no index starts
 												 * with the referencing columns */
 

@@ -483,6 +483,23 @@ describe_set_not_null(const MigguardOp *op, MigguardFinding *f)
 									   op->lockmode, op->rel,
 									   "while every row is checked"),
 						 " No valid CHECK constraint proves the column is not null.");
+	if (op->detail != NULL)
+	{
+		/* 18: SET NOT NULL would validate this NOT VALID constraint. */
+		f->hint = psprintf("Validate the column's NOT VALID NOT NULL constraint, which takes a SHARE UPDATE EXCLUSIVE lock that lets reads and writes go on:\n"
+						   "ALTER TABLE %s VALIDATE CONSTRAINT %s;",
+						   table, q(op->detail));
+		return;
+	}
+	if (MG_HAS_NOT_NULL_NOT_VALID)
+	{
+		/* 18: ALTER TABLE ... ADD CONSTRAINT ... NOT NULL ... NOT VALID. */
+		f->hint = psprintf("Add the NOT NULL constraint NOT VALID, which is instant, then validate it under a SHARE UPDATE EXCLUSIVE lock that lets reads and writes go on:\n"
+						   "ALTER TABLE %s ADD CONSTRAINT %s NOT NULL %s NOT VALID;\n"
+						   "ALTER TABLE %s VALIDATE CONSTRAINT %s;",
+						   table, con, col, table, con);
+		return;
+	}
 	f->hint = psprintf("Prove the column is not null with a constraint validated under a weaker lock, then set NOT NULL without a scan:\n"
 					   "ALTER TABLE %s ADD CONSTRAINT %s CHECK (%s IS NOT NULL) NOT VALID;\n"
 					   "ALTER TABLE %s VALIDATE CONSTRAINT %s;\n"
@@ -498,6 +515,20 @@ describe_add_constraint_scan(const MigguardOp *op, MigguardFinding *f)
 	const char *con = op->object ? q(op->object) : "<constraint>";
 	bool		fk = strcmp(op->detail, "FOREIGN KEY") == 0;
 
+	if (op->flags & MG_F_ENFORCE)
+	{
+		f->message = psprintf("ALTER CONSTRAINT %s ENFORCED would scan %s under %s lock",
+							  con, rel_with_size(op->rel),
+							  lock_with_article(op->lockmode));
+		f->reason = lock_sentence("ALTER CONSTRAINT ... ENFORCED", op->lockmode,
+								  op->rel, "while every row is checked");
+		f->hint = psprintf("Drop the NOT ENFORCED constraint and add it again NOT VALID, which is instant, then validate it under a SHARE UPDATE EXCLUSIVE lock that lets reads and writes go on:\n"
+						   "ALTER TABLE %s DROP CONSTRAINT %s;\n"
+						   "ALTER TABLE %s ADD CONSTRAINT %s FOREIGN KEY ... NOT VALID;\n"
+						   "ALTER TABLE %s VALIDATE CONSTRAINT %s;",
+						   table, con, table, con, table, con);
+		return;
+	}
 	f->message = psprintf("ADD %s would scan %s under %s lock",
 						  op->detail, rel_with_size(op->rel),
 						  lock_with_article(op->lockmode));
@@ -810,7 +841,7 @@ describe_not_null_without_default(const MigguardOp *op, MigguardFinding *f)
 						  op->detail, op->object, migguard_display_name(op->rel));
 	f->reason = psprintf("Code deployed before this migration inserts rows into %s without naming \"%s\"; from the moment the change commits, each such INSERT fails with a not-null violation (23502).",
 						 migguard_display_name(op->rel), op->object);
-	if (strcmp(op->detail, "SET NOT NULL") == 0)
+	if (strcmp(op->detail, "DROP DEFAULT") != 0)
 		f->hint = psprintf("Set NOT NULL only in a release after every deployed version writes the column (then accept the finding with the override below), or give the column a default first:\n"
 						   "ALTER TABLE %s ALTER COLUMN %s SET DEFAULT <value>;\n"
 						   "Django 5.0 and later: db_default=<value> on the field; Alembic: server_default=<value>.",
