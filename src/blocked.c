@@ -501,14 +501,17 @@ migguard_blocked_enqueue(MigguardStatement *stmt, List *findings, int nesting)
 	remember_attempt(&row);
 }
 
-/* Take this database's records out of the queue (up to max). */
+/*
+ * Move up to max queued records of database dbid into out, closing the gaps
+ * they leave (order kept); returns how many were moved.  The caller holds
+ * queue->lock exclusively.
+ */
 static int
-take_records(Oid dbid, BlockedRecord *out, int max, bool *exiting)
+remove_db_records(Oid dbid, BlockedRecord *out, int max)
 {
 	int			taken = 0;
 	int			kept = 0;
 
-	LWLockAcquire(queue->lock, LW_EXCLUSIVE);
 	for (int i = 0; i < queue->count; i++)
 	{
 		if (queue->records[i].dbid == dbid && taken < max)
@@ -521,6 +524,17 @@ take_records(Oid dbid, BlockedRecord *out, int max, bool *exiting)
 		}
 	}
 	queue->count = kept;
+	return taken;
+}
+
+/* Take this database's records out of the queue (up to max). */
+static int
+take_records(Oid dbid, BlockedRecord *out, int max, bool *exiting)
+{
+	int			taken;
+
+	LWLockAcquire(queue->lock, LW_EXCLUSIVE);
+	taken = remove_db_records(dbid, out, max);
 
 	/* Leaving: give up the slot in the same critical section. */
 	if (taken == 0 && *exiting)
@@ -646,7 +660,6 @@ release_worker_slot(int code, Datum arg)
 	Oid			dbid = DatumGetObjectId(arg);
 	BlockedRecord *left = NULL;
 	int			nleft = 0;
-	int			kept = 0;
 
 	if (queue == NULL)
 		return;
@@ -665,18 +678,8 @@ release_worker_slot(int code, Datum arg)
 	{
 		/* malloc: no palloc while holding an LWLock in an exiting process. */
 		left = malloc(sizeof(BlockedRecord) * Max(queue->count, 1));
-		for (int i = 0; i < queue->count; i++)
-		{
-			if (queue->records[i].dbid == dbid && left != NULL)
-				left[nleft++] = queue->records[i];
-			else
-			{
-				if (kept != i)
-					queue->records[kept] = queue->records[i];
-				kept++;
-			}
-		}
-		queue->count = kept;
+		if (left != NULL)
+			nleft = remove_db_records(dbid, left, queue->count);
 	}
 	LWLockRelease(queue->lock);
 
