@@ -57,7 +57,8 @@
 #
 # Environment:
 #   MIGGUARD_PG_CONFIG        the install to test (scripts/lib.sh)
-#   MIGGUARD_PG_SRC_CACHE     source cache (default /var/cache/migguard/pg15-src)
+#   MIGGUARD_PG_SRC_CACHE     source cache (default $MIGGUARD_PG_CACHE/pg15-src,
+#                             that is /var/cache/migguard/pg15-src)
 #   MIGGUARD_REGRESSDIFF_MODES       migguard modes to run (default "audit warn")
 #   MIGGUARD_REGRESSDIFF_PLAIN_RUNS  plain runs, 1 or 2 (default 2)
 #   MIGGUARD_REGRESSDIFF_TESTS       instead of parallel_schedule, these tests
@@ -84,7 +85,7 @@ set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-SRC_CACHE="${MIGGUARD_PG_SRC_CACHE:-/var/cache/migguard/pg15-src}"
+SRC_CACHE="${MIGGUARD_PG_SRC_CACHE:-${MIGGUARD_PG_CACHE:-/var/cache/migguard}/pg15-src}"
 MODES="${MIGGUARD_REGRESSDIFF_MODES:-audit warn}"
 PLAIN_RUNS="${MIGGUARD_REGRESSDIFF_PLAIN_RUNS:-2}"
 BASE_PORT="${MIGGUARD_REGRESSDIFF_PORT:-}"
