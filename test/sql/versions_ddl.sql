@@ -9,7 +9,10 @@
 --   * 18: a virtual generated column (GENERATED ALWAYS AS without STORED)
 --     is added without MG001; a STORED one is a rewrite on every version;
 --   * 17: SET EXPRESSION on a stored generated column is a rewrite; on 18
---     SET EXPRESSION on a virtual one is not;
+--     SET EXPRESSION on a virtual one is not, but on a virtual NOT NULL
+--     column it checks every row (ATExecSetExpression: verify_new_notnull):
+--     add_constraint_scan, hint DROP NOT NULL + SET EXPRESSION + NOT NULL
+--     NOT VALID in one transaction, then VALIDATE CONSTRAINT;
 --   * 18: NOT ENFORCED CHECK and FOREIGN KEY: no scan, and no
 --     fk_without_index warning (no triggers look rows up); ALTER
 --     CONSTRAINT ... ENFORCED validates the foreign key: a scan (MG001);
@@ -41,6 +44,10 @@ ALTER TABLE nf.t ADD COLUMN v int GENERATED ALWAYS AS (a * 2);
 ALTER TABLE nf.t ADD COLUMN s2 int GENERATED ALWAYS AS (a * 2) STORED;
 ALTER TABLE nf.t ALTER COLUMN s SET EXPRESSION AS (a * 3);
 ALTER TABLE nf.t ALTER COLUMN v SET EXPRESSION AS (a * 3);
+SET migguard.mode = off;
+CREATE TABLE nf.vnn (a int, v int GENERATED ALWAYS AS (a * 2) NOT NULL);
+SET migguard.mode = enforce;
+ALTER TABLE nf.vnn ALTER COLUMN v SET EXPRESSION AS (a * 3);
 
 -- NOT ENFORCED constraints.
 ALTER TABLE nf.t ADD CONSTRAINT t_chk CHECK (a > 0) NOT ENFORCED;
