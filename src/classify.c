@@ -2674,6 +2674,25 @@ classify_cluster(MigguardStatement *stmt, MgClusterStmt *cluster)
 	Oid			relid;
 	MigguardOp *op;
 
+	/* REPACK (CONCURRENTLY) without a table is PostgreSQL's error. */
+	if (mg_cluster_relation(cluster) == NULL && mg_cluster_concurrently(cluster))
+		return;
+
+	/*
+	 * 19's REPACK alone (no USING INDEX) rewrites every table and
+	 * materialized view the user may maintain (get_tables_to_repack), as
+	 * VACUUM FULL alone does.
+	 */
+	if (mg_cluster_relation(cluster) == NULL && !mg_cluster_needs_marked_index(cluster))
+	{
+		ListCell   *lc;
+
+		add_rewrite_maintenance_all(stmt, true);
+		foreach(lc, stmt->ops)
+			((MigguardOp *) lfirst(lc))->detail = pstrdup(mg_cluster_command_name(cluster));
+		mark_outside_transaction_block(stmt);
+		return;
+	}
 	if (mg_cluster_relation(cluster) == NULL)
 	{
 		/* CLUSTER alone reclusters every table that has a clustered index. */
@@ -2687,8 +2706,9 @@ classify_cluster(MigguardStatement *stmt, MgClusterStmt *cluster)
 
 			/* get_tables_to_cluster: only the tables the user owns */
 			if (index->indisclustered && !IsCatalogRelationOid(index->indrelid) &&
-				user_maintains_relation(index->indrelid))
-				add_rewrite_maintenance(stmt, index->indrelid, true);
+				user_maintains_relation(index->indrelid) &&
+				(op = add_rewrite_maintenance(stmt, index->indrelid, true)) != NULL)
+				op->detail = pstrdup(mg_cluster_command_name(cluster));
 		}
 		table_endscan(scan);
 		table_close(indrel, AccessShareLock);
@@ -2710,6 +2730,8 @@ classify_cluster(MigguardStatement *stmt, MgClusterStmt *cluster)
 		 !relation_has_index_marked(relid, false)))
 		return;
 	op = add_rewrite_maintenance(stmt, relid, true);
+	if (op != NULL)
+		op->detail = pstrdup(mg_cluster_command_name(cluster));
 
 	/*
 	 * 19's REPACK (CONCURRENTLY) copies under SHARE UPDATE EXCLUSIVE and

@@ -423,11 +423,14 @@ typedef RepackStmt MgClusterStmt;
 #define mg_cluster_needs_marked_index(c) \
 	((c)->indexname == NULL && \
 	 ((c)->command == REPACK_COMMAND_CLUSTER || (c)->usingindex))
+#define mg_cluster_command_name(c) \
+	((c)->command == REPACK_COMMAND_REPACK ? "REPACK" : "CLUSTER")
 #else
 typedef ClusterStmt MgClusterStmt;
 #define T_MgClusterStmt T_ClusterStmt
 #define mg_cluster_relation(c) ((c)->relation)
 #define mg_cluster_needs_marked_index(c) ((c)->indexname == NULL)
+#define mg_cluster_command_name(c) "CLUSTER"
 #endif
 
 /*

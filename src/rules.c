@@ -619,7 +619,9 @@ describe_add_unique_constraint(const MigguardOp *op, MigguardFinding *f)
 static void
 describe_vacuum_full(const MigguardOp *op, MigguardFinding *f)
 {
-	const char *what = (op->flags & MG_F_CLUSTER) ? "CLUSTER" : "VACUUM FULL";
+	/* op->detail: CLUSTER or 19's REPACK, as the user wrote it */
+	const char *what = !(op->flags & MG_F_CLUSTER) ? "VACUUM FULL" :
+		op->detail ? op->detail : "CLUSTER";
 
 	f->message = psprintf("%s would rewrite %s under an ACCESS EXCLUSIVE lock",
 						  what, rel_with_size(op->rel));

@@ -9,7 +9,10 @@
 --     ACCESS EXCLUSIVE only to swap the files: it runs without vacuum_full;
 --     in a transaction block PostgreSQL's own error comes first;
 --   * REPACK and VACUUM FULL (ACCESS EXCLUSIVE for the whole rewrite) stay
---     vacuum_full, and the hint names REPACK (CONCURRENTLY);
+--     vacuum_full, and the hint names REPACK (CONCURRENTLY); REPACK alone
+--     rewrites every table the user may maintain (get_tables_to_repack),
+--     not only the clustered ones as CLUSTER alone; REPACK (CONCURRENTLY)
+--     alone is PostgreSQL's error;
 --   * SET EXPRESSION on a virtual column with CHECK constraints (refused
 --     by 18, PostgreSQL's error there) checks every row against the
 --     enforced CHECK constraints that read the column: add_constraint_scan;
@@ -36,6 +39,15 @@ REPACK (CONCURRENTLY) v19.t;
 ROLLBACK;
 REPACK v19.t;
 VACUUM FULL v19.t;
+REPACK (CONCURRENTLY);
+SET migguard.mode = off;
+CREATE ROLE regress_v19_maint;
+GRANT USAGE ON SCHEMA v19 TO regress_v19_maint;
+GRANT MAINTAIN ON v19.t TO regress_v19_maint;
+SET migguard.mode = enforce;
+SET ROLE regress_v19_maint;
+REPACK;
+RESET ROLE;
 
 -- SET EXPRESSION on a virtual column with CHECK constraints.
 SET migguard.mode = off;
@@ -57,3 +69,4 @@ ALTER TABLE v19.t ALTER CONSTRAINT t_chk NOT ENFORCED;
 
 SET migguard.mode = off;
 DROP SCHEMA v19 CASCADE;
+DROP ROLE regress_v19_maint;
