@@ -45,7 +45,7 @@ REGRESS = setup settings create_index indexes_maintenance columns constraints pa
 REGRESS_LOCKS = lock_gaps
 
 # Versions (issue 14):
-REGRESS_VERSIONS = versions_maintain versions_ddl
+REGRESS_VERSIONS = versions_maintain versions_ddl versions_temporal versions_19
 
 # Migration-level hazards (issue 15):
 REGRESS_HAZARDS = hazards_not_null hazards_locks hazards_fk_enum

@@ -1457,6 +1457,8 @@ add_constraint(MigguardStatement *stmt, MigguardRelation *rel,
 		op->flags |= MG_F_NOT_VALID;
 	if (con->indexname)
 		op->flags |= MG_F_USING_INDEX;
+	if (MG_CONSTRAINT_WITHOUT_OVERLAPS(con))
+		op->flags |= MG_F_WITHOUT_OVERLAPS;
 
 	switch (con->contype)
 	{
@@ -1497,6 +1499,105 @@ add_constraint(MigguardStatement *stmt, MigguardRelation *rel,
 		foreach(lc, keys)
 			add_set_not_null(stmt, rel, lockmode, strVal(lfirst(lc)), true);
 	}
+}
+
+/*
+ * Whether an enforced CHECK constraint of relid reads column attnum: 19's
+ * SET EXPRESSION on a virtual column checks those against every row.
+ */
+static bool
+enforced_check_reads_column(Oid relid, AttrNumber attnum)
+{
+	Relation	conrel;
+	SysScanDesc scan;
+	ScanKeyData key;
+	HeapTuple	tup;
+	bool		found = false;
+
+	conrel = table_open(ConstraintRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_constraint_conrelid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(relid));
+	scan = systable_beginscan(conrel, ConstraintRelidTypidNameIndexId, true,
+							  NULL, 1, &key);
+	while (!found && HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_constraint con = (Form_pg_constraint) GETSTRUCT(tup);
+		Datum		datum;
+		bool		isnull;
+		Datum	   *keys;
+		int			n;
+
+		if (con->contype != CONSTRAINT_CHECK || !MG_CONSTRAINT_IS_ENFORCED(con))
+			continue;
+		datum = heap_getattr(tup, Anum_pg_constraint_conkey,
+							 RelationGetDescr(conrel), &isnull);
+		if (isnull)
+			continue;
+		deconstruct_array(DatumGetArrayTypeP(datum), INT2OID, sizeof(int16),
+						  true, TYPALIGN_SHORT, &keys, NULL, &n);
+		for (int i = 0; i < n; i++)
+			if (DatumGetInt16(keys[i]) == attnum)
+				found = true;
+	}
+	systable_endscan(scan);
+	table_close(conrel, AccessShareLock);
+	return found;
+}
+
+/* pg_class.relchecks: how many CHECK constraints the relation has. */
+static int
+relation_check_count(Oid relid)
+{
+	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	int			n = 0;
+
+	if (HeapTupleIsValid(tup))
+	{
+		n = ((Form_pg_class) GETSTRUCT(tup))->relchecks;
+		ReleaseSysCache(tup);
+	}
+	return n;
+}
+
+/*
+ * ALTER COLUMN ... SET EXPRESSION.  A stored column is rewritten (the
+ * table_rewrite event reports it); a virtual one (18) is not, but
+ * ATExecSetExpression has phase 3 check every row when the column is NOT
+ * NULL, or (19) when an enforced CHECK constraint reads it: a scan under
+ * the ALTER TABLE's lock.  Where PostgreSQL refuses the change (no such
+ * column, not generated, 18 with CHECK constraints on the table, a table
+ * in a publication) its own error comes first.
+ */
+static void
+classify_set_expression(MigguardStatement *stmt, MigguardRelation *rel,
+						LOCKMODE lockmode, const char *colname)
+{
+	HeapTuple	tup = SearchSysCacheAttName(rel->relid, colname);
+	Form_pg_attribute att;
+	const char *checked = NULL;
+	MigguardOp *op;
+
+	if (!HeapTupleIsValid(tup))
+		return;
+	att = (Form_pg_attribute) GETSTRUCT(tup);
+	if (MG_ATTRIBUTE_IS_VIRTUAL(att) &&
+		(MG_SET_EXPRESSION_CHECKS_CHECKS || relation_check_count(rel->relid) == 0) &&
+		mg_relation_publications(rel->relid) == NIL)
+	{
+		if (att->attnotnull)
+			checked = "NOT NULL";
+		else if (MG_SET_EXPRESSION_CHECKS_CHECKS &&
+				 enforced_check_reads_column(rel->relid, att->attnum))
+			checked = "CHECK";
+	}
+	ReleaseSysCache(tup);
+	if (checked == NULL)
+		return;
+	op = add_op(stmt, MG_OP_ADD_CONSTRAINT, lockmode, rel);
+	op->detail = pstrdup(checked);
+	op->object = pstrdup(colname);
+	op->columns = pstrdup(migguard_quote_ident(colname));
+	op->flags |= MG_F_SET_EXPRESSION;
 }
 
 /* ----------------------------------------------------------------
@@ -2212,6 +2313,8 @@ classify_alter_table(MigguardStatement *stmt, AlterTableStmt *alter)
 				op->flags |= MG_F_HAS_DEFAULT;
 			ReleaseSysCache(tup);
 		}
+		else if (MG_IS_SET_EXPRESSION(cmd->subtype))
+			classify_set_expression(stmt, rel, lockmode, cmd->name);
 		else
 		{
 			switch (cmd->subtype)
@@ -2224,9 +2327,13 @@ classify_alter_table(MigguardStatement *stmt, AlterTableStmt *alter)
 					break;
 				case AT_AlterConstraint:
 					{
-						/* 18: ENFORCED validates a NOT ENFORCED foreign key. */
+						/*
+						 * 18: ENFORCED validates a NOT ENFORCED foreign key;
+						 * 19: a NOT ENFORCED CHECK too.
+						 */
+						const char *kind = NULL;
 						const char *conname =
-							mg_alter_constraint_validates(relid, cmd);
+							mg_alter_constraint_validates(relid, cmd, &kind);
 
 						/*
 						 * ATExecAlterConstraint refuses ONLY on a
@@ -2238,7 +2345,7 @@ classify_alter_table(MigguardStatement *stmt, AlterTableStmt *alter)
 							break;
 						op = add_op(stmt, MG_OP_ADD_CONSTRAINT, lockmode, rel);
 						op->object = pstrdup(conname);
-						op->detail = "FOREIGN KEY";
+						op->detail = pstrdup(kind);
 						op->flags |= MG_F_ENFORCE;
 						break;
 					}
@@ -2495,17 +2602,18 @@ classify_set_schema(MigguardStatement *stmt, AlterObjectSchemaStmt *alter)
 	}
 }
 
-static void
+static MigguardOp *
 add_rewrite_maintenance(MigguardStatement *stmt, Oid relid, bool cluster)
 {
 	MigguardOp *op;
 
 	if (!user_may_vacuum_relation(relid))
-		return;
+		return NULL;
 	op = add_op(stmt, MG_OP_REWRITE_MAINTENANCE, AccessExclusiveLock,
 				migguard_describe_relation(relid));
 	if (cluster)
 		op->flags |= MG_F_CLUSTER;
+	return op;
 }
 
 /* Mark every op so far: the statement cannot run in a transaction block. */
@@ -2564,7 +2672,27 @@ static void
 classify_cluster(MigguardStatement *stmt, MgClusterStmt *cluster)
 {
 	Oid			relid;
+	MigguardOp *op;
 
+	/* REPACK (CONCURRENTLY) without a table is PostgreSQL's error. */
+	if (mg_cluster_relation(cluster) == NULL && mg_cluster_concurrently(cluster))
+		return;
+
+	/*
+	 * 19's REPACK alone (no USING INDEX) rewrites every table and
+	 * materialized view the user may maintain (get_tables_to_repack), as
+	 * VACUUM FULL alone does.
+	 */
+	if (mg_cluster_relation(cluster) == NULL && !mg_cluster_needs_marked_index(cluster))
+	{
+		ListCell   *lc;
+
+		add_rewrite_maintenance_all(stmt, true);
+		foreach(lc, stmt->ops)
+			((MigguardOp *) lfirst(lc))->detail = pstrdup(mg_cluster_command_name(cluster));
+		mark_outside_transaction_block(stmt);
+		return;
+	}
 	if (mg_cluster_relation(cluster) == NULL)
 	{
 		/* CLUSTER alone reclusters every table that has a clustered index. */
@@ -2578,8 +2706,9 @@ classify_cluster(MigguardStatement *stmt, MgClusterStmt *cluster)
 
 			/* get_tables_to_cluster: only the tables the user owns */
 			if (index->indisclustered && !IsCatalogRelationOid(index->indrelid) &&
-				user_maintains_relation(index->indrelid))
-				add_rewrite_maintenance(stmt, index->indrelid, true);
+				user_maintains_relation(index->indrelid) &&
+				(op = add_rewrite_maintenance(stmt, index->indrelid, true)) != NULL)
+				op->detail = pstrdup(mg_cluster_command_name(cluster));
 		}
 		table_endscan(scan);
 		table_close(indrel, AccessShareLock);
@@ -2600,7 +2729,19 @@ classify_cluster(MigguardStatement *stmt, MgClusterStmt *cluster)
 		(mg_cluster_needs_marked_index(cluster) &&
 		 !relation_has_index_marked(relid, false)))
 		return;
-	add_rewrite_maintenance(stmt, relid, true);
+	op = add_rewrite_maintenance(stmt, relid, true);
+	if (op != NULL)
+		op->detail = pstrdup(mg_cluster_command_name(cluster));
+
+	/*
+	 * 19's REPACK (CONCURRENTLY) copies under SHARE UPDATE EXCLUSIVE and
+	 * takes ACCESS EXCLUSIVE only to swap the files (ExecRepack): no
+	 * vacuum_full finding.  The op keeps ACCESS EXCLUSIVE, the strongest
+	 * lock it waits for, so that wait is protected (lockguard.c); a
+	 * partitioned table is PostgreSQL's error.
+	 */
+	if (op != NULL && mg_cluster_concurrently(cluster))
+		op->flags |= MG_F_CONCURRENTLY;
 }
 
 static void

@@ -105,6 +105,44 @@
 #endif
 
 /*
+ * ALTER COLUMN ... SET EXPRESSION exists from 17.  On a VIRTUAL generated
+ * column (18) it rewrites nothing, but checks every row in phase 3 when
+ * the column is NOT NULL (ATExecSetExpression sets verify_new_notnull).
+ * 18 refuses it when the table has CHECK constraints; 19 allows it and
+ * checks the enforced ones that read the column.  conenforced (18): NOT
+ * ENFORCED constraints are never checked.
+ */
+#if PG_VERSION_NUM >= 170000
+#define MG_IS_SET_EXPRESSION(t) ((t) == AT_SetExpression)
+#else
+#define MG_IS_SET_EXPRESSION(t) false
+#endif
+#if PG_VERSION_NUM >= 180000
+#define MG_ATTRIBUTE_IS_VIRTUAL(att) \
+	((att)->attgenerated == ATTRIBUTE_GENERATED_VIRTUAL)
+#define MG_CONSTRAINT_IS_ENFORCED(conform) ((conform)->conenforced)
+#else
+#define MG_ATTRIBUTE_IS_VIRTUAL(att) false
+#define MG_CONSTRAINT_IS_ENFORCED(conform) true
+#endif
+#if PG_VERSION_NUM >= 190000
+#define MG_SET_EXPRESSION_CHECKS_CHECKS true
+#else
+#define MG_SET_EXPRESSION_CHECKS_CHECKS false
+#endif
+
+/*
+ * The publications that list a table (pg_publication_rel): 19 split
+ * GetRelationPublications into the included and the EXCEPT ones.
+ */
+#include "catalog/pg_publication.h"
+#if PG_VERSION_NUM >= 190000
+#define mg_relation_publications(relid) GetRelationIncludedPublications(relid)
+#else
+#define mg_relation_publications(relid) GetRelationPublications(relid)
+#endif
+
+/*
  * NOT NULL constraints are catalogued in pg_constraint from 18, and may be
  * NOT VALID: attnotnull is then already true although no row was checked,
  * and SET NOT NULL validates the constraint, scanning the table
@@ -146,18 +184,26 @@ mg_unvalidated_not_null(Oid relid, AttrNumber attnum)
 /*
  * ALTER CONSTRAINT ... ENFORCED (18) on a NOT ENFORCED foreign key creates
  * its triggers and validates every row in phase 3
- * (ATExecAlterConstrEnforceability queues the check); the constraint's
- * name then, else NULL.  Before 18 ALTER CONSTRAINT changes deferrability
- * only (cmd->def is a Constraint).
+ * (ATExecAlterConstrEnforceability queues the check); 19 allows it on a
+ * NOT ENFORCED CHECK constraint too, which is then checked against every
+ * row (ATExecAlterCheckConstrEnforceability).  The constraint's name then,
+ * and *kind "FOREIGN KEY" or "CHECK"; else NULL.  Before 18 ALTER
+ * CONSTRAINT changes deferrability only (cmd->def is a Constraint).
  */
+#if PG_VERSION_NUM >= 190000
+#define MG_ALTER_CHECK_ENFORCEABILITY true
+#else
+#define MG_ALTER_CHECK_ENFORCEABILITY false
+#endif
 #if PG_VERSION_NUM >= 180000
 #include "utils/syscache.h"
 static inline const char *
-mg_alter_constraint_validates(Oid relid, AlterTableCmd *cmd)
+mg_alter_constraint_validates(Oid relid, AlterTableCmd *cmd, const char **kind)
 {
 	ATAlterConstraint *ac = (ATAlterConstraint *) cmd->def;
 	Oid			conoid;
 	HeapTuple	tup;
+	Form_pg_constraint con;
 	bool		validates = false;
 
 	if (!IsA(ac, ATAlterConstraint) || !ac->alterEnforceability || !ac->is_enforced)
@@ -166,13 +212,38 @@ mg_alter_constraint_validates(Oid relid, AlterTableCmd *cmd)
 	tup = SearchSysCache1(CONSTROID, ObjectIdGetDatum(conoid));
 	if (!HeapTupleIsValid(tup))
 		return NULL;
-	validates = ((Form_pg_constraint) GETSTRUCT(tup))->contype == CONSTRAINT_FOREIGN &&
-		!((Form_pg_constraint) GETSTRUCT(tup))->conenforced;
+	con = (Form_pg_constraint) GETSTRUCT(tup);
+	if (!con->conenforced && con->contype == CONSTRAINT_FOREIGN)
+	{
+		validates = true;
+		*kind = "FOREIGN KEY";
+	}
+	else if (!con->conenforced && con->contype == CONSTRAINT_CHECK &&
+			 MG_ALTER_CHECK_ENFORCEABILITY)
+	{
+		validates = true;
+		*kind = "CHECK";
+	}
 	ReleaseSysCache(tup);
 	return validates ? ac->conname : NULL;
 }
 #else
-#define mg_alter_constraint_validates(relid, cmd) ((const char *) NULL)
+#define mg_alter_constraint_validates(relid, cmd, kind) ((const char *) NULL)
+#endif
+
+/*
+ * Temporal keys (18): PRIMARY KEY / UNIQUE (..., col WITHOUT OVERLAPS) is
+ * built as a GiST index with exclusion semantics (transformIndexConstraint
+ * sets iswithoutoverlaps), which ADD CONSTRAINT ... USING INDEX cannot
+ * attach (it takes a unique btree index only); a FOREIGN KEY (..., PERIOD
+ * col) compares its last column with && (ri_triggers.c), the others with =.
+ */
+#if PG_VERSION_NUM >= 180000
+#define MG_CONSTRAINT_WITHOUT_OVERLAPS(con) ((con)->without_overlaps)
+#define MG_FK_WITH_PERIOD(con) ((con)->fk_with_period)
+#else
+#define MG_CONSTRAINT_WITHOUT_OVERLAPS(con) false
+#define MG_FK_WITH_PERIOD(con) false
 #endif
 
 /*
@@ -352,11 +423,31 @@ typedef RepackStmt MgClusterStmt;
 #define mg_cluster_needs_marked_index(c) \
 	((c)->indexname == NULL && \
 	 ((c)->command == REPACK_COMMAND_CLUSTER || (c)->usingindex))
+#define mg_cluster_command_name(c) \
+	((c)->command == REPACK_COMMAND_REPACK ? "REPACK" : "CLUSTER")
 #else
 typedef ClusterStmt MgClusterStmt;
 #define T_MgClusterStmt T_ClusterStmt
 #define mg_cluster_relation(c) ((c)->relation)
 #define mg_cluster_needs_marked_index(c) ((c)->indexname == NULL)
+#define mg_cluster_command_name(c) "CLUSTER"
+#endif
+
+/*
+ * REPACK (CONCURRENTLY) (19): one named, not partitioned table, never in a
+ * transaction block; ShareUpdateExclusiveLock for the copy, and
+ * AccessExclusiveLock only to swap the files at the end (ExecRepack,
+ * RepackLockLevel, rebuild_relation_finish_concurrent).  Before 19 there
+ * is no online rewrite in core: the hint names pg_repack.
+ */
+#if PG_VERSION_NUM >= 190000
+#define mg_cluster_concurrently(c) \
+	((c)->command == REPACK_COMMAND_REPACK && \
+	 migguard_defelem_is_true((c)->params, "concurrently"))
+#define MG_HAS_REPACK_CONCURRENTLY true
+#else
+#define mg_cluster_concurrently(c) false
+#define MG_HAS_REPACK_CONCURRENTLY false
 #endif
 
 /*

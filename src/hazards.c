@@ -454,6 +454,14 @@ migguard_classify_fk_index(MigguardOp *op, Constraint *con, const char *column)
 		columns = con->fk_attrs;
 	if (columns == NIL)
 		return;
+
+	/*
+	 * A temporal key (18's PERIOD): the referenced side's triggers look the
+	 * rows up by "$1 = fkatt AND $n && fkperiod" (ri_triggers.c), so an
+	 * index that starts with the columns before PERIOD serves them.
+	 */
+	if (MG_FK_WITH_PERIOD(con) && list_length(columns) > 1)
+		columns = list_truncate(list_copy(columns), list_length(columns) - 1);
 	initStringInfo(&buf);
 	foreach(lc, columns)
 		appendStringInfo(&buf, "%s%s", buf.len ? ", " : "",

@@ -186,6 +186,11 @@ typedef enum MigguardOpKind
 													 * (stmtkind.c) */
 #define MG_F_ENFORCE				0x4000000	/* ADD_CONSTRAINT is 18's ALTER
 												 * CONSTRAINT ... ENFORCED */
+#define MG_F_WITHOUT_OVERLAPS		0x8000000	/* ADD_CONSTRAINT: 18's temporal
+												 * key (a GiST index) */
+#define MG_F_SET_EXPRESSION			0x10000000	/* ADD_CONSTRAINT: SET EXPRESSION
+												 * of a virtual column checks
+												 * its constraints */
 #define MG_F_FK_UNINDEXED			0x40000000	/* ADD FOREIGN KEY: no index starts
 												 * with the referencing columns */
 

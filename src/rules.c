@@ -179,6 +179,8 @@ set_not_null_scans(const MigguardOp *op)
 static bool
 constraint_scans(const MigguardOp *op)
 {
+	if (op->flags & MG_F_SET_EXPRESSION)
+		return true;
 	return (strcmp(op->detail, "CHECK") == 0 ||
 			strcmp(op->detail, "FOREIGN KEY") == 0) &&
 		!(op->flags & MG_F_NOT_VALID);
@@ -515,6 +517,40 @@ describe_add_constraint_scan(const MigguardOp *op, MigguardFinding *f)
 	const char *con = op->object ? q(op->object) : "<constraint>";
 	bool		fk = strcmp(op->detail, "FOREIGN KEY") == 0;
 
+	if (op->flags & MG_F_SET_EXPRESSION)
+	{
+		const char *col = op->columns;
+		bool		nn = strcmp(op->detail, "NOT NULL") == 0;
+
+		f->message = psprintf("SET EXPRESSION on virtual column %s would scan %s under %s lock",
+							  col, rel_with_size(op->rel),
+							  lock_with_article(op->lockmode));
+		f->reason = lock_sentence("ALTER COLUMN ... SET EXPRESSION", op->lockmode, op->rel,
+								  nn ? "while every row is checked against the column's NOT NULL constraint"
+								  : "while every row is checked against the CHECK constraints that read the column");
+		if (nn)
+			f->hint = psprintf("In one transaction, drop the NOT NULL constraint, set the expression (no scan then) and add the constraint again NOT VALID, which is instant; then validate it under a SHARE UPDATE EXCLUSIVE lock that lets reads and writes go on:\n"
+							   "BEGIN;\n"
+							   "ALTER TABLE %s ALTER COLUMN %s DROP NOT NULL;\n"
+							   "ALTER TABLE %s ALTER COLUMN %s SET EXPRESSION AS (...);\n"
+							   "ALTER TABLE %s ADD CONSTRAINT %s NOT NULL %s NOT VALID;\n"
+							   "COMMIT;\n"
+							   "ALTER TABLE %s VALIDATE CONSTRAINT %s;",
+							   table, col, table, col, table,
+							   q(psprintf("%s_%s_not_null", op->rel->name, op->object)),
+							   col, table,
+							   q(psprintf("%s_%s_not_null", op->rel->name, op->object)));
+		else
+			f->hint = psprintf("In one transaction, drop the CHECK constraints that read the column, set the expression (no scan then) and add them again NOT VALID, which is instant; then validate them under a SHARE UPDATE EXCLUSIVE lock that lets reads and writes go on:\n"
+							   "BEGIN;\n"
+							   "ALTER TABLE %s DROP CONSTRAINT <constraint>;\n"
+							   "ALTER TABLE %s ALTER COLUMN %s SET EXPRESSION AS (...);\n"
+							   "ALTER TABLE %s ADD CONSTRAINT <constraint> CHECK (...) NOT VALID;\n"
+							   "COMMIT;\n"
+							   "ALTER TABLE %s VALIDATE CONSTRAINT <constraint>;",
+							   table, table, col, table, table);
+		return;
+	}
 	if (op->flags & MG_F_ENFORCE)
 	{
 		f->message = psprintf("ALTER CONSTRAINT %s ENFORCED would scan %s under %s lock",
@@ -524,9 +560,9 @@ describe_add_constraint_scan(const MigguardOp *op, MigguardFinding *f)
 								  op->rel, "while every row is checked");
 		f->hint = psprintf("Drop the NOT ENFORCED constraint and add it again NOT VALID, which is instant, then validate it under a SHARE UPDATE EXCLUSIVE lock that lets reads and writes go on:\n"
 						   "ALTER TABLE %s DROP CONSTRAINT %s;\n"
-						   "ALTER TABLE %s ADD CONSTRAINT %s FOREIGN KEY ... NOT VALID;\n"
+						   "ALTER TABLE %s ADD CONSTRAINT %s %s ... NOT VALID;\n"
 						   "ALTER TABLE %s VALIDATE CONSTRAINT %s;",
-						   table, con, table, con, table, con);
+						   table, con, table, con, op->detail, table, con);
 		return;
 	}
 	f->message = psprintf("ADD %s would scan %s under %s lock",
@@ -561,6 +597,17 @@ describe_add_unique_constraint(const MigguardOp *op, MigguardFinding *f)
 	if (strcmp(op->detail, "EXCLUDE") == 0)
 		f->hint = pstrdup("Exclusion constraints cannot be attached from an existing index. "
 						  "Add the constraint in a maintenance window, or to a new table that replaces this one.");
+	else if (op->flags & MG_F_WITHOUT_OVERLAPS)
+	{
+		/*
+		 * transformIndexConstraint: USING INDEX takes a unique btree index
+		 * only, and a WITHOUT OVERLAPS key needs a GiST one (GiST cannot be
+		 * UNIQUE): no index built beforehand can become this constraint.
+		 */
+		f->hint = psprintf("A WITHOUT OVERLAPS %s cannot be attached from an existing index (ADD CONSTRAINT ... USING INDEX takes a unique btree index, this key needs a GiST one). "
+						   "Add the constraint in a maintenance window, or to a new table that replaces this one.",
+						   op->detail);
+	}
 	else
 		f->hint = psprintf("Build a unique index concurrently, outside a transaction block, then attach it:\n"
 						   "CREATE UNIQUE INDEX CONCURRENTLY %s ON %s (%s);\n"
@@ -572,14 +619,24 @@ describe_add_unique_constraint(const MigguardOp *op, MigguardFinding *f)
 static void
 describe_vacuum_full(const MigguardOp *op, MigguardFinding *f)
 {
-	const char *what = (op->flags & MG_F_CLUSTER) ? "CLUSTER" : "VACUUM FULL";
+	/* op->detail: CLUSTER or 19's REPACK, as the user wrote it */
+	const char *what = !(op->flags & MG_F_CLUSTER) ? "VACUUM FULL" :
+		op->detail ? op->detail : "CLUSTER";
 
 	f->message = psprintf("%s would rewrite %s under an ACCESS EXCLUSIVE lock",
 						  what, rel_with_size(op->rel));
 	f->reason = lock_sentence(what, op->lockmode, op->rel,
 							  "until the rewrite finishes");
-	f->hint = pstrdup("Rewrite the table online with pg_repack or pg_squeeze, "
-					  "or run plain VACUUM, which does not block reads or writes.");
+	if (MG_HAS_REPACK_CONCURRENTLY && op->rel->relkind == RELKIND_PARTITIONED_TABLE)
+		f->hint = pstrdup("Rewrite each partition with REPACK (CONCURRENTLY), which holds the ACCESS EXCLUSIVE lock only to swap the files (outside a transaction block; not MVCC-safe: see the REPACK documentation), "
+						  "or run plain VACUUM, which does not block reads or writes.");
+	else if (MG_HAS_REPACK_CONCURRENTLY)
+		f->hint = psprintf("Rewrite the table with REPACK (CONCURRENTLY), which holds the ACCESS EXCLUSIVE lock only to swap the files (outside a transaction block; not MVCC-safe: see the REPACK documentation), "
+						   "or run plain VACUUM, which does not block reads or writes:\n"
+						   "REPACK (CONCURRENTLY) %s;", migguard_sql_name(op->rel));
+	else
+		f->hint = pstrdup("Rewrite the table online with pg_repack or pg_squeeze, "
+						  "or run plain VACUUM, which does not block reads or writes.");
 }
 
 static void
@@ -948,7 +1005,7 @@ static const RuleDef rule_catalog[MG_NUM_RULES] = {
 	constraint_builds_index, NULL, describe_add_unique_constraint},
 	[MG_RULE_VACUUM_FULL] = {"vacuum_full", "rewrite", MG_LEVEL_ERROR, true, MG_OP_REWRITE_MAINTENANCE,
 		"VACUUM FULL or CLUSTER: rewrite under ACCESS EXCLUSIVE.",
-	always, NULL, describe_vacuum_full},
+	not_concurrent, NULL, describe_vacuum_full},
 	[MG_RULE_REFRESH_MATVIEW] = {"refresh_matview", "locking", MG_LEVEL_ERROR, true, MG_OP_REFRESH_MATVIEW,
 		"REFRESH MATERIALIZED VIEW without CONCURRENTLY blocks reads.",
 	refresh_blocks_reads, NULL, describe_refresh_matview},

@@ -355,7 +355,8 @@ cluster_in_transaction(Node *parsetree)
 {
 	MgClusterStmt *cluster = (MgClusterStmt *) parsetree;
 
-	if (mg_cluster_relation(cluster) == NULL)
+	/* REPACK (CONCURRENTLY): PreventInTransactionBlock (ExecRepack) */
+	if (mg_cluster_relation(cluster) == NULL || mg_cluster_concurrently(cluster))
 		return false;
 	return get_rel_relkind(RangeVarGetRelid(mg_cluster_relation(cluster), NoLock, true)) !=
 		RELKIND_PARTITIONED_TABLE;
