@@ -178,14 +178,14 @@ BEGIN
             USING ERRCODE = 'insufficient_privilege',
                   HINT = 'Superusers, and members of the role named by migguard.approver_role, may approve.';
     END IF;
-    IF rule IS NULL OR NOT EXISTS (SELECT FROM migguard.rules() AS r WHERE r.rule = approve.rule) THEN
+    IF rule IS NULL OR relation IS NULL OR reason IS NULL OR btrim(reason) = '' THEN
+        RAISE EXCEPTION 'migguard.approve() needs a rule, a relation and a reason'
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF NOT EXISTS (SELECT FROM migguard.rules() AS r WHERE r.rule = approve.rule) THEN
         RAISE EXCEPTION 'unknown migguard rule "%"', rule
             USING ERRCODE = 'invalid_parameter_value',
                   HINT = 'SELECT rule FROM migguard.rules() lists them.';
-    END IF;
-    IF relation IS NULL OR reason IS NULL OR btrim(reason) = '' THEN
-        RAISE EXCEPTION 'migguard.approve() needs a relation and a reason'
-            USING ERRCODE = 'null_value_not_allowed';
     END IF;
     IF expires IS NULL OR expires <= pg_catalog.now() THEN
         RAISE EXCEPTION 'migguard.approve() needs an expiry in the future'
@@ -206,6 +206,11 @@ BEGIN
         RAISE EXCEPTION 'permission denied to revoke a migguard approval'
             USING ERRCODE = 'insufficient_privilege',
                   HINT = 'Superusers, and members of the role named by migguard.approver_role, may revoke.';
+    END IF;
+    IF id IS NULL THEN
+        RAISE EXCEPTION 'migguard.revoke_approval() needs the id of an approval'
+            USING ERRCODE = 'null_value_not_allowed',
+                  HINT = 'SELECT id FROM migguard.approvals lists them.';
     END IF;
     UPDATE migguard.approved_findings AS a SET revoked_by = session_user, revoked_at = pg_catalog.now()
      WHERE a.id OPERATOR(pg_catalog.=) revoke_approval.id AND a.revoked_at IS NULL;
