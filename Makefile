@@ -16,7 +16,7 @@ OBJS = \
 	src/rules.o \
 	src/policy.o \
 	src/relsize.o \
-	src/report.o \
+	src/act.o \
 	src/sqltext.o \
 	src/check.o \
 	src/audit.o \

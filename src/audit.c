@@ -42,6 +42,7 @@
 #include "lockguard.h"
 #include "chain.h"
 #include "stats.h"
+#include "act.h"
 
 #include "access/genam.h"
 #include "access/htup_details.h"

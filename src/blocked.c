@@ -12,7 +12,7 @@
  * inserts them into change_log with verdict 'blocked', in transactions of
  * its own; it exits after a second without work (a connected worker would
  * hold up DROP DATABASE).  The attempt is always also in
- * the server log (report.c).  When the queue is full, or no worker can be
+ * the server log (act.c).  When the queue is full, or no worker can be
  * started, the server log says exactly which attempt was not recorded:
  * nothing is dropped silently.  The same queue takes the rows of statements
  * that took effect but whose own row could not be written (audit.c).

@@ -31,6 +31,7 @@
 #include "chain.h"
 #include "holds.h"
 #include "stats.h"
+#include "act.h"
 #include "lockguard.h"
 
 #include <limits.h>

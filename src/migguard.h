@@ -9,7 +9,7 @@
  * classify.c turns a parse tree into MigguardOps (plain facts about what
  * the statement does to which relation).  rules.c turns ops into
  * MigguardFindings using the single rule catalog.  policy.c applies the
- * settings and yields a verdict; report.c is the only place that raises or
+ * settings and yields a verdict; act.c is the only place that raises or
  * warns.
  *
  *-------------------------------------------------------------------------
@@ -375,10 +375,6 @@ extern struct LWLock *migguard_change_log_id_lock(void);
 extern void migguard_blocked_enqueue(MigguardStatement *stmt, List *findings,
 									 int nesting);
 extern bool migguard_blocked_enqueue_row(const MigguardLogRow *row);
-
-/* report.c */
-extern void migguard_act(MigguardStatement *stmt, List *findings,
-						 MigguardVerdict verdict, int nesting);
 
 /* sqltext.c */
 extern char *migguard_statement_text(const char *queryString, int location,

@@ -10,7 +10,7 @@
  * Every finding has three texts: the message (what the statement would
  * do, naming the relation and its size), the reason (the rule, the lock
  * mode and what that lock blocks) and the hint (the safe sequence, with
- * the user's real identifiers).  report.c adds the override sentence.
+ * the user's real identifiers).  act.c adds the override sentence.
  *
  *-------------------------------------------------------------------------
  */
