@@ -20,6 +20,10 @@ OBJS = \
 	src/sqltext.o \
 	src/check.o \
 	src/audit.o \
+	src/catalog.o \
+	src/event_triggers.o \
+	src/gate.o \
+	src/json_out.o \
 	src/blocked.o \
 	src/lockguard.o \
 	src/stmtkind.o \

@@ -12,6 +12,7 @@
  *-------------------------------------------------------------------------
  */
 #include "act.h"
+#include "blocked.h"
 
 #include "utils/acl.h"
 #include "utils/elog.h"

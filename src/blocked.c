@@ -18,7 +18,7 @@
  * that took effect but whose own row could not be written (audit.c).
  *
  * The worker writes each record as change_log's owner, through audit.c's
- * migguard_change_log_insert (change_log by OID, pinned search_path), one
+ * one writer (change_log by OID, pinned search_path), one
  * subtransaction per record so that one bad record costs only itself, in
  * read-write transactions whatever the database's default.  It connects
  * even to a database that does not allow connections.  A worker that exits
@@ -36,7 +36,10 @@
  *
  *-------------------------------------------------------------------------
  */
-#include "migguard.h"
+#include "blocked.h"
+#include "audit.h"
+#include "catalog.h"
+#include "json_out.h"
 
 #include "access/xact.h"
 #include "catalog/pg_type.h"
@@ -108,7 +111,8 @@ typedef struct BlockedQueue
 } BlockedQueue;
 
 /* migguard.blocked_queue_size: records the queue holds (PGC_POSTMASTER). */
-int			migguard_blocked_queue_size = 1024;
+#define MG_DEFAULT_BLOCKED_QUEUE_SIZE 1024
+int			migguard_blocked_queue_size = MG_DEFAULT_BLOCKED_QUEUE_SIZE;
 
 static BlockedQueue *queue = NULL;
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
@@ -117,6 +121,7 @@ static shmem_request_hook_type prev_shmem_request_hook = NULL;
 #endif
 
 PGDLLEXPORT void migguard_blocked_worker_main(Datum main_arg);
+static bool migguard_blocked_enqueue_row(const MigguardLogRow *row);
 
 static Size
 queue_size(void)
@@ -156,6 +161,14 @@ blocked_shmem_startup(void)
 			queue->worker_dbs[i] = InvalidOid;
 	}
 	LWLockRelease(AddinShmemInitLock);
+
+	/*
+	 * The writer (audit.c) draws change_log ids under the queue's second
+	 * LWLock, and leaves the rows it cannot write to the queue: it is lent
+	 * both rather than calling up into this file.  Without migguard
+	 * preloaded nothing is lent and nothing writes change_log.
+	 */
+	migguard_audit_attach_queue(queue->id_lock, migguard_blocked_enqueue_row);
 }
 
 /* Called from _PG_init, in shared_preload_libraries only. */
@@ -166,7 +179,7 @@ migguard_blocked_init(void)
 							"Blocked attempts the shared-memory queue holds until a worker writes them.",
 							"When the queue is full, the server log names each attempt not recorded.",
 							&migguard_blocked_queue_size,
-							1024,
+							MG_DEFAULT_BLOCKED_QUEUE_SIZE,
 							16, 1024 * 1024,
 							PGC_POSTMASTER,
 							0,
@@ -180,16 +193,6 @@ migguard_blocked_init(void)
 #endif
 	prev_shmem_startup_hook = shmem_startup_hook;
 	shmem_startup_hook = blocked_shmem_startup;
-}
-
-/*
- * The LWLock that serializes drawing change_log ids (audit.c); NULL when
- * migguard was not preloaded, where nothing writes change_log.
- */
-LWLock *
-migguard_change_log_id_lock(void)
-{
-	return queue ? queue->id_lock : NULL;
 }
 
 /* Copy a string into a fixed buffer, cut on a character boundary. */
@@ -261,15 +264,32 @@ start_waiting_workers(void)
 			break;
 }
 
-/* A JSON array, whole, or the summary when it does not fit. */
+/*
+ * A JSON array, whole, or when it does not fit the one-element array
+ * {key: null, ..., last_key: summary} that says so (keys NULL-terminated).
+ */
 static void
-copy_json(char *dst, const char *json, const char *summary)
+copy_json(char *dst, const char *json, const char *const *keys,
+		  const char *summary)
 {
+	StringInfoData body;
+
 	if (strlen(json) < BLOCKED_TEXT_LEN)
+	{
 		copy_text(dst, json, BLOCKED_TEXT_LEN);
-	else
-		copy_text(dst, summary, BLOCKED_TEXT_LEN);
+		return;
+	}
+	initStringInfo(&body);
+	migguard_json_begin_object(&body);
+	for (int i = 0; keys[i] != NULL; i++)
+		migguard_json_field(&body, keys[i], keys[i + 1] ? NULL : summary);
+	migguard_json_end_object(&body);
+	copy_text(dst, migguard_json_array(&body), BLOCKED_TEXT_LEN);
+	pfree(body.data);
 }
+
+static const char *const finding_keys[] = {"rule", "level", "relation", "message", NULL};
+static const char *const object_keys[] = {"type", "schema", "identity", NULL};
 
 /* A row as a fixed-size record of this database. */
 static void
@@ -295,17 +315,17 @@ fill_record(BlockedRecord *rec, const MigguardLogRow *row)
 	copy_text(rec->reason, row->reason, sizeof(rec->reason));
 	copy_text(rec->statement, row->statement, BLOCKED_TEXT_LEN);
 	/* JSON cut in the middle would not parse: keep it whole or summarize. */
-	copy_json(rec->findings, row->findings,
-			  "[{\"level\": \"error\", \"message\": \"(findings too long to queue)\"}]");
-	copy_json(rec->objects, row->objects,
-			  "[{\"type\": null, \"schema\": null, \"identity\": \"(objects too long to queue)\"}]");
+	copy_json(rec->findings, row->findings, finding_keys,
+			  "(findings too long to queue)");
+	copy_json(rec->objects, row->objects, object_keys,
+			  "(objects too long to queue)");
 }
 
 /*
  * Queue a row for this database's change_log.  Never raises; false when the
  * queue is full (the caller logs the row).
  */
-bool
+static bool
 migguard_blocked_enqueue_row(const MigguardLogRow *row)
 {
 	BlockedRecord *rec;

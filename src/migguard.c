@@ -28,11 +28,15 @@
  *-------------------------------------------------------------------------
  */
 #include "migguard.h"
-#include "chain.h"
-#include "holds.h"
-#include "stats.h"
 #include "act.h"
+#include "audit.h"
+#include "blocked.h"
+#include "chain.h"
+#include "event_triggers.h"
+#include "gate.h"
+#include "holds.h"
 #include "lockguard.h"
+#include "stats.h"
 
 #include <limits.h>
 
@@ -414,6 +418,6 @@ guard_statement(MG_PROCESS_UTILITY_PARAMS)
 	PG_END_TRY();
 
 	if (explained != NULL)
-		migguard_audit_add_created(explained, since);
+		migguard_event_add_created(explained, since);
 	migguard_audit_end();
 }

@@ -1125,3 +1125,14 @@ migguard_rules(PG_FUNCTION_ARGS)
 	}
 	return (Datum) 0;
 }
+
+/*
+ * Whether the rule judges a rewrite of its relation: the catalog's category
+ * "rewrite".  The table_rewrite event (event_triggers.c) confirms what such
+ * a finding decided instead of judging the same rewrite again.
+ */
+bool
+migguard_rule_rewrites(MigguardRuleId rule)
+{
+	return strcmp(rule_catalog[rule].category, "rewrite") == 0;
+}
