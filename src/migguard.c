@@ -55,15 +55,25 @@ void		_PG_init(void);
 
 /* ----------------------------------------------------------------
  * Settings.  Names, types, defaults and privilege levels are the user
- * interface fixed by SPEC.md.
+ * interface fixed by SPEC.md.  Each default is written once, here, and
+ * used both as the variable's initial value and as the boot value given
+ * to DefineCustom*Variable; string settings start NULL, as guc.c expects,
+ * and boot to "".
  * ----------------------------------------------------------------
  */
+#define MG_DEFAULT_MODE				MG_MODE_ENFORCE
+#define MG_DEFAULT_LARGE_TABLE_SIZE_KB	(10 * 1024)
+#define MG_DEFAULT_LOCK_TIMEOUT_MS	5000
+#define MG_DEFAULT_LOCK_RETRIES		3
+#define MG_DEFAULT_LOCK_RETRY_DELAY_MS	500
+#define MG_DEFAULT_AUDIT			true
+#define MG_DEFAULT_REQUIRE_REASON	false
 
 /* What migguard does with findings: off, audit, warn or enforce. */
-int			migguard_mode = MG_MODE_ENFORCE;
+int			migguard_mode = MG_DEFAULT_MODE;
 
 /* Tables at or above this size (kB, heap + TOAST) are large. */
-int			migguard_large_table_size_kb = 10 * 1024;
+int			migguard_large_table_size_kb = MG_DEFAULT_LARGE_TABLE_SIZE_KB;
 
 /* Per-rule level overrides, "rule=level, ..." (parsed in policy.c). */
 char	   *migguard_rules_setting = NULL;
@@ -75,21 +85,21 @@ char	   *migguard_allow_setting = NULL;
 char	   *migguard_override_role = NULL;
 
 /* Lock-queue protection: timeout, retries, first back-off delay. */
-int			migguard_lock_timeout_ms = 5000;
-int			migguard_lock_retries = 3;
-int			migguard_lock_retry_delay_ms = 500;
+int			migguard_lock_timeout_ms = MG_DEFAULT_LOCK_TIMEOUT_MS;
+int			migguard_lock_retries = MG_DEFAULT_LOCK_RETRIES;
+int			migguard_lock_retry_delay_ms = MG_DEFAULT_LOCK_RETRY_DELAY_MS;
 
 /* Free label recorded with each audit row. */
 char	   *migguard_tag = NULL;
 
 /* Record schema changes in migguard.change_log. */
-bool		migguard_audit_enabled = true;
+bool		migguard_audit_enabled = MG_DEFAULT_AUDIT;
 
 /* Why the change is made, recorded with each audit row (change_log.reason). */
 char	   *migguard_reason = NULL;
 
 /* An override (migguard.allow) needs a migguard.reason. */
-bool		migguard_require_reason = false;
+bool		migguard_require_reason = MG_DEFAULT_REQUIRE_REASON;
 
 static const struct config_enum_entry mode_options[] = {
 	{"off", MG_MODE_OFF, false},
@@ -146,7 +156,7 @@ define_settings(void)
 							 "enforce blocks error findings and warns on the others; "
 							 "warn only warns; audit only records; off does nothing.",
 							 &migguard_mode,
-							 MG_MODE_ENFORCE,
+							 MG_DEFAULT_MODE,
 							 mode_options,
 							 PGC_SUSET,
 							 0,
@@ -157,7 +167,7 @@ define_settings(void)
 							"Size is heap plus TOAST, summed over partitions. "
 							"Lock and rewrite rules fire only on large tables.",
 							&migguard_large_table_size_kb,
-							10 * 1024,
+							MG_DEFAULT_LARGE_TABLE_SIZE_KB,
 							0, INT_MAX,
 							PGC_SUSET,
 							GUC_UNIT_KB,
@@ -194,7 +204,7 @@ define_settings(void)
 							"Lock timeout applied to DDL that blocks reads or writes of an existing table.",
 							"Used when the session's own lock_timeout is 0 or larger. 0 disables.",
 							&migguard_lock_timeout_ms,
-							5000,
+							MG_DEFAULT_LOCK_TIMEOUT_MS,
 							0, INT_MAX,
 							PGC_USERSET,
 							GUC_UNIT_MS,
@@ -204,7 +214,7 @@ define_settings(void)
 							"How many more times a statement that hit the lock timeout is retried.",
 							NULL,
 							&migguard_lock_retries,
-							3,
+							MG_DEFAULT_LOCK_RETRIES,
 							0, 100,
 							PGC_USERSET,
 							0,
@@ -214,7 +224,7 @@ define_settings(void)
 							"First back-off delay between lock retries.",
 							"Later delays double, with jitter.",
 							&migguard_lock_retry_delay_ms,
-							500,
+							MG_DEFAULT_LOCK_RETRY_DELAY_MS,
 							0, 3600 * 1000,
 							PGC_USERSET,
 							GUC_UNIT_MS,
@@ -233,7 +243,7 @@ define_settings(void)
 							 "Record schema changes in migguard.change_log.",
 							 NULL,
 							 &migguard_audit_enabled,
-							 true,
+							 MG_DEFAULT_AUDIT,
 							 PGC_SUSET,
 							 0,
 							 NULL, NULL, NULL);
@@ -260,7 +270,7 @@ define_settings(void)
 							 "Refuse an override through migguard.allow when migguard.reason is empty.",
 							 NULL,
 							 &migguard_require_reason,
-							 false,
+							 MG_DEFAULT_REQUIRE_REASON,
 							 PGC_SUSET,
 							 0,
 							 NULL, NULL, NULL);
