@@ -60,7 +60,10 @@ REGRESS_ECOSYSTEM =
 # Operations (issue 17):
 REGRESS_OPERATIONS = operations_log operations_stats operations_repeats operations_approvals
 
-REGRESS += $(REGRESS_LOCKS) $(REGRESS_VERSIONS) $(REGRESS_HAZARDS) $(REGRESS_ECOSYSTEM) $(REGRESS_OPERATIONS)
+# Architecture (issue 18):
+REGRESS_ARCH = arch_nesting
+
+REGRESS += $(REGRESS_LOCKS) $(REGRESS_VERSIONS) $(REGRESS_HAZARDS) $(REGRESS_ECOSYSTEM) $(REGRESS_OPERATIONS) $(REGRESS_ARCH)
 REGRESS_OPTS = \
 	--inputdir=test \
 	--outputdir=$(TESTOUT) \
