@@ -52,43 +52,26 @@
 #include "lockguard.h"
 #include "stmtkind.h"
 
-#include "access/genam.h"
 #include "access/htup_details.h"
-#include "access/table.h"
 #include "access/xact.h"
 #include "catalog/dependency.h"
-#include "catalog/indexing.h"
-#include "catalog/namespace.h"
-#include "catalog/objectaddress.h"
 #include "catalog/pg_class.h"
-#include "catalog/pg_depend.h"
-#include "catalog/pg_extension.h"
-#include "catalog/pg_namespace.h"
-#include "catalog/pg_proc.h"
-#include "catalog/pg_sequence.h"
 #include "catalog/pg_inherits.h"
+#include "catalog/pg_sequence.h"
 #include "catalog/pg_type.h"
-#include "commands/event_trigger.h"
 #include "commands/extension.h"
-#include "executor/executor.h"
 #include "executor/spi.h"
-#include "storage/lmgr.h"
-#include "storage/lwlock.h"
-#include "funcapi.h"
 #include "miscadmin.h"
 #include "storage/lmgr.h"
 #include "storage/lock.h"
+#include "storage/lwlock.h"
 #include "storage/proc.h"
-#include "tcop/utility.h"
 #include "utils/builtins.h"
-#include "utils/fmgroids.h"
 #include "utils/inval.h"
-#include "utils/json.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
-#include "utils/tuplestore.h"
 #include "utils/xid8.h"
 
 typedef struct AuditEntry
@@ -743,11 +726,13 @@ has_chain(uint32 columns)
 }
 
 /*
- * The audit's INSERT, parsed and planned once per backend for the qualified
- * name and the columns change_log had then; the plan cache revalidates it
- * when change_log or the catalogs change.
+ * The one INSERT of the hook's and the worker's rows, parsed and planned
+ * once per backend for one change_log (by OID, and the qualified name it
+ * had then) and the set of columns it had then; the plan cache revalidates
+ * it when change_log or the catalogs change.
  */
 static SPIPlanPtr insert_plan = NULL;
+static Oid	insert_relid = InvalidOid;
 static char *insert_target = NULL;
 static uint32 insert_columns = 0;
 
@@ -767,8 +752,8 @@ insert_plan_for(Oid relid, const char *target, uint32 columns)
 	int			n = 0;
 	SPIPlanPtr	prepared;
 
-	if (insert_plan != NULL && columns == insert_columns &&
-		strcmp(target, insert_target) == 0)
+	if (insert_plan != NULL && relid == insert_relid &&
+		columns == insert_columns && strcmp(target, insert_target) == 0)
 		return insert_plan;
 
 	if (insert_plan != NULL)
@@ -795,6 +780,7 @@ insert_plan_for(Oid relid, const char *target, uint32 columns)
 			 SPI_result_code_string(SPI_result));
 	if (SPI_keepplan(prepared) != 0)
 		elog(ERROR, "could not keep migguard audit query");
+	insert_relid = relid;
 	insert_target = MemoryContextStrdup(TopMemoryContext, target);
 	insert_columns = columns;
 	insert_plan = prepared;
