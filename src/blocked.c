@@ -74,18 +74,14 @@
 #define WORKER_IDLE_EXIT_MS 1000
 #define WORKER_POLL_MS		100
 
-/* One row, as it will be written to change_log (see MigguardLogRow). */
+/*
+ * One row, as it will be written to change_log: the row's numbers as they
+ * are (its string pointers are not kept), its strings in fixed buffers.
+ */
 typedef struct BlockedRecord
 {
 	Oid			dbid;
-	TimestampTz logged_at;
-	FullTransactionId xid;
-	int			pid;
-	int			nesting;
-	int64		table_size;
-	bool		rewrite;
-	int			attempts;
-	int64		lock_wait_ms;
+	MigguardLogRow numbers;		/* string fields NULL: see text_fields */
 	char		session_user_name[NAMEDATALEN];
 	char		current_user_name[NAMEDATALEN];
 	char		application_name[NAMEDATALEN];
@@ -99,6 +95,47 @@ typedef struct BlockedRecord
 	char		findings[BLOCKED_TEXT_LEN];
 	char		objects[BLOCKED_TEXT_LEN];
 } BlockedRecord;
+
+/*
+ * The string columns of a row and the buffer a record keeps each in: one
+ * table for both directions (fill_record, record_row).  A buffer that was
+ * empty gives back NULL where the column may be NULL.  findings and objects
+ * are JSON and are kept whole or summarized (copy_json).
+ */
+typedef struct TextField
+{
+	size_t		row_offset;		/* const char * in MigguardLogRow */
+	size_t		record_offset;	/* char[size] in BlockedRecord */
+	int			size;
+	bool		empty_is_null;
+	const char *const *json_keys;	/* JSON: the keys of its summary */
+	const char *json_summary;
+} TextField;
+
+static const char *const finding_keys[] = {"rule", "level", "relation", "message", NULL};
+static const char *const object_keys[] = {"type", "schema", "identity", NULL};
+
+#define TEXT_FIELD(field, empty_is_null) \
+	{offsetof(MigguardLogRow, field), offsetof(BlockedRecord, field), \
+	 sizeof(((BlockedRecord *) 0)->field), empty_is_null, NULL, NULL}
+#define JSON_FIELD(field, keys, summary) \
+	{offsetof(MigguardLogRow, field), offsetof(BlockedRecord, field), \
+	 sizeof(((BlockedRecord *) 0)->field), false, keys, summary}
+
+static const TextField text_fields[] = {
+	TEXT_FIELD(session_user_name, false),
+	TEXT_FIELD(current_user_name, false),
+	TEXT_FIELD(application_name, false),
+	TEXT_FIELD(client_addr, true),
+	TEXT_FIELD(command_tag, false),
+	TEXT_FIELD(lock_mode, false),
+	TEXT_FIELD(verdict, false),
+	TEXT_FIELD(tag, false),
+	TEXT_FIELD(reason, true),
+	TEXT_FIELD(statement, false),
+	JSON_FIELD(findings, finding_keys, "(findings too long to queue)"),
+	JSON_FIELD(objects, object_keys, "(objects too long to queue)"),
+};
 
 typedef struct BlockedQueue
 {
@@ -269,14 +306,14 @@ start_waiting_workers(void)
  * {key: null, ..., last_key: summary} that says so (keys NULL-terminated).
  */
 static void
-copy_json(char *dst, const char *json, const char *const *keys,
+copy_json(char *dst, const char *json, int size, const char *const *keys,
 		  const char *summary)
 {
 	StringInfoData body;
 
-	if (strlen(json) < BLOCKED_TEXT_LEN)
+	if (strlen(json) < (size_t) size)
 	{
-		copy_text(dst, json, BLOCKED_TEXT_LEN);
+		copy_text(dst, json, size);
 		return;
 	}
 	initStringInfo(&body);
@@ -284,41 +321,29 @@ copy_json(char *dst, const char *json, const char *const *keys,
 	for (int i = 0; keys[i] != NULL; i++)
 		migguard_json_field(&body, keys[i], keys[i + 1] ? NULL : summary);
 	migguard_json_end_object(&body);
-	copy_text(dst, migguard_json_array(&body), BLOCKED_TEXT_LEN);
+	copy_text(dst, migguard_json_array(&body), size);
 	pfree(body.data);
 }
-
-static const char *const finding_keys[] = {"rule", "level", "relation", "message", NULL};
-static const char *const object_keys[] = {"type", "schema", "identity", NULL};
 
 /* A row as a fixed-size record of this database. */
 static void
 fill_record(BlockedRecord *rec, const MigguardLogRow *row)
 {
 	rec->dbid = MyDatabaseId;
-	rec->logged_at = row->logged_at;
-	rec->xid = row->xid;
-	rec->pid = row->pid;
-	rec->nesting = row->nesting;
-	rec->table_size = row->table_size;
-	rec->rewrite = row->rewrite;
-	rec->attempts = row->attempts;
-	rec->lock_wait_ms = row->lock_wait_ms;
-	copy_text(rec->session_user_name, row->session_user_name, NAMEDATALEN);
-	copy_text(rec->current_user_name, row->current_user_name, NAMEDATALEN);
-	copy_text(rec->application_name, row->application_name, NAMEDATALEN);
-	copy_text(rec->client_addr, row->client_addr, sizeof(rec->client_addr));
-	copy_text(rec->command_tag, row->command_tag, NAMEDATALEN);
-	copy_text(rec->lock_mode, row->lock_mode, NAMEDATALEN);
-	copy_text(rec->verdict, row->verdict, sizeof(rec->verdict));
-	copy_text(rec->tag, row->tag, sizeof(rec->tag));
-	copy_text(rec->reason, row->reason, sizeof(rec->reason));
-	copy_text(rec->statement, row->statement, BLOCKED_TEXT_LEN);
-	/* JSON cut in the middle would not parse: keep it whole or summarize. */
-	copy_json(rec->findings, row->findings, finding_keys,
-			  "(findings too long to queue)");
-	copy_json(rec->objects, row->objects, object_keys,
-			  "(objects too long to queue)");
+	rec->numbers = *row;
+	for (int i = 0; i < (int) lengthof(text_fields); i++)
+	{
+		const TextField *f = &text_fields[i];
+		const char *value = *(const char *const *) ((const char *) row + f->row_offset);
+		char	   *buffer = (char *) rec + f->record_offset;
+
+		*(const char **) ((char *) &rec->numbers + f->row_offset) = NULL;
+		/* JSON cut in the middle would not parse: keep it whole or summarize. */
+		if (f->json_keys != NULL)
+			copy_json(buffer, value, f->size, f->json_keys, f->json_summary);
+		else
+			copy_text(buffer, value, f->size);
+	}
 }
 
 /*
@@ -586,34 +611,22 @@ log_not_recorded(const BlockedRecord *r, const char *reason)
 	ereport(LOG,
 			(errmsg("migguard: not recorded in change_log (%s): %s", reason, r->statement),
 			 errdetail("Verdict %s, session user %s, logged at %s.", r->verdict,
-					   r->session_user_name, timestamptz_to_str(r->logged_at)),
+					   r->session_user_name, timestamptz_to_str(r->numbers.logged_at)),
 			 errhidestmt(true)));
 }
 
 static void
 record_row(const BlockedRecord *r, MigguardLogRow *row)
 {
-	row->logged_at = r->logged_at;
-	row->xid = r->xid;
-	row->pid = r->pid;
-	row->session_user_name = r->session_user_name;
-	row->current_user_name = r->current_user_name;
-	row->application_name = r->application_name;
-	row->client_addr = r->client_addr[0] ? r->client_addr : NULL;
-	row->command_tag = r->command_tag;
-	row->objects = r->objects;
-	row->statement = r->statement;
-	row->lock_mode = r->lock_mode;
-	row->table_size = r->table_size;
-	row->rewrite = r->rewrite;
-	row->verdict = r->verdict;
-	row->findings = r->findings;
-	row->tag = r->tag;
-	row->reason = r->reason[0] ? r->reason : NULL;
-	row->approval_id = 0;		/* a blocked attempt was not approved */
-	row->nesting = r->nesting;
-	row->attempts = r->attempts;
-	row->lock_wait_ms = r->lock_wait_ms;
+	*row = r->numbers;
+	for (int i = 0; i < (int) lengthof(text_fields); i++)
+	{
+		const TextField *f = &text_fields[i];
+		const char *buffer = (const char *) r + f->record_offset;
+
+		*(const char **) ((char *) row + f->row_offset) =
+			f->empty_is_null && buffer[0] == '\0' ? NULL : buffer;
+	}
 }
 
 /* Write one record; what fails is named in the log. */
