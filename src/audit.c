@@ -666,18 +666,18 @@ static const struct
  * identity sequence.  Any relcache invalidation of that table (ALTER
  * EXTENSION UPDATE's ALTER TABLE, DROP EXTENSION, a rename) forgets it.
  */
-static Oid	present_of = InvalidOid;
-static uint32 present_columns = 0;
-static Oid	known_id_sequence = InvalidOid;
-static Oid	known_id_sequence_of = InvalidOid;
+static struct
+{
+	Oid			relid;			/* the change_log described, or InvalidOid */
+	uint32		columns;		/* a bit per LogColumn it has */
+	Oid			id_sequence;	/* InvalidOid until the first id is drawn */
+}			writer;
 
 static void
 forget_writer_state(Datum arg, Oid relid)
 {
-	if (relid == InvalidOid || relid == present_of)
-		present_of = InvalidOid;
-	if (relid == InvalidOid || relid == known_id_sequence_of)
-		known_id_sequence_of = InvalidOid;
+	if (!OidIsValid(relid) || relid == writer.relid)
+		writer.relid = InvalidOid;
 }
 
 /*
@@ -694,9 +694,9 @@ columns_of(Oid relid)
 		CacheRegisterRelcacheCallback(forget_writer_state, (Datum) 0);
 		callback_registered = true;
 	}
-	if (relid != present_of)
+	if (relid != writer.relid)
 	{
-		present_columns = 0;
+		writer.columns = 0;
 		for (int i = 0; i < NUM_LOG_COLUMNS; i++)
 		{
 			AttrNumber	attno = get_attnum(relid, log_columns[i].name);
@@ -704,11 +704,12 @@ columns_of(Oid relid)
 			if (i < LOG_COLUMNS_1_0 ||
 				(attno != InvalidAttrNumber &&
 				 get_atttype(relid, attno) == log_columns[i].type))
-				present_columns |= (uint32) 1 << i;
+				writer.columns |= (uint32) 1 << i;
 		}
-		present_of = relid;
+		writer.id_sequence = InvalidOid;
+		writer.relid = relid;
 	}
-	return present_columns;
+	return writer.columns;
 }
 
 static bool
@@ -848,31 +849,31 @@ next_change_log_id(Oid relid, ChainArgs *chain_args)
 
 	if (lock == NULL)
 		elog(ERROR, "migguard must be loaded through shared_preload_libraries to write change_log");
-	if (relid != known_id_sequence_of)
+	(void) columns_of(relid);	/* writer describes relid */
+	if (!OidIsValid(writer.id_sequence))
 	{
 		List	   *sequences = getOwnedSequences(relid);
 
 		if (list_length(sequences) != 1)
 			elog(ERROR, "migguard.change_log (relation %u) has no identity sequence", relid);
-		known_id_sequence = linitial_oid(sequences);
-		known_id_sequence_of = relid;
+		writer.id_sequence = linitial_oid(sequences);
 	}
-	tup = SearchSysCache1(SEQRELID, ObjectIdGetDatum(known_id_sequence));
+	tup = SearchSysCache1(SEQRELID, ObjectIdGetDatum(writer.id_sequence));
 	if (!HeapTupleIsValid(tup))
-		elog(ERROR, "cache lookup failed for sequence %u", known_id_sequence);
+		elog(ERROR, "cache lookup failed for sequence %u", writer.id_sequence);
 	seqform = (Form_pg_sequence) GETSTRUCT(tup);
 	increment = seqform->seqincrement;
 	start = seqform->seqstart;
 	ReleaseSysCache(tup);
 
-	lock_for_audit(known_id_sequence, "migguard.change_log's identity sequence");
+	lock_for_audit(writer.id_sequence, "migguard.change_log's identity sequence");
 	LWLockAcquire(lock, LW_EXCLUSIVE);
 	InitFunctionCallInfoData(*fcinfo, NULL, 1, InvalidOid, NULL, NULL);
-	fcinfo->args[0].value = ObjectIdGetDatum(known_id_sequence);
+	fcinfo->args[0].value = ObjectIdGetDatum(writer.id_sequence);
 	fcinfo->args[0].isnull = false;
 	last = pg_sequence_last_value(fcinfo);
 	id = fcinfo->isnull ? start : DatumGetInt64(last) + increment;
-	(void) DirectFunctionCall2(setval_oid, ObjectIdGetDatum(known_id_sequence),
+	(void) DirectFunctionCall2(setval_oid, ObjectIdGetDatum(writer.id_sequence),
 							   Int64GetDatum(id));
 	/* Under the same acquisition: id order is chain order (chain.c). */
 	if (chain_args != NULL)
