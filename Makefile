@@ -16,10 +16,14 @@ OBJS = \
 	src/rules.o \
 	src/policy.o \
 	src/relsize.o \
-	src/report.o \
+	src/act.o \
 	src/sqltext.o \
 	src/check.o \
 	src/audit.o \
+	src/catalog.o \
+	src/event_triggers.o \
+	src/gate.o \
+	src/json_out.o \
 	src/blocked.o \
 	src/lockguard.o \
 	src/stmtkind.o \
@@ -56,7 +60,10 @@ REGRESS_ECOSYSTEM =
 # Operations (issue 17):
 REGRESS_OPERATIONS = operations_log operations_stats operations_repeats operations_approvals
 
-REGRESS += $(REGRESS_LOCKS) $(REGRESS_VERSIONS) $(REGRESS_HAZARDS) $(REGRESS_ECOSYSTEM) $(REGRESS_OPERATIONS)
+# Architecture (issue 18):
+REGRESS_ARCH = arch_nesting
+
+REGRESS += $(REGRESS_LOCKS) $(REGRESS_VERSIONS) $(REGRESS_HAZARDS) $(REGRESS_ECOSYSTEM) $(REGRESS_OPERATIONS) $(REGRESS_ARCH)
 REGRESS_OPTS = \
 	--inputdir=test \
 	--outputdir=$(TESTOUT) \

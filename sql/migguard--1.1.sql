@@ -3,7 +3,7 @@
 \echo Use "CREATE EXTENSION migguard" to load this file. \quit
 
 -- First of all: refuse a schema migguard that this CREATE EXTENSION did not
--- create (PostgreSQL adopts an existing one; see audit.c).
+-- create (PostgreSQL adopts an existing one; see catalog.c).
 CREATE FUNCTION migguard.refuse_adopted_schema() RETURNS void
 LANGUAGE C VOLATILE AS 'MODULE_PATHNAME', 'migguard_refuse_adopted_schema';
 SELECT migguard.refuse_adopted_schema();

@@ -19,6 +19,7 @@
  *-------------------------------------------------------------------------
  */
 #include "migguard.h"
+#include "catalog.h"
 
 #include "access/genam.h"
 #include "access/htup_details.h"

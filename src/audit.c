@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * audit.c
- *		Record every executed schema change in migguard.change_log.
+ *		Record every executed schema change in migguard.change_log: the
+ *		audit entries of running statements and the one change_log writer.
  *
  * The hook opens an audit entry for each DDL statement before running it
  * (migguard_audit_begin), the event triggers add the objects the statement
@@ -35,51 +36,42 @@
  * is written in a subtransaction, and if that fails it goes to the
  * background worker (blocked.c), or at least to the server log.
  *
+ * One writer: the hook's rows and the worker's (blocked.c) go through
+ * change_log_insert, which names every column it writes (LogColumn
+ * and log_columns below) and keeps one plan for the change_log and column
+ * set it saw last.  The writer sits below the queue: blocked.c calls it,
+ * and lends it the id lock and the deferral path at start-up
+ * (migguard_audit_attach_queue), so nothing here calls into blocked.c.
+ *
  *-------------------------------------------------------------------------
  */
-#include "migguard.h"
-#include "stmtkind.h"
-#include "lockguard.h"
+#include "audit.h"
+#include "catalog.h"
 #include "chain.h"
-#include "stats.h"
+#include "json_out.h"
+#include "lockguard.h"
+#include "stmtkind.h"
 
-#include "access/genam.h"
 #include "access/htup_details.h"
-#include "access/table.h"
 #include "access/xact.h"
 #include "catalog/dependency.h"
-#include "catalog/indexing.h"
-#include "catalog/namespace.h"
-#include "catalog/objectaddress.h"
 #include "catalog/pg_class.h"
-#include "catalog/pg_depend.h"
-#include "catalog/pg_extension.h"
-#include "catalog/pg_namespace.h"
-#include "catalog/pg_proc.h"
-#include "catalog/pg_sequence.h"
 #include "catalog/pg_inherits.h"
+#include "catalog/pg_sequence.h"
 #include "catalog/pg_type.h"
-#include "commands/event_trigger.h"
 #include "commands/extension.h"
-#include "executor/executor.h"
 #include "executor/spi.h"
-#include "storage/lmgr.h"
-#include "storage/lwlock.h"
-#include "funcapi.h"
 #include "miscadmin.h"
 #include "storage/lmgr.h"
 #include "storage/lock.h"
+#include "storage/lwlock.h"
 #include "storage/proc.h"
-#include "tcop/utility.h"
 #include "utils/builtins.h"
-#include "utils/fmgroids.h"
 #include "utils/inval.h"
-#include "utils/json.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
-#include "utils/tuplestore.h"
 #include "utils/xid8.h"
 
 typedef struct AuditEntry
@@ -114,297 +106,6 @@ audit_memory(void)
 											  "migguard audit",
 											  ALLOCSET_SMALL_SIZES);
 	return audit_context;
-}
-
-/*
- * Whether an EXPLAIN option list asks for ANALYZE, as ExplainQuery reads it
- * (the last "analyze" wins, no argument means true), without raising: a
- * value defGetBoolean would reject is answered true, and PostgreSQL then
- * raises its own error before anything runs.  No catalog access.
- */
-static bool
-explain_analyzes(List *options)
-{
-	bool		analyze = false;
-	ListCell   *lc;
-
-	foreach(lc, options)
-	{
-		DefElem    *opt = (DefElem *) lfirst(lc);
-		bool		value;
-
-		if (strcmp(opt->defname, "analyze") != 0)
-			continue;
-		if (opt->arg == NULL)
-			analyze = true;
-		else if (IsA(opt->arg, Boolean))
-			analyze = boolVal(opt->arg);
-		else if (IsA(opt->arg, Integer))
-			analyze = intVal(opt->arg) != 0;
-		else if (IsA(opt->arg, String) && parse_bool(strVal(opt->arg), &value))
-			analyze = value;
-		else
-			analyze = true;
-	}
-	return analyze;
-}
-
-/*
- * The CREATE TABLE AS (also SELECT INTO and CREATE MATERIALIZED VIEW) that
- * an EXPLAIN ANALYZE runs, or NULL.  ExplainOneUtility plans its query and
- * ExplainOnePlan executes it into a new relation (CreateIntoRelDestReceiver)
- * without passing it to ProcessUtility, so neither the hook nor the event
- * triggers see it; plain EXPLAIN creates nothing.  GetCommandLogLevel looks
- * through EXPLAIN ANALYZE to the contained statement the same way.
- */
-CreateTableAsStmt *
-migguard_explained_ctas(Node *parsetree)
-{
-	ExplainStmt *explain = (ExplainStmt *) parsetree;
-	Query	   *query;
-
-	if (!IsA(parsetree, ExplainStmt) || !IsA(explain->query, Query) ||
-		!explain_analyzes(explain->options))
-		return NULL;
-	query = (Query *) explain->query;
-	if (query->commandType != CMD_UTILITY ||
-		!IsA(query->utilityStmt, CreateTableAsStmt))
-		return NULL;
-	return (CreateTableAsStmt *) query->utilityStmt;
-}
-
-/*
- * Whether a statement is a schema change worth a row: PostgreSQL's own
- * log_statement = 'ddl' classification.  Statements that merely look up a
- * prepared statement or wrap a query are not; nor, answered without
- * GetCommandLogLevel because every transaction has them, are BEGIN/COMMIT,
- * SET and SHOW (migguard_is_routine_statement).
- */
-bool
-migguard_is_ddl(Node *parsetree)
-{
-	if (migguard_is_routine_statement(parsetree))
-		return false;
-	if (IsA(parsetree, ExplainStmt))
-		return migguard_explained_ctas(parsetree) != NULL;
-	return GetCommandLogLevel(parsetree) == LOGSTMT_DDL;
-}
-
-/*
- * migguard.change_log, once found, and its owner.  Any invalidation of that
- * relation (DROP EXTENSION, RENAME, ALTER ... OWNER, a rolled-back CREATE
- * EXTENSION) forgets it, so the pg_depend scan runs once per backend
- * instead of once per DDL statement.
- */
-static Oid	known_change_log = InvalidOid;
-static Oid	known_change_log_owner = InvalidOid;
-static bool warned_no_change_log = false;
-
-/* change_log's identity sequence, found once per change_log. */
-static Oid	known_id_sequence = InvalidOid;
-static Oid	known_id_sequence_of = InvalidOid;
-
-/* The change_log whose columns columns_of() found, below. */
-static Oid	present_of = InvalidOid;
-
-static void
-forget_change_log(Datum arg, Oid relid)
-{
-	if (relid == InvalidOid || relid == known_change_log)
-	{
-		known_change_log = InvalidOid;
-		known_id_sequence_of = InvalidOid;
-		present_of = InvalidOid;
-	}
-}
-
-/* The pg_depend rows of the objects that depend on one object. */
-static SysScanDesc
-depend_scan(Relation depend, Oid refclassid, Oid refobjid)
-{
-	ScanKeyData key[2];
-
-	ScanKeyInit(&key[0], Anum_pg_depend_refclassid, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(refclassid));
-	ScanKeyInit(&key[1], Anum_pg_depend_refobjid, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(refobjid));
-	return systable_beginscan(depend, DependReferenceIndexId, true, NULL, 2, key);
-}
-
-/*
- * The ordinary table named change_log that is a member of the extension
- * (pg_depend deptype 'e', as findDependentObjects reads membership), in
- * whatever schema it is now.  A look-alike that merely has the name is not
- * a member, and only a superuser can make it one.
- */
-static Oid extension_member_table(Oid extoid, const char *relname);
-
-static Oid
-extension_member_change_log(Oid extoid)
-{
-	return extension_member_table(extoid, "change_log");
-}
-
-/*
- * A table of extension migguard by name (change_log, approved_findings),
- * found as a member of the extension; InvalidOid when there is none.
- */
-Oid
-migguard_extension_table(const char *relname)
-{
-	Oid			extoid = get_extension_oid("migguard", true);
-
-	return OidIsValid(extoid) ? extension_member_table(extoid, relname) : InvalidOid;
-}
-
-static Oid
-extension_member_table(Oid extoid, const char *relname)
-{
-	Relation	depend;
-	SysScanDesc scan;
-	HeapTuple	tup;
-	Oid			found = InvalidOid;
-
-	depend = table_open(DependRelationId, AccessShareLock);
-	scan = depend_scan(depend, ExtensionRelationId, extoid);
-	while (HeapTupleIsValid(tup = systable_getnext(scan)))
-	{
-		Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tup);
-		char	   *name;
-
-		if (dep->classid != RelationRelationId ||
-			dep->deptype != DEPENDENCY_EXTENSION ||
-			get_rel_relkind(dep->objid) != RELKIND_RELATION)
-			continue;
-		name = get_rel_name(dep->objid);
-		if (name != NULL && strcmp(name, relname) == 0)
-		{
-			found = dep->objid;
-			break;
-		}
-	}
-	systable_endscan(scan);
-	table_close(depend, AccessShareLock);
-	return found;
-}
-
-/*
- * The OID of the extension's change_log and its owner, who writes the rows;
- * InvalidOid when there is none in this database.  When the extension
- * exists but its change_log was renamed, dropped or taken out of it, the
- * audit is off, and the first statement of the session says so.
- */
-Oid
-migguard_change_log(Oid *owner)
-{
-	static bool callback_registered = false;
-	Oid			extoid;
-	Oid			relid;
-	HeapTuple	tup;
-
-	if (OidIsValid(known_change_log))
-	{
-		*owner = known_change_log_owner;
-		return known_change_log;
-	}
-	extoid = get_extension_oid("migguard", true);
-	if (!OidIsValid(extoid))
-		return InvalidOid;
-	relid = extension_member_change_log(extoid);
-	if (!OidIsValid(relid))
-	{
-		if (!warned_no_change_log)
-			ereport(WARNING,
-					(errmsg("migguard: schema changes are not recorded: extension migguard has no table change_log"),
-					 errdetail("The table was renamed, dropped or removed from the extension."),
-					 errhint("Rename it back, or drop and create the extension again.")));
-		warned_no_change_log = true;
-		return InvalidOid;
-	}
-	warned_no_change_log = false;
-
-	if (!callback_registered)
-	{
-		CacheRegisterRelcacheCallback(forget_change_log, (Datum) 0);
-		callback_registered = true;
-	}
-	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-	if (!HeapTupleIsValid(tup))
-		return InvalidOid;
-	known_change_log_owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
-	ReleaseSysCache(tup);
-	known_change_log = relid;
-	*owner = known_change_log_owner;
-	return relid;
-}
-
-PG_FUNCTION_INFO_V1(migguard_refuse_adopted_schema);
-
-/* Whether anything lives in the schema: every object depends on its schema. */
-static bool
-schema_is_empty(Oid nspid, Oid self)
-{
-	Relation	depend;
-	SysScanDesc scan;
-	HeapTuple	tup;
-	bool		empty;
-
-	depend = table_open(DependRelationId, AccessShareLock);
-	scan = depend_scan(depend, NamespaceRelationId, nspid);
-	empty = true;
-	while (empty && HeapTupleIsValid(tup = systable_getnext(scan)))
-	{
-		Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tup);
-
-		/* The extension being created, and this function, are there already. */
-		empty = (dep->classid == ExtensionRelationId &&
-				 dep->objid == CurrentExtensionObject) ||
-			(dep->classid == ProcedureRelationId && dep->objid == self);
-	}
-	systable_endscan(scan);
-	table_close(depend, AccessShareLock);
-	return empty;
-}
-
-/*
- * Called by the install script, first thing: schema migguard must not be
- * one another role prepared.  PostgreSQL 15 adopts an existing schema named
- * by the control file (CreateExtensionInternal only creates it when
- * get_namespace_oid finds none), so a database owner could otherwise
- * prepare it, own it, and later rename it and plant a look-alike
- * change_log.  Accepted: the schema CREATE EXTENSION just made (its
- * pg_namespace row inserted by this transaction, owned by the user creating
- * the extension), or an empty schema a superuser owns, which is what
- * pg_restore creates before it replays CREATE EXTENSION (the schema is not
- * a member of the extension, so pg_dump dumps it separately).
- */
-Datum
-migguard_refuse_adopted_schema(PG_FUNCTION_ARGS)
-{
-	Oid			nspid = get_namespace_oid("migguard", false);
-	HeapTuple	tup;
-	Oid			owner;
-	bool		ours;
-
-	if (!creating_extension)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("migguard.refuse_adopted_schema() may only be called by CREATE EXTENSION migguard")));
-	tup = SearchSysCache1(NAMESPACEOID, ObjectIdGetDatum(nspid));
-	if (!HeapTupleIsValid(tup))
-		elog(ERROR, "cache lookup failed for namespace %u", nspid);
-	owner = ((Form_pg_namespace) GETSTRUCT(tup))->nspowner;
-	ours = (TransactionIdIsCurrentTransactionId(HeapTupleHeaderGetXmin(tup->t_data)) &&
-			owner == GetUserId()) ||
-		(superuser_arg(owner) && schema_is_empty(nspid, fcinfo->flinfo->fn_oid));
-	ReleaseSysCache(tup);
-	if (!ours)
-		ereport(ERROR,
-				(errcode(ERRCODE_DUPLICATE_SCHEMA),
-				 errmsg("schema \"migguard\" already exists"),
-				 errdetail("CREATE EXTENSION migguard creates its own schema; it adopts only an empty one that a superuser owns, not one that another role could have prepared."),
-				 errhint("Check what the existing schema \"migguard\" holds, drop or rename it, and create the extension again.")));
-	PG_RETURN_VOID();
 }
 
 /* Where the hook writes: InvalidOid when the audit is off or impossible. */
@@ -509,27 +210,17 @@ may_lock_change_log(Node *parsetree, MigguardStatement *stmt, Oid relid)
 	return false;
 }
 
-static void
-append_json_string(StringInfo buf, const char *key, const char *value)
-{
-	appendStringInfo(buf, "%s\"%s\": ", buf->len && buf->data[buf->len - 1] != '{' ? ", " : "", key);
-	if (value)
-		escape_json(buf, value);
-	else
-		appendStringInfoString(buf, "null");
-}
-
 /* One finding as an array element: {rule, level, relation, message}. */
 static void
 append_finding_json(StringInfo buf, MigguardFinding *f)
 {
-	appendStringInfoString(buf, buf->len ? ", {" : "{");
-	append_json_string(buf, "rule", migguard_rule_name(f->rule));
-	append_json_string(buf, "level", migguard_level_name(f->level));
-	append_json_string(buf, "relation",
-					   f->op->rel ? migguard_display_name(f->op->rel) : NULL);
-	append_json_string(buf, "message", f->message);
-	appendStringInfoChar(buf, '}');
+	migguard_json_begin_object(buf);
+	migguard_json_field(buf, "rule", migguard_rule_name(f->rule));
+	migguard_json_field(buf, "level", migguard_level_name(f->level));
+	migguard_json_field(buf, "relation",
+						f->op->rel ? migguard_display_name(f->op->rel) : NULL);
+	migguard_json_field(buf, "message", f->message);
+	migguard_json_end_object(buf);
 }
 
 /* The body of a JSON array of {rule, level, relation, message}. */
@@ -543,23 +234,32 @@ append_findings_json(StringInfo buf, List *findings)
 }
 
 /* Findings as the JSON array change_log.findings holds. */
-char *
-migguard_findings_json(List *findings)
+static char *
+findings_json(List *findings)
 {
 	StringInfoData buf;
 
 	initStringInfo(&buf);
 	append_findings_json(&buf, findings);
-	return psprintf("[%s]", buf.data);
+	return migguard_json_array(&buf);
 }
 
 /* The element that stands for the findings a cut array left out. */
 static char *
 omitted_findings_json(int omitted)
 {
-	return psprintf("{\"rule\": null, \"level\": null, \"relation\": null, "
-					"\"message\": \"(%d more findings not recorded here; the server log names them all)\"}",
-					omitted);
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	migguard_json_begin_object(&buf);
+	migguard_json_field(&buf, "rule", NULL);
+	migguard_json_field(&buf, "level", NULL);
+	migguard_json_field(&buf, "relation", NULL);
+	migguard_json_field(&buf, "message",
+						psprintf("(%d more findings not recorded here; the server log names them all)",
+								 omitted));
+	migguard_json_end_object(&buf);
+	return buf.data;
 }
 
 /*
@@ -571,7 +271,7 @@ omitted_findings_json(int omitted)
 char *
 migguard_findings_json_within(List *findings, int maxlen)
 {
-	char	   *all = migguard_findings_json(findings);
+	char	   *all = findings_json(findings);
 	StringInfoData kept;
 	StringInfoData element;
 	int			n = list_length(findings);
@@ -633,8 +333,10 @@ migguard_statement_lock_and_size(MigguardStatement *stmt, LOCKMODE *lockmode,
 /*
  * The tables whose rewrite a rule of the statement already judged (and
  * their partitions, which are rewritten one by one): the table_rewrite
- * event confirms those decisions instead of judging them twice.  A rewrite
- * no rule judged (unpredicted, or its rule turned off) is the event's.
+ * event confirms those decisions instead of judging them twice.  Which
+ * rules judge a rewrite is the catalog's (migguard_rule_rewrites).  A
+ * rewrite no rule judged (unpredicted, or its rule turned off) is the
+ * event's.
  */
 static List *
 judged_rewrites(List *findings)
@@ -647,18 +349,8 @@ judged_rewrites(List *findings)
 		MigguardFinding *f = (MigguardFinding *) lfirst(lc);
 		const MigguardRelation *rel = f->op->rel;
 
-		switch (f->rule)
-		{
-			case MG_RULE_ADD_COLUMN_REWRITE:
-			case MG_RULE_ALTER_COLUMN_TYPE:
-			case MG_RULE_TABLE_REWRITE:
-			case MG_RULE_VACUUM_FULL:
-			case MG_RULE_SET_TABLESPACE:
-				break;
-			default:
-				continue;
-		}
-		if (rel == NULL || !OidIsValid(rel->relid))
+		if (!migguard_rule_rewrites(f->rule) ||
+			rel == NULL || !OidIsValid(rel->relid))
 			continue;
 		if (rel->relkind == RELKIND_PARTITIONED_TABLE)
 			relids = list_concat_unique_oid(relids,
@@ -670,15 +362,23 @@ judged_rewrites(List *findings)
 	return relids;
 }
 
-/* One {type, schema: null, identity} object, for global objects. */
+/* One {type, schema, identity} element of change_log.objects. */
+static void
+append_object_json(StringInfo buf, const char *type, const char *schema,
+				   const char *identity)
+{
+	migguard_json_begin_object(buf);
+	migguard_json_field(buf, "type", type);
+	migguard_json_field(buf, "schema", schema);
+	migguard_json_field(buf, "identity", identity);
+	migguard_json_end_object(buf);
+}
+
+/* A global object (role, database, tablespace): no schema. */
 static void
 append_global_object(StringInfo buf, const char *type, const char *name)
 {
-	appendStringInfoString(buf, buf->len ? ", {" : "{");
-	append_json_string(buf, "type", type);
-	append_json_string(buf, "schema", NULL);
-	append_json_string(buf, "identity", quote_identifier(name));
-	appendStringInfoChar(buf, '}');
+	append_object_json(buf, type, NULL, quote_identifier(name));
 }
 
 static void
@@ -863,6 +563,69 @@ migguard_audit_abort(void)
 		close_entry();
 }
 
+/* ----------------------------------------------------------------
+ * What the event triggers (event_triggers.c) add to the innermost entry
+ * ----------------------------------------------------------------
+ */
+
+/* Whether a statement's entry is open: event triggers have somewhere to write. */
+bool
+migguard_audit_is_open(void)
+{
+	return open_entries != NIL;
+}
+
+/* An object the statement created, altered or dropped. */
+void
+migguard_audit_add_object(const char *type, const char *schema,
+						  const char *identity)
+{
+	AuditEntry *entry = (AuditEntry *) llast(open_entries);
+	MemoryContext old = MemoryContextSwitchTo(audit_memory());
+
+	append_object_json(&entry->objects, type, schema, identity);
+	MemoryContextSwitchTo(old);
+}
+
+/*
+ * PostgreSQL is about to rewrite relid for the innermost statement: its row
+ * says so.  False when no entry is open; else *out describes the statement
+ * and whether a rule of it already judged this rewrite.
+ */
+bool
+migguard_audit_rewrite(Oid relid, MigguardAuditedStatement *out)
+{
+	AuditEntry *entry;
+
+	if (open_entries == NIL)
+		return false;
+	entry = (AuditEntry *) llast(open_entries);
+	entry->rewrite = true;
+	out->statement = entry->statement;
+	out->command_tag = entry->command_tag;
+	out->nesting = entry->nesting;
+	out->userid = entry->userid;
+	out->rewrite_judged = list_member_oid(entry->judged_rewrites, relid);
+	return true;
+}
+
+/* The findings table_rewrite judged for relid join the innermost entry. */
+void
+migguard_audit_add_rewrite_findings(Oid relid, List *findings,
+									MigguardVerdict verdict)
+{
+	AuditEntry *entry = (AuditEntry *) llast(open_entries);
+	MemoryContext old = MemoryContextSwitchTo(audit_memory());
+
+	append_findings(entry, findings);
+	if (verdict > entry->verdict)
+		entry->verdict = verdict;
+	if (entry->approval_id == 0)
+		entry->approval_id = first_approval(findings);
+	entry->judged_rewrites = lappend_oid(entry->judged_rewrites, relid);
+	MemoryContextSwitchTo(old);
+}
+
 /*
  * The columns the audit writes, in this order.  The first LOG_COLUMNS_1_0
  * are those of 1.0's change_log; the others are written when the table has
@@ -899,19 +662,41 @@ static const struct
 };
 
 /*
- * Which columns change_log (present_of) has, as a bit per LogColumn; found
- * by attribute name and type in the syscache once per change_log, and again
- * after any relcache invalidation of it (forget_change_log), which ALTER
- * EXTENSION UPDATE's ALTER TABLE sends.
+ * What the writer knows about one change_log: the columns it has, and its
+ * identity sequence.  Any relcache invalidation of that table (ALTER
+ * EXTENSION UPDATE's ALTER TABLE, DROP EXTENSION, a rename) forgets it.
  */
-static uint32 present_columns = 0;
+static struct
+{
+	Oid			relid;			/* the change_log described, or InvalidOid */
+	uint32		columns;		/* a bit per LogColumn it has */
+	Oid			id_sequence;	/* InvalidOid until the first id is drawn */
+}			writer;
 
+static void
+forget_writer_state(Datum arg, Oid relid)
+{
+	if (!OidIsValid(relid) || relid == writer.relid)
+		writer.relid = InvalidOid;
+}
+
+/*
+ * Which columns change_log has, as a bit per LogColumn; found by attribute
+ * name and type in the syscache once per change_log (forget_writer_state).
+ */
 static uint32
 columns_of(Oid relid)
 {
-	if (relid != present_of)
+	static bool callback_registered = false;
+
+	if (!callback_registered)
 	{
-		present_columns = 0;
+		CacheRegisterRelcacheCallback(forget_writer_state, (Datum) 0);
+		callback_registered = true;
+	}
+	if (relid != writer.relid)
+	{
+		writer.columns = 0;
 		for (int i = 0; i < NUM_LOG_COLUMNS; i++)
 		{
 			AttrNumber	attno = get_attnum(relid, log_columns[i].name);
@@ -919,11 +704,12 @@ columns_of(Oid relid)
 			if (i < LOG_COLUMNS_1_0 ||
 				(attno != InvalidAttrNumber &&
 				 get_atttype(relid, attno) == log_columns[i].type))
-				present_columns |= (uint32) 1 << i;
+				writer.columns |= (uint32) 1 << i;
 		}
-		present_of = relid;
+		writer.id_sequence = InvalidOid;
+		writer.relid = relid;
 	}
-	return present_columns;
+	return writer.columns;
 }
 
 static bool
@@ -941,11 +727,13 @@ has_chain(uint32 columns)
 }
 
 /*
- * The audit's INSERT, parsed and planned once per backend for the qualified
- * name and the columns change_log had then; the plan cache revalidates it
- * when change_log or the catalogs change.
+ * The one INSERT of the hook's and the worker's rows, parsed and planned
+ * once per backend for one change_log (by OID, and the qualified name it
+ * had then) and the set of columns it had then; the plan cache revalidates
+ * it when change_log or the catalogs change.
  */
 static SPIPlanPtr insert_plan = NULL;
+static Oid	insert_relid = InvalidOid;
 static char *insert_target = NULL;
 static uint32 insert_columns = 0;
 
@@ -965,8 +753,8 @@ insert_plan_for(Oid relid, const char *target, uint32 columns)
 	int			n = 0;
 	SPIPlanPtr	prepared;
 
-	if (insert_plan != NULL && columns == insert_columns &&
-		strcmp(target, insert_target) == 0)
+	if (insert_plan != NULL && relid == insert_relid &&
+		columns == insert_columns && strcmp(target, insert_target) == 0)
 		return insert_plan;
 
 	if (insert_plan != NULL)
@@ -993,10 +781,28 @@ insert_plan_for(Oid relid, const char *target, uint32 columns)
 			 SPI_result_code_string(SPI_result));
 	if (SPI_keepplan(prepared) != 0)
 		elog(ERROR, "could not keep migguard audit query");
+	insert_relid = relid;
 	insert_target = MemoryContextStrdup(TopMemoryContext, target);
 	insert_columns = columns;
 	insert_plan = prepared;
 	return insert_plan;
+}
+
+/*
+ * What the blocked-attempt queue (blocked.c) lends the writer, set up from
+ * _PG_init and the shared-memory start-up there (migguard_audit_attach_queue):
+ * the LWLock that makes drawing an id one step across backends, and where a
+ * row goes that this backend cannot write.  The writer sits below the
+ * queue; it never calls into blocked.c.
+ */
+static LWLock *change_log_id_lock = NULL;
+static MigguardRowDeferral row_deferral = NULL;
+
+void
+migguard_audit_attach_queue(LWLock *id_lock, MigguardRowDeferral deferral)
+{
+	change_log_id_lock = id_lock;
+	row_deferral = deferral;
 }
 
 /* What next_change_log_id needs to make the row's chain link. */
@@ -1032,7 +838,7 @@ text_or_null(const char *value, char *null)
 static int64
 next_change_log_id(Oid relid, ChainArgs *chain_args)
 {
-	LWLock	   *lock = migguard_change_log_id_lock();
+	LWLock	   *lock = change_log_id_lock;
 	Form_pg_sequence seqform;
 	HeapTuple	tup;
 	int64		increment;
@@ -1043,31 +849,31 @@ next_change_log_id(Oid relid, ChainArgs *chain_args)
 
 	if (lock == NULL)
 		elog(ERROR, "migguard must be loaded through shared_preload_libraries to write change_log");
-	if (relid != known_id_sequence_of)
+	(void) columns_of(relid);	/* writer describes relid */
+	if (!OidIsValid(writer.id_sequence))
 	{
 		List	   *sequences = getOwnedSequences(relid);
 
 		if (list_length(sequences) != 1)
 			elog(ERROR, "migguard.change_log (relation %u) has no identity sequence", relid);
-		known_id_sequence = linitial_oid(sequences);
-		known_id_sequence_of = relid;
+		writer.id_sequence = linitial_oid(sequences);
 	}
-	tup = SearchSysCache1(SEQRELID, ObjectIdGetDatum(known_id_sequence));
+	tup = SearchSysCache1(SEQRELID, ObjectIdGetDatum(writer.id_sequence));
 	if (!HeapTupleIsValid(tup))
-		elog(ERROR, "cache lookup failed for sequence %u", known_id_sequence);
+		elog(ERROR, "cache lookup failed for sequence %u", writer.id_sequence);
 	seqform = (Form_pg_sequence) GETSTRUCT(tup);
 	increment = seqform->seqincrement;
 	start = seqform->seqstart;
 	ReleaseSysCache(tup);
 
-	lock_for_audit(known_id_sequence, "migguard.change_log's identity sequence");
+	lock_for_audit(writer.id_sequence, "migguard.change_log's identity sequence");
 	LWLockAcquire(lock, LW_EXCLUSIVE);
 	InitFunctionCallInfoData(*fcinfo, NULL, 1, InvalidOid, NULL, NULL);
-	fcinfo->args[0].value = ObjectIdGetDatum(known_id_sequence);
+	fcinfo->args[0].value = ObjectIdGetDatum(writer.id_sequence);
 	fcinfo->args[0].isnull = false;
 	last = pg_sequence_last_value(fcinfo);
 	id = fcinfo->isnull ? start : DatumGetInt64(last) + increment;
-	(void) DirectFunctionCall2(setval_oid, ObjectIdGetDatum(known_id_sequence),
+	(void) DirectFunctionCall2(setval_oid, ObjectIdGetDatum(writer.id_sequence),
 							   Int64GetDatum(id));
 	/* Under the same acquisition: id order is chain order (chain.c). */
 	if (chain_args != NULL)
@@ -1129,8 +935,8 @@ assign_id_and_link(Oid relid, const char *target, uint32 columns,
  * name PostgreSQL resolves is change_log's own, derived from its OID now.
  * Only the columns the table has are written (columns_of).
  */
-void
-migguard_change_log_insert(const MigguardLogRow *row, Oid relid, Oid owner)
+static void
+change_log_insert(const MigguardLogRow *row, Oid relid, Oid owner)
 {
 	Datum		values[NUM_LOG_COLUMNS];
 	char		nulls[NUM_LOG_COLUMNS];
@@ -1260,14 +1066,14 @@ entry_row(AuditEntry *entry, MigguardLogRow *row, FullTransactionId xid)
 	row->application_name = application_name;
 	row->client_addr = client_addr_text();
 	row->command_tag = entry->command_tag;
-	row->objects = psprintf("[%s]", entry->objects.data);
+	row->objects = migguard_json_array(&entry->objects);
 	row->statement = entry->statement;
 	row->lock_mode = entry->lockmode ?
 		GetLockmodeName(DEFAULT_LOCKMETHOD, entry->lockmode) : NULL;
 	row->table_size = entry->table_size;
 	row->rewrite = entry->rewrite;
 	row->verdict = migguard_verdict_name(entry->verdict);
-	row->findings = psprintf("[%s]", entry->findings.data);
+	row->findings = migguard_json_array(&entry->findings);
 	row->tag = migguard_tag;
 	row->nesting = entry->nesting;
 	row->attempts = Max(migguard_last_lock_stats.attempts, 1);
@@ -1280,7 +1086,7 @@ entry_row(AuditEntry *entry, MigguardLogRow *row, FullTransactionId xid)
 static void
 defer_row(const MigguardLogRow *row, const char *reason)
 {
-	if (migguard_blocked_enqueue_row(row))
+	if (row_deferral != NULL && row_deferral(row))
 		ereport(LOG,
 				(errmsg("migguard: change_log row left to the background worker (%s): %s",
 						reason, row->statement),
@@ -1311,7 +1117,7 @@ lock_and_insert(void *arg)
 	InsertArgs *args = (InsertArgs *) arg;
 
 	lock_change_log(args->relid);
-	migguard_change_log_insert(args->row, args->relid, args->owner);
+	change_log_insert(args->row, args->relid, args->owner);
 }
 
 bool
@@ -1372,7 +1178,7 @@ write_entry(AuditEntry *entry)
 		/* Taken before the statement ran, unless it locks change_log itself. */
 		lock_change_log(relid);
 		entry_row(entry, &row, GetTopFullTransactionId());
-		migguard_change_log_insert(&row, relid, owner);
+		change_log_insert(&row, relid, owner);
 	}
 }
 
@@ -1398,314 +1204,4 @@ migguard_audit_end(void)
 	}
 	PG_END_TRY();
 	close_entry();
-}
-
-/* ----------------------------------------------------------------
- * Event triggers
- * ----------------------------------------------------------------
- */
-
-/*
- * Event-trigger set-returning functions are called directly, in
- * materialize mode, as the executor would: no SPI, no query text, so
- * nothing here depends on the caller's search_path, and no executor is
- * started for every DDL statement.
- */
-typedef struct EventRows
-{
-	ExprContext *econtext;
-	Tuplestorestate *rows;
-	TupleTableSlot *slot;
-	AttrNumber	type;			/* the columns both functions have */
-	AttrNumber	schema;
-	AttrNumber	identity;
-} EventRows;
-
-static AttrNumber event_column(EventRows *er, const char *name);
-
-static void
-event_rows_begin(EventRows *er, Oid fnoid)
-{
-	FmgrInfo	flinfo;
-	ReturnSetInfo rsinfo;
-	LOCAL_FCINFO(fcinfo, 0);
-
-	er->econtext = CreateStandaloneExprContext();
-	memset(&rsinfo, 0, sizeof(rsinfo));
-	rsinfo.type = T_ReturnSetInfo;
-	rsinfo.econtext = er->econtext;
-	rsinfo.allowedModes = SFRM_Materialize;
-	fmgr_info(fnoid, &flinfo);
-	InitFunctionCallInfoData(*fcinfo, &flinfo, 0, InvalidOid, NULL, (Node *) &rsinfo);
-	(void) FunctionCallInvoke(fcinfo);
-	if (rsinfo.returnMode != SFRM_Materialize || rsinfo.setDesc == NULL)
-		elog(ERROR, "event trigger function %u did not return a materialized set", fnoid);
-	er->rows = rsinfo.setResult;
-	er->slot = MakeSingleTupleTableSlot(rsinfo.setDesc, &TTSOpsMinimalTuple);
-	er->type = event_column(er, "object_type");
-	er->schema = event_column(er, "schema_name");
-	er->identity = event_column(er, "object_identity");
-}
-
-static bool
-event_rows_next(EventRows *er)
-{
-	return er->rows != NULL &&
-		tuplestore_gettupleslot(er->rows, true, false, er->slot);
-}
-
-static void
-event_rows_end(EventRows *er)
-{
-	ExecDropSingleTupleTableSlot(er->slot);
-	if (er->rows != NULL)
-		tuplestore_end(er->rows);
-	FreeExprContext(er->econtext, true);
-}
-
-/* The attribute number of a result column, found by name. */
-static AttrNumber
-event_column(EventRows *er, const char *name)
-{
-	TupleDesc	desc = er->slot->tts_tupleDescriptor;
-
-	for (int i = 0; i < desc->natts; i++)
-		if (strcmp(NameStr(TupleDescAttr(desc, i)->attname), name) == 0)
-			return i + 1;
-	elog(ERROR, "event trigger function has no column \"%s\"", name);
-	return InvalidAttrNumber;	/* keep the compiler quiet */
-}
-
-static char *
-event_text(EventRows *er, AttrNumber attno)
-{
-	bool		isnull;
-	Datum		value = slot_getattr(er->slot, attno, &isnull);
-
-	return isnull ? NULL : TextDatumGetCString(value);
-}
-
-static bool
-event_bool(EventRows *er, AttrNumber attno)
-{
-	bool		isnull;
-	Datum		value = slot_getattr(er->slot, attno, &isnull);
-
-	return !isnull && DatumGetBool(value);
-}
-
-/* Append the current row's {type, schema, identity} to the innermost entry. */
-static void
-append_object(EventRows *er)
-{
-	AuditEntry *entry = (AuditEntry *) llast(open_entries);
-	MemoryContext old = MemoryContextSwitchTo(audit_memory());
-
-	appendStringInfoString(&entry->objects, entry->objects.len ? ", {" : "{");
-	append_json_string(&entry->objects, "type", event_text(er, er->type));
-	append_json_string(&entry->objects, "schema", event_text(er, er->schema));
-	append_json_string(&entry->objects, "identity", event_text(er, er->identity));
-	appendStringInfoChar(&entry->objects, '}');
-	MemoryContextSwitchTo(old);
-}
-
-/*
- * After an EXPLAIN ANALYZE of a CREATE TABLE AS ran (migguard_explained_ctas):
- * add the relation it created to the innermost entry, named as
- * pg_event_trigger_ddl_commands() names it (type, schema with
- * get_namespace_name_or_temp, getObjectIdentity).  The relation is found in
- * the namespace it was created in (RangeVarGetCreationNamespace, as
- * create_ctas_internal does), and only if this statement created it: its
- * pg_class row is this transaction's, from a command at or after "since".
- * IF NOT EXISTS over an existing relation creates nothing.
- */
-void
-migguard_audit_add_created(CreateTableAsStmt *ctas, CommandId since)
-{
-	AuditEntry *entry;
-	ObjectAddress addr;
-	HeapTuple	tup;
-	Oid			nspid;
-	bool		created;
-	MemoryContext old;
-
-	if (open_entries == NIL)
-		return;
-	entry = (AuditEntry *) llast(open_entries);
-	nspid = RangeVarGetCreationNamespace(ctas->into->rel);
-	ObjectAddressSet(addr, RelationRelationId,
-					 get_relname_relid(ctas->into->rel->relname, nspid));
-	if (!OidIsValid(addr.objectId))
-		return;
-	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(addr.objectId));
-	if (!HeapTupleIsValid(tup))
-		return;
-	created = TransactionIdIsCurrentTransactionId(HeapTupleHeaderGetXmin(tup->t_data)) &&
-		HeapTupleHeaderGetCmin(tup->t_data) >= since;
-	ReleaseSysCache(tup);
-	if (!created)
-		return;
-
-	old = MemoryContextSwitchTo(audit_memory());
-	appendStringInfoString(&entry->objects, entry->objects.len ? ", {" : "{");
-	append_json_string(&entry->objects, "type", getObjectTypeDescription(&addr, false));
-	append_json_string(&entry->objects, "schema", get_namespace_name_or_temp(nspid));
-	append_json_string(&entry->objects, "identity", getObjectIdentity(&addr, false));
-	appendStringInfoChar(&entry->objects, '}');
-	MemoryContextSwitchTo(old);
-}
-
-PG_FUNCTION_INFO_V1(migguard_on_ddl_command_end);
-
-Datum
-migguard_on_ddl_command_end(PG_FUNCTION_ARGS)
-{
-	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_EVENT_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("migguard.on_ddl_command_end() must be called as an event trigger")));
-	if (open_entries != NIL)
-	{
-		EventRows	er;
-		AttrNumber	in_extension;
-
-		event_rows_begin(&er, F_PG_EVENT_TRIGGER_DDL_COMMANDS);
-		in_extension = event_column(&er, "in_extension");
-		while (event_rows_next(&er))
-			if (!event_bool(&er, in_extension))
-				append_object(&er);
-		event_rows_end(&er);
-	}
-	PG_RETURN_NULL();
-}
-
-PG_FUNCTION_INFO_V1(migguard_on_sql_drop);
-
-Datum
-migguard_on_sql_drop(PG_FUNCTION_ARGS)
-{
-	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_EVENT_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("migguard.on_sql_drop() must be called as an event trigger")));
-	if (open_entries != NIL)
-	{
-		EventRows	er;
-		AttrNumber	original,
-					normal;
-
-		event_rows_begin(&er, F_PG_EVENT_TRIGGER_DROPPED_OBJECTS);
-		original = event_column(&er, "original");
-		normal = event_column(&er, "normal");
-		while (event_rows_next(&er))
-		{
-			char	   *type = event_text(&er, er.type);
-			char	   *schema = event_text(&er, er.schema);
-
-			/* Only what the statement names or cascades to; not its TOAST or types. */
-			if ((event_bool(&er, original) || event_bool(&er, normal)) &&
-				(type == NULL || strcmp(type, "type") != 0) &&
-				(schema == NULL || strcmp(schema, "pg_toast") != 0))
-				append_object(&er);
-		}
-		event_rows_end(&er);
-	}
-	PG_RETURN_NULL();
-}
-
-/* What a table_rewrite reason bit means, for the finding's reason. */
-static const char *
-rewrite_reason_text(int reason)
-{
-	if (reason & AT_REWRITE_ALTER_PERSISTENCE)
-		return "a change of persistence (SET LOGGED or SET UNLOGGED)";
-	if (reason & AT_REWRITE_ACCESS_METHOD)
-		return "a change of access method";
-	if (reason & AT_REWRITE_COLUMN_REWRITE)
-		return "a column type change that rewrites every row (through a domain or an enum, for instance)";
-	if (reason & AT_REWRITE_DEFAULT_VAL)
-		return "a column value that must be computed for every row";
-	return "an ALTER TABLE that rewrites every row";
-}
-
-PG_FUNCTION_INFO_V1(migguard_on_table_rewrite);
-
-/*
- * The ground truth for rewrites: PostgreSQL is about to rewrite a table
- * (it holds the ACCESS EXCLUSIVE lock already).  The row records it; and
- * when no rule of the statement predicted this rewrite, the table_rewrite
- * rule judges it through the same rules, policy and act as the hook.
- */
-Datum
-migguard_on_table_rewrite(PG_FUNCTION_ARGS)
-{
-	AuditEntry *entry = open_entries ? (AuditEntry *) llast(open_entries) : NULL;
-	Oid			relid;
-	int			reason;
-	MemoryContext analysis;
-	MemoryContext old;
-	MigguardStatement *stmt;
-	MigguardOp *op;
-	List	   *findings;
-	MigguardVerdict verdict;
-	Oid			saved_user;
-	int			saved_sec;
-
-	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_EVENT_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("migguard.on_table_rewrite() must be called as an event trigger")));
-
-	relid = DatumGetObjectId(OidFunctionCall0(F_PG_EVENT_TRIGGER_TABLE_REWRITE_OID));
-	reason = DatumGetInt32(OidFunctionCall0(F_PG_EVENT_TRIGGER_TABLE_REWRITE_REASON));
-	if (entry)
-		entry->rewrite = true;
-
-	if (migguard_mode == MG_MODE_OFF || creating_extension || IsBinaryUpgrade ||
-		(entry && list_member_oid(entry->judged_rewrites, relid)))
-		PG_RETURN_NULL();
-
-	analysis = AllocSetContextCreate(CurrentMemoryContext, "migguard rewrite",
-									 ALLOCSET_SMALL_SIZES);
-	old = MemoryContextSwitchTo(analysis);
-
-	stmt = palloc0(sizeof(MigguardStatement));
-	stmt->text = entry ? entry->statement : "";
-	stmt->command_tag = entry ? entry->command_tag : "ALTER TABLE";
-	op = palloc0(sizeof(MigguardOp));
-	op->kind = MG_OP_TABLE_REWRITE;
-	op->lockmode = AccessExclusiveLock;
-	op->rel = migguard_describe_relation(relid);
-	op->detail = pstrdup(stmt->command_tag);
-	op->object = pstrdup(rewrite_reason_text(reason));
-	op->stmt_text = stmt->text;
-	stmt->ops = list_make1(op);
-
-	/*
-	 * Judge as the user who ran the statement, not as this SECURITY DEFINER
-	 * function's owner: override_role membership depends on it.
-	 */
-	GetUserIdAndSecContext(&saved_user, &saved_sec);
-	if (entry)
-		SetUserIdAndSecContext(entry->userid, saved_sec);
-	findings = migguard_evaluate(stmt);
-	verdict = migguard_decide(findings);
-	SetUserIdAndSecContext(saved_user, saved_sec);
-	/* The statement is counted by the hook; the rewrite's findings here. */
-	migguard_stats_count_findings(findings);
-	migguard_act(stmt, findings, verdict, entry ? entry->nesting : 0);	/* may ERROR */
-
-	if (entry && findings != NIL)
-	{
-		MemoryContextSwitchTo(audit_memory());
-		append_findings(entry, findings);
-		if (verdict > entry->verdict)
-			entry->verdict = verdict;
-		if (entry->approval_id == 0)
-			entry->approval_id = first_approval(findings);
-		entry->judged_rewrites = lappend_oid(entry->judged_rewrites, relid);
-	}
-	MemoryContextSwitchTo(old);
-	MemoryContextDelete(analysis);
-	PG_RETURN_NULL();
 }

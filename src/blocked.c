@@ -12,13 +12,13 @@
  * inserts them into change_log with verdict 'blocked', in transactions of
  * its own; it exits after a second without work (a connected worker would
  * hold up DROP DATABASE).  The attempt is always also in
- * the server log (report.c).  When the queue is full, or no worker can be
+ * the server log (act.c).  When the queue is full, or no worker can be
  * started, the server log says exactly which attempt was not recorded:
  * nothing is dropped silently.  The same queue takes the rows of statements
  * that took effect but whose own row could not be written (audit.c).
  *
  * The worker writes each record as change_log's owner, through audit.c's
- * migguard_change_log_insert (change_log by OID, pinned search_path), one
+ * one writer (change_log by OID, pinned search_path), one
  * subtransaction per record so that one bad record costs only itself, in
  * read-write transactions whatever the database's default.  It connects
  * even to a database that does not allow connections.  A worker that exits
@@ -36,7 +36,10 @@
  *
  *-------------------------------------------------------------------------
  */
-#include "migguard.h"
+#include "blocked.h"
+#include "audit.h"
+#include "catalog.h"
+#include "json_out.h"
 
 #include "access/xact.h"
 #include "catalog/pg_type.h"
@@ -71,18 +74,14 @@
 #define WORKER_IDLE_EXIT_MS 1000
 #define WORKER_POLL_MS		100
 
-/* One row, as it will be written to change_log (see MigguardLogRow). */
+/*
+ * One row, as it will be written to change_log: the row's numbers as they
+ * are (its string pointers are not kept), its strings in fixed buffers.
+ */
 typedef struct BlockedRecord
 {
 	Oid			dbid;
-	TimestampTz logged_at;
-	FullTransactionId xid;
-	int			pid;
-	int			nesting;
-	int64		table_size;
-	bool		rewrite;
-	int			attempts;
-	int64		lock_wait_ms;
+	MigguardLogRow numbers;		/* string fields NULL: see text_fields */
 	char		session_user_name[NAMEDATALEN];
 	char		current_user_name[NAMEDATALEN];
 	char		application_name[NAMEDATALEN];
@@ -97,6 +96,47 @@ typedef struct BlockedRecord
 	char		objects[BLOCKED_TEXT_LEN];
 } BlockedRecord;
 
+/*
+ * The string columns of a row and the buffer a record keeps each in: one
+ * table for both directions (fill_record, record_row).  A buffer that was
+ * empty gives back NULL where the column may be NULL.  findings and objects
+ * are JSON and are kept whole or summarized (copy_json).
+ */
+typedef struct TextField
+{
+	size_t		row_offset;		/* const char * in MigguardLogRow */
+	size_t		record_offset;	/* char[size] in BlockedRecord */
+	int			size;
+	bool		empty_is_null;
+	const char *const *json_keys;	/* JSON: the keys of its summary */
+	const char *json_summary;
+} TextField;
+
+static const char *const finding_keys[] = {"rule", "level", "relation", "message", NULL};
+static const char *const object_keys[] = {"type", "schema", "identity", NULL};
+
+#define TEXT_FIELD(field, empty_is_null) \
+	{offsetof(MigguardLogRow, field), offsetof(BlockedRecord, field), \
+	 sizeof(((BlockedRecord *) 0)->field), empty_is_null, NULL, NULL}
+#define JSON_FIELD(field, keys, summary) \
+	{offsetof(MigguardLogRow, field), offsetof(BlockedRecord, field), \
+	 sizeof(((BlockedRecord *) 0)->field), false, keys, summary}
+
+static const TextField text_fields[] = {
+	TEXT_FIELD(session_user_name, false),
+	TEXT_FIELD(current_user_name, false),
+	TEXT_FIELD(application_name, false),
+	TEXT_FIELD(client_addr, true),
+	TEXT_FIELD(command_tag, false),
+	TEXT_FIELD(lock_mode, false),
+	TEXT_FIELD(verdict, false),
+	TEXT_FIELD(tag, false),
+	TEXT_FIELD(reason, true),
+	TEXT_FIELD(statement, false),
+	JSON_FIELD(findings, finding_keys, "(findings too long to queue)"),
+	JSON_FIELD(objects, object_keys, "(objects too long to queue)"),
+};
+
 typedef struct BlockedQueue
 {
 	LWLock	   *lock;
@@ -108,7 +148,8 @@ typedef struct BlockedQueue
 } BlockedQueue;
 
 /* migguard.blocked_queue_size: records the queue holds (PGC_POSTMASTER). */
-int			migguard_blocked_queue_size = 1024;
+#define MG_DEFAULT_BLOCKED_QUEUE_SIZE 1024
+int			migguard_blocked_queue_size = MG_DEFAULT_BLOCKED_QUEUE_SIZE;
 
 static BlockedQueue *queue = NULL;
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
@@ -117,6 +158,7 @@ static shmem_request_hook_type prev_shmem_request_hook = NULL;
 #endif
 
 PGDLLEXPORT void migguard_blocked_worker_main(Datum main_arg);
+static bool migguard_blocked_enqueue_row(const MigguardLogRow *row);
 
 static Size
 queue_size(void)
@@ -156,6 +198,14 @@ blocked_shmem_startup(void)
 			queue->worker_dbs[i] = InvalidOid;
 	}
 	LWLockRelease(AddinShmemInitLock);
+
+	/*
+	 * The writer (audit.c) draws change_log ids under the queue's second
+	 * LWLock, and leaves the rows it cannot write to the queue: it is lent
+	 * both rather than calling up into this file.  Without migguard
+	 * preloaded nothing is lent and nothing writes change_log.
+	 */
+	migguard_audit_attach_queue(queue->id_lock, migguard_blocked_enqueue_row);
 }
 
 /* Called from _PG_init, in shared_preload_libraries only. */
@@ -166,7 +216,7 @@ migguard_blocked_init(void)
 							"Blocked attempts the shared-memory queue holds until a worker writes them.",
 							"When the queue is full, the server log names each attempt not recorded.",
 							&migguard_blocked_queue_size,
-							1024,
+							MG_DEFAULT_BLOCKED_QUEUE_SIZE,
 							16, 1024 * 1024,
 							PGC_POSTMASTER,
 							0,
@@ -180,16 +230,6 @@ migguard_blocked_init(void)
 #endif
 	prev_shmem_startup_hook = shmem_startup_hook;
 	shmem_startup_hook = blocked_shmem_startup;
-}
-
-/*
- * The LWLock that serializes drawing change_log ids (audit.c); NULL when
- * migguard was not preloaded, where nothing writes change_log.
- */
-LWLock *
-migguard_change_log_id_lock(void)
-{
-	return queue ? queue->id_lock : NULL;
 }
 
 /* Copy a string into a fixed buffer, cut on a character boundary. */
@@ -261,14 +301,28 @@ start_waiting_workers(void)
 			break;
 }
 
-/* A JSON array, whole, or the summary when it does not fit. */
+/*
+ * A JSON array, whole, or when it does not fit the one-element array
+ * {key: null, ..., last_key: summary} that says so (keys NULL-terminated).
+ */
 static void
-copy_json(char *dst, const char *json, const char *summary)
+copy_json(char *dst, const char *json, int size, const char *const *keys,
+		  const char *summary)
 {
-	if (strlen(json) < BLOCKED_TEXT_LEN)
-		copy_text(dst, json, BLOCKED_TEXT_LEN);
-	else
-		copy_text(dst, summary, BLOCKED_TEXT_LEN);
+	StringInfoData body;
+
+	if (strlen(json) < (size_t) size)
+	{
+		copy_text(dst, json, size);
+		return;
+	}
+	initStringInfo(&body);
+	migguard_json_begin_object(&body);
+	for (int i = 0; keys[i] != NULL; i++)
+		migguard_json_field(&body, keys[i], keys[i + 1] ? NULL : summary);
+	migguard_json_end_object(&body);
+	copy_text(dst, migguard_json_array(&body), size);
+	pfree(body.data);
 }
 
 /* A row as a fixed-size record of this database. */
@@ -276,36 +330,27 @@ static void
 fill_record(BlockedRecord *rec, const MigguardLogRow *row)
 {
 	rec->dbid = MyDatabaseId;
-	rec->logged_at = row->logged_at;
-	rec->xid = row->xid;
-	rec->pid = row->pid;
-	rec->nesting = row->nesting;
-	rec->table_size = row->table_size;
-	rec->rewrite = row->rewrite;
-	rec->attempts = row->attempts;
-	rec->lock_wait_ms = row->lock_wait_ms;
-	copy_text(rec->session_user_name, row->session_user_name, NAMEDATALEN);
-	copy_text(rec->current_user_name, row->current_user_name, NAMEDATALEN);
-	copy_text(rec->application_name, row->application_name, NAMEDATALEN);
-	copy_text(rec->client_addr, row->client_addr, sizeof(rec->client_addr));
-	copy_text(rec->command_tag, row->command_tag, NAMEDATALEN);
-	copy_text(rec->lock_mode, row->lock_mode, NAMEDATALEN);
-	copy_text(rec->verdict, row->verdict, sizeof(rec->verdict));
-	copy_text(rec->tag, row->tag, sizeof(rec->tag));
-	copy_text(rec->reason, row->reason, sizeof(rec->reason));
-	copy_text(rec->statement, row->statement, BLOCKED_TEXT_LEN);
-	/* JSON cut in the middle would not parse: keep it whole or summarize. */
-	copy_json(rec->findings, row->findings,
-			  "[{\"level\": \"error\", \"message\": \"(findings too long to queue)\"}]");
-	copy_json(rec->objects, row->objects,
-			  "[{\"type\": null, \"schema\": null, \"identity\": \"(objects too long to queue)\"}]");
+	rec->numbers = *row;
+	for (int i = 0; i < (int) lengthof(text_fields); i++)
+	{
+		const TextField *f = &text_fields[i];
+		const char *value = *(const char *const *) ((const char *) row + f->row_offset);
+		char	   *buffer = (char *) rec + f->record_offset;
+
+		*(const char **) ((char *) &rec->numbers + f->row_offset) = NULL;
+		/* JSON cut in the middle would not parse: keep it whole or summarize. */
+		if (f->json_keys != NULL)
+			copy_json(buffer, value, f->size, f->json_keys, f->json_summary);
+		else
+			copy_text(buffer, value, f->size);
+	}
 }
 
 /*
  * Queue a row for this database's change_log.  Never raises; false when the
  * queue is full (the caller logs the row).
  */
-bool
+static bool
 migguard_blocked_enqueue_row(const MigguardLogRow *row)
 {
 	BlockedRecord *rec;
@@ -566,34 +611,22 @@ log_not_recorded(const BlockedRecord *r, const char *reason)
 	ereport(LOG,
 			(errmsg("migguard: not recorded in change_log (%s): %s", reason, r->statement),
 			 errdetail("Verdict %s, session user %s, logged at %s.", r->verdict,
-					   r->session_user_name, timestamptz_to_str(r->logged_at)),
+					   r->session_user_name, timestamptz_to_str(r->numbers.logged_at)),
 			 errhidestmt(true)));
 }
 
 static void
 record_row(const BlockedRecord *r, MigguardLogRow *row)
 {
-	row->logged_at = r->logged_at;
-	row->xid = r->xid;
-	row->pid = r->pid;
-	row->session_user_name = r->session_user_name;
-	row->current_user_name = r->current_user_name;
-	row->application_name = r->application_name;
-	row->client_addr = r->client_addr[0] ? r->client_addr : NULL;
-	row->command_tag = r->command_tag;
-	row->objects = r->objects;
-	row->statement = r->statement;
-	row->lock_mode = r->lock_mode;
-	row->table_size = r->table_size;
-	row->rewrite = r->rewrite;
-	row->verdict = r->verdict;
-	row->findings = r->findings;
-	row->tag = r->tag;
-	row->reason = r->reason[0] ? r->reason : NULL;
-	row->approval_id = 0;		/* a blocked attempt was not approved */
-	row->nesting = r->nesting;
-	row->attempts = r->attempts;
-	row->lock_wait_ms = r->lock_wait_ms;
+	*row = r->numbers;
+	for (int i = 0; i < (int) lengthof(text_fields); i++)
+	{
+		const TextField *f = &text_fields[i];
+		const char *buffer = (const char *) r + f->record_offset;
+
+		*(const char **) ((char *) row + f->row_offset) =
+			f->empty_is_null && buffer[0] == '\0' ? NULL : buffer;
+	}
 }
 
 /* Write one record; what fails is named in the log. */

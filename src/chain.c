@@ -53,6 +53,7 @@
  *-------------------------------------------------------------------------
  */
 #include "migguard.h"
+#include "catalog.h"
 #include "chain.h"
 
 #include "access/transam.h"

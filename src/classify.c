@@ -2980,7 +2980,7 @@ add_lock_facts(MigguardStatement *stmt, Node *parsetree)
 
 	/*
 	 * The kind table decides whether the statement may run in a transaction
-	 * block (SET LOCAL cannot reach it otherwise: report.c's hint).
+	 * block (SET LOCAL cannot reach it otherwise: act.c's hint).
 	 */
 	if (migguard_stmt_kind_known(parsetree) &&
 		!migguard_stmt_runs_in_transaction(parsetree))

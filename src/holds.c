@@ -31,6 +31,7 @@
  */
 #include "holds.h"
 #include "stats.h"
+#include "act.h"
 
 #include "access/parallel.h"
 #include "access/xact.h"
@@ -267,7 +268,7 @@ dml_command(QueryDesc *queryDesc)
 
 /*
  * The DML ran to its end under the holds: one op per held large table,
- * judged and reported by the one pipeline (rules.c, policy.c, report.c).
+ * judged and reported by the one pipeline (rules.c, policy.c, act.c).
  */
 static pg_noinline void
 judge_dml(QueryDesc *queryDesc)

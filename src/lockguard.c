@@ -69,6 +69,7 @@
  */
 #include "holds.h"
 #include "lockguard.h"
+#include "gate.h"
 #include "stats.h"
 #include "stmtkind.h"
 

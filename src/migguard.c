@@ -5,11 +5,31 @@
  *		order in which every DDL statement is looked at.
  *
  * migguard must be loaded through shared_preload_libraries.  Every utility
- * statement reaches migguard_ProcessUtility.  Statements that cannot change
- * a schema (BEGIN, SET, SHOW, FETCH, ...) leave after one node-tag test:
- * no allocation, no catalog access, no lock.  DDL goes through
+ * statement reaches migguard_ProcessUtility.  Routine statements (BEGIN,
+ * SET, SHOW, EXECUTE, ...) leave after one node-tag test: no allocation,
+ * no catalog access, no lock.  The others run one level deeper
+ * (nesting_level); DDL goes through the stages, each in its own .c/.h
+ * pair, each calling only the ones below it:
  *
- *		classify -> rules -> policy -> act -> the next hook
+ *	migguard.c		the hook: gate, then judge, act, audit, lock guard
+ *	gate			which statements migguard looks at
+ *	classify		statement -> facts (MigguardOps); relsize, stmtkind
+ *	rules			facts -> findings, from the one rule catalog
+ *	policy			findings -> verdict (mode, rules, allow, override_role)
+ *	act				verdict -> ERROR or WARNINGs; a blocked attempt is
+ *					queued for change_log
+ *	lockguard		runs the statement under bounded lock waits and retries
+ *	event_triggers	ddl_command_end, sql_drop, table_rewrite: objects and
+ *					rewrites for the audit entry; an unpredicted rewrite is
+ *					judged by rules, policy and act
+ *	blocked			the queue of rows and its worker; writes through audit
+ *	audit			the entries of running statements and the one
+ *					change_log writer; below it only catalog (the
+ *					extension's tables, by OID), chain (the hash chain)
+ *					and json_out
+ *
+ * check() (check.c) judges a script through classify, rules and policy
+ * without running it.
  *
  * Locking rules the hook keeps (see relsize.c and classify.c for the
  * details):
@@ -28,10 +48,15 @@
  *-------------------------------------------------------------------------
  */
 #include "migguard.h"
+#include "act.h"
+#include "audit.h"
+#include "blocked.h"
 #include "chain.h"
+#include "event_triggers.h"
+#include "gate.h"
 #include "holds.h"
-#include "stats.h"
 #include "lockguard.h"
+#include "stats.h"
 
 #include <limits.h>
 
@@ -50,15 +75,25 @@ void		_PG_init(void);
 
 /* ----------------------------------------------------------------
  * Settings.  Names, types, defaults and privilege levels are the user
- * interface fixed by SPEC.md.
+ * interface fixed by SPEC.md.  Each default is written once, here, and
+ * used both as the variable's initial value and as the boot value given
+ * to DefineCustom*Variable; string settings start NULL, as guc.c expects,
+ * and boot to "".
  * ----------------------------------------------------------------
  */
+#define MG_DEFAULT_MODE				MG_MODE_ENFORCE
+#define MG_DEFAULT_LARGE_TABLE_SIZE_KB	(10 * 1024)
+#define MG_DEFAULT_LOCK_TIMEOUT_MS	5000
+#define MG_DEFAULT_LOCK_RETRIES		3
+#define MG_DEFAULT_LOCK_RETRY_DELAY_MS	500
+#define MG_DEFAULT_AUDIT			true
+#define MG_DEFAULT_REQUIRE_REASON	false
 
 /* What migguard does with findings: off, audit, warn or enforce. */
-int			migguard_mode = MG_MODE_ENFORCE;
+int			migguard_mode = MG_DEFAULT_MODE;
 
 /* Tables at or above this size (kB, heap + TOAST) are large. */
-int			migguard_large_table_size_kb = 10 * 1024;
+int			migguard_large_table_size_kb = MG_DEFAULT_LARGE_TABLE_SIZE_KB;
 
 /* Per-rule level overrides, "rule=level, ..." (parsed in policy.c). */
 char	   *migguard_rules_setting = NULL;
@@ -70,21 +105,21 @@ char	   *migguard_allow_setting = NULL;
 char	   *migguard_override_role = NULL;
 
 /* Lock-queue protection: timeout, retries, first back-off delay. */
-int			migguard_lock_timeout_ms = 5000;
-int			migguard_lock_retries = 3;
-int			migguard_lock_retry_delay_ms = 500;
+int			migguard_lock_timeout_ms = MG_DEFAULT_LOCK_TIMEOUT_MS;
+int			migguard_lock_retries = MG_DEFAULT_LOCK_RETRIES;
+int			migguard_lock_retry_delay_ms = MG_DEFAULT_LOCK_RETRY_DELAY_MS;
 
 /* Free label recorded with each audit row. */
 char	   *migguard_tag = NULL;
 
 /* Record schema changes in migguard.change_log. */
-bool		migguard_audit_enabled = true;
+bool		migguard_audit_enabled = MG_DEFAULT_AUDIT;
 
 /* Why the change is made, recorded with each audit row (change_log.reason). */
 char	   *migguard_reason = NULL;
 
 /* An override (migguard.allow) needs a migguard.reason. */
-bool		migguard_require_reason = false;
+bool		migguard_require_reason = MG_DEFAULT_REQUIRE_REASON;
 
 static const struct config_enum_entry mode_options[] = {
 	{"off", MG_MODE_OFF, false},
@@ -96,9 +131,26 @@ static const struct config_enum_entry mode_options[] = {
 
 static ProcessUtility_hook_type prev_ProcessUtility = NULL;
 
+/*
+ * How many statements enclose the one running now: 0 at top level, 1 in
+ * the body of a DO block or a procedure, 2 in a procedure that one calls,
+ * and so on.  Kept as pg_stat_statements keeps its nesting_level
+ * (pgss_ProcessUtility): set around the call of the next hook, and put
+ * back in PG_FINALLY, so an error caught by an outer exception block
+ * leaves it right.  The fast path of routine statements does not count
+ * (they run no utility statement themselves).  Functions called by a query are not
+ * seen by this hook: a query run from the top level counts as one level
+ * (statement_depth); a call made by a query or an expression inside a
+ * function or DO block counts nothing.  Counting those too would take
+ * executor hooks on every query, and PL/pgSQL evaluates simple expressions
+ * (PERFORM f()) without the executor anyway.
+ */
+static int	nesting_level = 0;
+
 static void migguard_ProcessUtility(MG_PROCESS_UTILITY_PARAMS);
 static bool migguard_may_check(ProcessUtilityContext context);
 static void guard_statement(MG_PROCESS_UTILITY_PARAMS);
+static void run_nested(MG_PROCESS_UTILITY_PARAMS);
 static void define_settings(void);
 
 void
@@ -141,7 +193,7 @@ define_settings(void)
 							 "enforce blocks error findings and warns on the others; "
 							 "warn only warns; audit only records; off does nothing.",
 							 &migguard_mode,
-							 MG_MODE_ENFORCE,
+							 MG_DEFAULT_MODE,
 							 mode_options,
 							 PGC_SUSET,
 							 0,
@@ -152,7 +204,7 @@ define_settings(void)
 							"Size is heap plus TOAST, summed over partitions. "
 							"Lock and rewrite rules fire only on large tables.",
 							&migguard_large_table_size_kb,
-							10 * 1024,
+							MG_DEFAULT_LARGE_TABLE_SIZE_KB,
 							0, INT_MAX,
 							PGC_SUSET,
 							GUC_UNIT_KB,
@@ -189,7 +241,7 @@ define_settings(void)
 							"Lock timeout applied to DDL that blocks reads or writes of an existing table.",
 							"Used when the session's own lock_timeout is 0 or larger. 0 disables.",
 							&migguard_lock_timeout_ms,
-							5000,
+							MG_DEFAULT_LOCK_TIMEOUT_MS,
 							0, INT_MAX,
 							PGC_USERSET,
 							GUC_UNIT_MS,
@@ -199,7 +251,7 @@ define_settings(void)
 							"How many more times a statement that hit the lock timeout is retried.",
 							NULL,
 							&migguard_lock_retries,
-							3,
+							MG_DEFAULT_LOCK_RETRIES,
 							0, 100,
 							PGC_USERSET,
 							0,
@@ -209,7 +261,7 @@ define_settings(void)
 							"First back-off delay between lock retries.",
 							"Later delays double, with jitter.",
 							&migguard_lock_retry_delay_ms,
-							500,
+							MG_DEFAULT_LOCK_RETRY_DELAY_MS,
 							0, 3600 * 1000,
 							PGC_USERSET,
 							GUC_UNIT_MS,
@@ -228,7 +280,7 @@ define_settings(void)
 							 "Record schema changes in migguard.change_log.",
 							 NULL,
 							 &migguard_audit_enabled,
-							 true,
+							 MG_DEFAULT_AUDIT,
 							 PGC_SUSET,
 							 0,
 							 NULL, NULL, NULL);
@@ -255,7 +307,7 @@ define_settings(void)
 							 "Refuse an override through migguard.allow when migguard.reason is empty.",
 							 NULL,
 							 &migguard_require_reason,
-							 false,
+							 MG_DEFAULT_REQUIRE_REASON,
 							 PGC_SUSET,
 							 0,
 							 NULL, NULL, NULL);
@@ -306,10 +358,51 @@ run_next(MG_PROCESS_UTILITY_PARAMS)
 }
 
 /*
+ * The depth of the statement now entering the hook (change_log.nesting).
+ * A statement run by a function of a query at top level (SELECT f()) is one
+ * level in, though no utility statement encloses it.
+ */
+static int
+statement_depth(ProcessUtilityContext context)
+{
+	if (nesting_level == 0 && context != PROCESS_UTILITY_TOPLEVEL)
+		return 1;
+	return nesting_level;
+}
+
+/* The statements migguard sees this one run are one level deeper. */
+static void
+run_nested(MG_PROCESS_UTILITY_PARAMS)
+{
+	int			saved = nesting_level;
+
+	nesting_level = statement_depth(context) + 1;
+	PG_TRY();
+	{
+		run_next(MG_PROCESS_UTILITY_ARGS);
+	}
+	PG_FINALLY();
+	{
+		nesting_level = saved;
+	}
+	PG_END_TRY();
+}
+
+/* The depth of the statement running now, for the executor's hooks. */
+int
+migguard_nesting_level(void)
+{
+	return nesting_level;
+}
+
+/*
  * The hook.  Every utility statement of every session comes through here,
  * so the test stays small: one integer compare and node-tag switches, no
- * allocation, no catalog access, no PG_TRY, and the statements worth a look
- * go on to a separate function whose set-up the others never pay for.
+ * allocation, no catalog access.  Routine statements run no statement
+ * inside and leave at once; the others that migguard does not judge (DO,
+ * CALL, COPY, ...) only count one level deeper for what they run; the
+ * statements worth a look go on to a separate function whose set-up the
+ * others never pay for.
  */
 static void
 migguard_ProcessUtility(MG_PROCESS_UTILITY_PARAMS)
@@ -317,15 +410,20 @@ migguard_ProcessUtility(MG_PROCESS_UTILITY_PARAMS)
 	Node	   *parsetree = pstmt->utilityStmt;
 
 	if (migguard_mode == MG_MODE_OFF ||
-		migguard_is_routine_statement(parsetree) ||
-		!(migguard_is_checked_statement(parsetree) || migguard_is_ddl(parsetree)) ||
-		!migguard_may_check(context))
+		migguard_is_routine_statement(parsetree))
 		run_next(MG_PROCESS_UTILITY_ARGS);
+	else if (!(migguard_is_checked_statement(parsetree) || migguard_is_ddl(parsetree)) ||
+			 !migguard_may_check(context))
+		run_nested(MG_PROCESS_UTILITY_ARGS);
 	else
 		guard_statement(MG_PROCESS_UTILITY_ARGS);
 }
 
-/* Classify, judge, act, then run the statement under audit and lock guard. */
+/*
+ * A statement migguard judges: classify, rules, policy and act decide
+ * (act raises when it is blocked); then it runs one level deeper, under
+ * the lock guard, with an audit entry open when it is DDL the user ran.
+ */
 static pg_noinline void
 guard_statement(MG_PROCESS_UTILITY_PARAMS)
 {
@@ -342,7 +440,7 @@ guard_statement(MG_PROCESS_UTILITY_PARAMS)
 	bool		audited;
 
 	/* 0 at top level; more inside functions, procedures and DO blocks. */
-	nesting = context == PROCESS_UTILITY_TOPLEVEL ? 0 : 1;
+	nesting = statement_depth(context);
 
 	/*
 	 * EXPLAIN ANALYZE CREATE TABLE AS runs the CREATE TABLE AS, which never
@@ -392,18 +490,18 @@ guard_statement(MG_PROCESS_UTILITY_PARAMS)
 	{
 		/* Lock timeout, retries and the record of strong locks: lockguard.c */
 		if (guard != NULL)
-			migguard_run_guarded(guard, run_next, MG_PROCESS_UTILITY_ARGS);
+			migguard_run_guarded(guard, run_nested, MG_PROCESS_UTILITY_ARGS);
 		else
-			run_next(MG_PROCESS_UTILITY_ARGS);
+			run_nested(MG_PROCESS_UTILITY_ARGS);
 		return;
 	}
 
 	PG_TRY();
 	{
 		if (guard != NULL)
-			migguard_run_guarded(guard, run_next, MG_PROCESS_UTILITY_ARGS);
+			migguard_run_guarded(guard, run_nested, MG_PROCESS_UTILITY_ARGS);
 		else
-			run_next(MG_PROCESS_UTILITY_ARGS);
+			run_nested(MG_PROCESS_UTILITY_ARGS);
 	}
 	PG_CATCH();
 	{
@@ -413,6 +511,6 @@ guard_statement(MG_PROCESS_UTILITY_PARAMS)
 	PG_END_TRY();
 
 	if (explained != NULL)
-		migguard_audit_add_created(explained, since);
+		migguard_event_add_created(explained, since);
 	migguard_audit_end();
 }

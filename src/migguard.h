@@ -9,7 +9,7 @@
  * classify.c turns a parse tree into MigguardOps (plain facts about what
  * the statement does to which relation).  rules.c turns ops into
  * MigguardFindings using the single rule catalog.  policy.c applies the
- * settings and yields a verdict; report.c is the only place that raises or
+ * settings and yields a verdict; act.c is the only place that raises or
  * warns.
  *
  *-------------------------------------------------------------------------
@@ -54,6 +54,9 @@ extern char *migguard_tag;
 extern char *migguard_reason;
 extern bool migguard_require_reason;
 extern bool migguard_audit_enabled;
+
+/* How many statements enclose the running one (migguard.c). */
+extern int	migguard_nesting_level(void);
 
 /* ----------------------------------------------------------------
  * Rule catalog identifiers (names and texts live only in rules.c)
@@ -283,6 +286,7 @@ extern int	migguard_rule_lookup(const char *name);
 extern const char *migguard_rule_names_list(void);
 extern List *migguard_evaluate(MigguardStatement *stmt);
 extern bool migguard_relation_is_large(const MigguardRelation *rel);
+extern bool migguard_rule_rewrites(MigguardRuleId rule);
 
 /* policy.c */
 extern MigguardLevel migguard_rule_level(MigguardRuleId rule, MigguardLevel dflt);
@@ -294,96 +298,9 @@ extern void assign_migguard_rules(const char *newval, void *extra);
 extern bool check_migguard_allow(char **newval, void **extra, GucSource source);
 extern void assign_migguard_allow(const char *newval, void *extra);
 
-/*
- * The statements every transaction has (BEGIN/COMMIT, SET, SHOW) and those
- * that only look up or wrap another (PREPARE, EXECUTE, DECLARE CURSOR):
- * never DDL and no statement kind of stmtkind.c.  The hook's fast path:
- * one switch, inline, before any other test.
- */
-static inline bool
-migguard_is_routine_statement(Node *parsetree)
-{
-	switch (nodeTag(parsetree))
-	{
-		case T_TransactionStmt:
-		case T_VariableSetStmt:
-		case T_VariableShowStmt:
-		case T_ExecuteStmt:
-		case T_PrepareStmt:
-		case T_DeclareCursorStmt:
-			return true;
-		default:
-			return false;
-	}
-}
-
-/* audit.c */
-
-/*
- * One change_log row, as the hook and the blocked-attempt worker write it
- * (audit.c writes it, blocked.c queues it).  NULL strings, an invalid xid and
- * a negative table_size are SQL NULLs.
- */
-typedef struct MigguardLogRow
-{
-	TimestampTz logged_at;
-	FullTransactionId xid;
-	int			pid;
-	const char *session_user_name;
-	const char *current_user_name;
-	const char *application_name;
-	const char *client_addr;
-	const char *command_tag;
-	const char *objects;		/* JSON array */
-	const char *statement;
-	const char *lock_mode;
-	int64		table_size;
-	bool		rewrite;
-	const char *verdict;
-	const char *findings;		/* JSON array */
-	const char *tag;
-	int			nesting;
-	int			attempts;
-	int64		lock_wait_ms;
-	const char *reason;			/* migguard.reason; written when the column exists */
-	int64		approval_id;	/* 0: none */
-} MigguardLogRow;
-
 /* approvals.c */
 extern char *migguard_approver_role;
-extern Oid	migguard_extension_table(const char *relname);
 extern void migguard_match_approval(MigguardFinding *f);
-
-extern Oid	migguard_change_log(Oid *owner);
-extern void migguard_change_log_insert(const MigguardLogRow *row, Oid relid,
-									   Oid owner);
-extern bool migguard_change_log_try_insert(const MigguardLogRow *row, Oid relid,
-										   Oid owner, char **error);
-extern bool migguard_is_ddl(Node *parsetree);
-extern CreateTableAsStmt *migguard_explained_ctas(Node *parsetree);
-extern void migguard_audit_add_created(CreateTableAsStmt *ctas, CommandId since);
-extern void migguard_audit_begin(Node *parsetree, MigguardStatement *stmt,
-								 List *findings, MigguardVerdict verdict,
-								 int nesting);
-extern void migguard_audit_end(void);
-extern void migguard_audit_abort(void);
-extern char *migguard_findings_json(List *findings);
-extern char *migguard_findings_json_within(List *findings, int maxlen);
-extern void migguard_statement_lock_and_size(MigguardStatement *stmt,
-											 LOCKMODE *lockmode,
-											 int64 *table_size);
-
-/* blocked.c */
-extern int	migguard_blocked_queue_size;
-extern void migguard_blocked_init(void);
-extern struct LWLock *migguard_change_log_id_lock(void);
-extern void migguard_blocked_enqueue(MigguardStatement *stmt, List *findings,
-									 int nesting);
-extern bool migguard_blocked_enqueue_row(const MigguardLogRow *row);
-
-/* report.c */
-extern void migguard_act(MigguardStatement *stmt, List *findings,
-						 MigguardVerdict verdict, int nesting);
 
 /* sqltext.c */
 extern char *migguard_statement_text(const char *queryString, int location,

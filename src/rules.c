@@ -10,7 +10,7 @@
  * Every finding has three texts: the message (what the statement would
  * do, naming the relation and its size), the reason (the rule, the lock
  * mode and what that lock blocks) and the hint (the safe sequence, with
- * the user's real identifiers).  report.c adds the override sentence.
+ * the user's real identifiers).  act.c adds the override sentence.
  *
  *-------------------------------------------------------------------------
  */
@@ -1181,4 +1181,15 @@ migguard_rules(PG_FUNCTION_ARGS)
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	return (Datum) 0;
+}
+
+/*
+ * Whether the rule judges a rewrite of its relation: the catalog's category
+ * "rewrite".  The table_rewrite event (event_triggers.c) confirms what such
+ * a finding decided instead of judging the same rewrite again.
+ */
+bool
+migguard_rule_rewrites(MigguardRuleId rule)
+{
+	return strcmp(rule_catalog[rule].category, "rewrite") == 0;
 }

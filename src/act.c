@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
- * report.c
- *		Act on a verdict: the only place that raises or warns.
+ * act.c
+ *		The act stage: the only place that raises or warns on a verdict.
  *
  * Non-blocking findings become WARNINGs (an overridden one says so).  When
  * the statement is blocked, the first blocking finding becomes the ERROR
@@ -11,7 +11,8 @@
  *
  *-------------------------------------------------------------------------
  */
-#include "migguard.h"
+#include "act.h"
+#include "blocked.h"
 
 #include "utils/acl.h"
 #include "utils/elog.h"
