@@ -19,6 +19,8 @@
  *-------------------------------------------------------------------------
  */
 #include "migguard.h"
+#include "approvals.h"
+#include "rules.h"
 
 #include "access/genam.h"
 #include "access/htup_details.h"

@@ -38,10 +38,18 @@
  *-------------------------------------------------------------------------
  */
 #include "migguard.h"
-#include "stmtkind.h"
-#include "lockguard.h"
 #include "chain.h"
+#include "classify.h"
+#include "judge.h"
+#include "lockfacts.h"
+#include "lockguard.h"
+#include "policy.h"
+#include "relsize.h"
+#include "rules.h"
+#include "sqltext.h"
 #include "stats.h"
+#include "stmtkind.h"
+#include "subxact.h"
 
 #include "access/genam.h"
 #include "access/htup_details.h"
@@ -1644,6 +1652,7 @@ migguard_on_table_rewrite(PG_FUNCTION_ARGS)
 	int			reason;
 	MemoryContext analysis;
 	MemoryContext old;
+	MigguardAnalysis cx = {0};
 	MigguardStatement *stmt;
 	MigguardOp *op;
 	List	   *findings;
@@ -1669,17 +1678,12 @@ migguard_on_table_rewrite(PG_FUNCTION_ARGS)
 									 ALLOCSET_SMALL_SIZES);
 	old = MemoryContextSwitchTo(analysis);
 
-	stmt = palloc0(sizeof(MigguardStatement));
-	stmt->text = entry ? entry->statement : "";
-	stmt->command_tag = entry ? entry->command_tag : "ALTER TABLE";
-	op = palloc0(sizeof(MigguardOp));
-	op->kind = MG_OP_TABLE_REWRITE;
-	op->lockmode = AccessExclusiveLock;
-	op->rel = migguard_describe_relation(relid);
-	op->detail = pstrdup(stmt->command_tag);
-	op->object = pstrdup(rewrite_reason_text(reason));
-	op->stmt_text = stmt->text;
-	stmt->ops = list_make1(op);
+	stmt = migguard_new_statement(&cx, entry ? entry->statement : "",
+								  entry ? entry->command_tag : "ALTER TABLE");
+	op = migguard_add_op(stmt, MG_OP_TABLE_REWRITE, AccessExclusiveLock,
+						 migguard_describe_relation(&cx, relid));
+	op->command = pstrdup(stmt->command_tag);
+	op->rewrite_reason = pstrdup(rewrite_reason_text(reason));
 
 	/*
 	 * Judge as the user who ran the statement, not as this SECURITY DEFINER
@@ -1688,8 +1692,7 @@ migguard_on_table_rewrite(PG_FUNCTION_ARGS)
 	GetUserIdAndSecContext(&saved_user, &saved_sec);
 	if (entry)
 		SetUserIdAndSecContext(entry->userid, saved_sec);
-	findings = migguard_evaluate(stmt);
-	verdict = migguard_decide(findings);
+	verdict = migguard_judge_statement(stmt, &findings);
 	SetUserIdAndSecContext(saved_user, saved_sec);
 	/* The statement is counted by the hook; the rewrite's findings here. */
 	migguard_stats_count_findings(findings);

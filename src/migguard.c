@@ -28,10 +28,16 @@
  *-------------------------------------------------------------------------
  */
 #include "migguard.h"
+#include "approvals.h"
 #include "chain.h"
+#include "classify.h"
+#include "judge.h"
 #include "holds.h"
-#include "stats.h"
 #include "lockguard.h"
+#include "policy.h"
+#include "rules.h"
+#include "sqltext.h"
+#include "stats.h"
 
 #include <limits.h>
 
@@ -334,6 +340,7 @@ guard_statement(MG_PROCESS_UTILITY_PARAMS)
 	CommandId	since = GetCurrentCommandId(false);
 	MemoryContext analysis;
 	MemoryContext oldcontext;
+	MigguardAnalysis cx = {0};
 	MigguardStatement *stmt;
 	List	   *findings;
 	MigguardVerdict verdict;
@@ -362,12 +369,11 @@ guard_statement(MG_PROCESS_UTILITY_PARAMS)
 									 ALLOCSET_DEFAULT_SIZES);
 	oldcontext = MemoryContextSwitchTo(analysis);
 
-	stmt = migguard_classify(parsetree,
+	verdict = migguard_judge(&cx, parsetree,
 							 migguard_statement_text(queryString,
 													 pstmt->stmt_location,
-													 pstmt->stmt_len));
-	findings = migguard_evaluate(stmt);
-	verdict = migguard_decide(findings);
+													 pstmt->stmt_len),
+							 &stmt, &findings);
 	migguard_stats_count_statement(verdict);
 	migguard_stats_count_findings(findings);
 	migguard_act(stmt, findings, verdict, nesting);

@@ -1,16 +1,19 @@
 /*-------------------------------------------------------------------------
  *
  * migguard.h
- *		The types that flow through migguard's one pipeline:
+ *		The types shared by migguard's modules, as they flow through its one
+ *		pipeline (judge.c, then the hook's act and record):
  *
  *		statement -> classify (facts) -> rules (findings)
  *				  -> policy (verdict) -> act (error / warning / run)
  *
- * classify.c turns a parse tree into MigguardOps (plain facts about what
- * the statement does to which relation).  rules.c turns ops into
- * MigguardFindings using the single rule catalog.  policy.c applies the
- * settings and yields a verdict; report.c is the only place that raises or
- * warns.
+ * Facts: a MigguardStatement lists MigguardOps (what the statement does to
+ * which MigguardRelation), found in a MigguardAnalysis (dry run or not).
+ * Findings: a MigguardFinding per rule that fires on an op.  Verdicts and
+ * actions: policy.c's.  Each module declares its own functions in a header
+ * of its own (classify.h, rules.h, policy.h, judge.h, relsize.h,
+ * lockfacts.h, sqltext.h, ...); this one keeps the shared types, the
+ * settings and the audit side's declarations.
  *
  *-------------------------------------------------------------------------
  */
@@ -23,6 +26,7 @@
 #include "nodes/parsenodes.h"
 #include "nodes/pg_list.h"
 #include "access/transam.h"
+#include "catalog/pg_class.h"
 #include "storage/lockdefs.h"
 #include "utils/timestamp.h"
 #include "utils/guc.h"
@@ -186,25 +190,84 @@ typedef enum MigguardOpKind
 													 * (stmtkind.c) */
 #define MG_F_ENFORCE				0x4000000	/* ADD_CONSTRAINT is 18's ALTER
 												 * CONSTRAINT ... ENFORCED */
+#define MG_F_DROPS_DEFAULT			0x8000000	/* NOT_NULL_NO_DEFAULT: the
+												 * statement drops the default */
 #define MG_F_FK_UNINDEXED			0x40000000	/* ADD FOREIGN KEY: no index starts
 												 * with the referencing columns */
 
+/* The kind of constraint an ADD_CONSTRAINT op adds (or enforces). */
+typedef enum MigguardConstraintKind
+{
+	MG_CON_NONE,
+	MG_CON_CHECK,
+	MG_CON_FOREIGN_KEY,
+	MG_CON_UNIQUE,
+	MG_CON_PRIMARY_KEY,
+	MG_CON_EXCLUSION
+} MigguardConstraintKind;
+
+/*
+ * One effect of a statement on one relation.  Which of the named facts
+ * below an op carries depends on its kind; the others are NULL (or 0).
+ */
 typedef struct MigguardOp
 {
 	MigguardOpKind kind;
 	LOCKMODE	lockmode;		/* lock taken on rel */
 	MigguardRelation *rel;		/* relation judged by size / newness */
-	MigguardRelation *index;	/* index involved, if any */
-	char	   *object;			/* column, index, constraint, new name, ... */
-	char	   *detail;			/* constraint kind, new type, tablespace, ... */
-	char	   *column_type;	/* SQL type of the column involved, if any */
+	MigguardRelation *index;	/* DROP INDEX, REINDEX INDEX, SET TABLESPACE
+								 * of an index, the INVALID index CREATE
+								 * INDEX IF NOT EXISTS skips */
+	MigguardRelation *parent;	/* ATTACH_PARTITION: the partitioned table */
+	MigguardRelation *referenced;	/* ADD FOREIGN KEY: the referenced table */
+	MigguardConstraintKind constraint_kind; /* ADD_CONSTRAINT */
+	char	   *constraint_name;	/* ADD_CONSTRAINT (NULL: unnamed);
+									 * SET_NOT_NULL: the NOT VALID NOT NULL
+									 * constraint it validates (18) */
+	char	   *index_name;		/* CREATE_INDEX: the name given, or NULL */
+	char	   *column;			/* the column added, altered, dropped or
+								 * renamed */
+	char	   *column_type;	/* SQL type of that column, if known; the
+								 * enum of RENAME_ENUM_VALUE */
 	char	   *columns;		/* key columns of a constraint, "a, b" */
+	char	   *new_name;		/* RENAME_*: the new name; SET SCHEMA: the
+								 * new schema; RENAME_ENUM_VALUE: the new
+								 * label */
+	char	   *old_label;		/* RENAME_ENUM_VALUE: the renamed label */
+	char	   *new_type;		/* ALTER_COLUMN_TYPE: the new type */
+	char	   *default_expr;	/* ADD_COLUMN: the default's text, if any */
+	char	   *tablespace;		/* SET_TABLESPACE: the target tablespace */
+	const char *command;		/* TABLE_REWRITE, DML_UNDER_LOCK,
+								 * NOT_NULL_NO_DEFAULT: the command or
+								 * subcommand, as the message names it */
+	char	   *rewrite_reason; /* TABLE_REWRITE: why (the event's reason) */
+	uint64		rows;			/* DML_UNDER_LOCK: rows the command touched */
 	uint32		flags;			/* MG_F_* facts */
-	const char *stmt_text;		/* this statement alone */
 } MigguardOp;
+
+/*
+ * What one analysis knows beyond its statement.  The hook starts each
+ * statement with a zeroed one; migguard.check() runs the whole script as a
+ * dry run (nothing executes, so probes take ACCESS SHARE only and what the
+ * caller may not see is not named) and lists the relations the script
+ * created so far (they count as new) and, in script, the columns,
+ * indexes and locks of its earlier statements.  The probes of lockfacts.c
+ * are remembered here, for the statement being analysed.
+ */
+typedef struct MigguardAnalysis
+{
+	bool		dry_run;		/* migguard.check() */
+	List	   *script_relations;	/* RangeVar *, created earlier in the
+									 * script */
+	struct MigguardScript *script;	/* what the script did so far
+									 * (hazards.c), or NULL */
+	List	   *probed_relids;	/* relations the analysis locked itself */
+} MigguardAnalysis;
 
 typedef struct MigguardStatement
 {
+	MigguardAnalysis *analysis; /* the analysis that found these facts;
+								 * valid while the statement is judged */
 	const char *text;			/* this statement alone */
 	const char *command_tag;
 	List	   *ops;			/* MigguardOp * */
@@ -248,68 +311,15 @@ typedef struct MigguardFinding
 	TimestampTz expired_at;
 } MigguardFinding;
 
-/* classify.c */
-extern bool migguard_dry_run;
-extern List *migguard_script_relations;
-extern LOCKMODE migguard_probe_lock(LOCKMODE statement_lock);
-extern bool migguard_is_checked_statement(Node *parsetree);
-extern bool migguard_defelem_is_true(List *options, const char *name);
-extern MigguardStatement *migguard_classify(Node *parsetree, const char *stmt_text);
-extern MigguardOp *migguard_add_op(MigguardStatement *stmt, MigguardOpKind kind,
-								   LOCKMODE lockmode, MigguardRelation *rel);
-extern ErrorData *migguard_subtransaction(void (*fn) (void *), void *arg,
-										  bool catch_cancel);
-extern char *migguard_run_in_subtransaction(void (*fn) (void *), void *arg);
-
-/* relsize.c */
-/* How check() names a relation its caller may not see. */
-#define MIGGUARD_HIDDEN_RELATION "(a relation in a schema you have no access to)"
-extern MigguardRelation *migguard_describe_relation(Oid relid);
-extern bool migguard_caller_may_see(Oid relid);
-extern MigguardEmptiness migguard_probe_emptiness(MigguardRelation *rel,
-												  LOCKMODE lockmode);
-extern int64 migguard_relation_size(Oid relid);
-extern int64 migguard_relation_bytes(const MigguardRelation *rel);
-extern bool migguard_relation_is_new(Oid relid);
-
-/* rules.c */
-extern const char *migguard_rule_name(MigguardRuleId rule);
-extern int	migguard_rule_lookup(const char *name);
-extern const char *migguard_rule_names_list(void);
-extern List *migguard_evaluate(MigguardStatement *stmt);
-extern bool migguard_relation_is_large(const MigguardRelation *rel);
-
-/* policy.c */
-extern MigguardLevel migguard_rule_level(MigguardRuleId rule, MigguardLevel dflt);
-extern MigguardVerdict migguard_decide(List *findings);
-extern const char *migguard_verdict_name(MigguardVerdict verdict);
-extern const char *migguard_level_name(MigguardLevel level);
-extern bool check_migguard_rules(char **newval, void **extra, GucSource source);
-extern void assign_migguard_rules(const char *newval, void *extra);
-extern bool check_migguard_allow(char **newval, void **extra, GucSource source);
-extern void assign_migguard_allow(const char *newval, void *extra);
-
 /*
- * The statements every transaction has (BEGIN/COMMIT, SET, SHOW) and those
- * that only look up or wrap another (PREPARE, EXECUTE, DECLARE CURSOR):
- * never DDL and no statement kind of stmtkind.c.  The hook's fast path:
- * one switch, inline, before any other test.
+ * Exempt from every rule: nobody else can see a relation created in this
+ * transaction, or a temp one (and an op may name no relation).  The one
+ * test of it, for rules.c, the lock facts and the script's lock record.
  */
 static inline bool
-migguard_is_routine_statement(Node *parsetree)
+migguard_relation_is_exempt(const MigguardRelation *rel)
 {
-	switch (nodeTag(parsetree))
-	{
-		case T_TransactionStmt:
-		case T_VariableSetStmt:
-		case T_VariableShowStmt:
-		case T_ExecuteStmt:
-		case T_PrepareStmt:
-		case T_DeclareCursorStmt:
-			return true;
-		default:
-			return false;
-	}
+	return rel == NULL || rel->is_new || rel->relpersistence == RELPERSISTENCE_TEMP;
 }
 
 /* audit.c */
@@ -344,11 +354,7 @@ typedef struct MigguardLogRow
 	int64		approval_id;	/* 0: none */
 } MigguardLogRow;
 
-/* approvals.c */
-extern char *migguard_approver_role;
 extern Oid	migguard_extension_table(const char *relname);
-extern void migguard_match_approval(MigguardFinding *f);
-
 extern Oid	migguard_change_log(Oid *owner);
 extern void migguard_change_log_insert(const MigguardLogRow *row, Oid relid,
 									   Oid owner);
@@ -379,24 +385,5 @@ extern bool migguard_blocked_enqueue_row(const MigguardLogRow *row);
 /* report.c */
 extern void migguard_act(MigguardStatement *stmt, List *findings,
 						 MigguardVerdict verdict, int nesting);
-
-/* sqltext.c */
-extern char *migguard_statement_text(const char *queryString, int location,
-									 int len);
-extern int	migguard_statement_offset(const char *queryString, int location,
-									  int len);
-extern char *migguard_insert_keyword(const char *stmt, const char *after_keyword,
-									 const char *insert);
-extern char *migguard_text_after_keyword(const char *stmt, const char *keyword,
-										int ch);
-extern char *migguard_append_before_semicolon(const char *stmt, const char *suffix);
-extern char *migguard_pretty_size(int64 bytes);
-extern char *migguard_display_name(const MigguardRelation *rel);
-extern char *migguard_sql_name(const MigguardRelation *rel);
-extern const char *migguard_quote_ident(const char *ident);
-extern char *migguard_quote_qualified(const char *schema, const char *name);
-extern char *migguard_quote_literal(const char *str);
-extern const char *migguard_lock_mode_sql(LOCKMODE mode);
-extern const char *migguard_lock_blocks(LOCKMODE mode);
 
 #endif							/* MIGGUARD_H */

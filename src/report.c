@@ -12,6 +12,7 @@
  *-------------------------------------------------------------------------
  */
 #include "migguard.h"
+#include "rules.h"
 
 #include "utils/acl.h"
 #include "utils/elog.h"
