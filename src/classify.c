@@ -144,7 +144,7 @@ lookup_relid(const MigguardAnalysis *cx, RangeVar *rv)
 	if (rv == NULL)
 		return InvalidOid;
 	/* New in the script: as invisible to rules as a table new in the xact. */
-	if (created_earlier_in_script(cx, rv))
+	if (cx->dry_run && created_earlier_in_script(cx, rv))
 		return InvalidOid;
 	return RangeVarGetRelid(rv, NoLock, true);
 }

@@ -679,9 +679,7 @@ note_locks(MigguardScript *script, MigguardStatement *stmt)
 		ListCell   *l2;
 		bool		known = false;
 
-		if (op->kind != MG_OP_OTHER_LOCK || (op->flags & MG_F_HELD_EARLIER) ||
-			!migguard_lock_blocks_queries(op->lockmode) ||
-			migguard_relation_is_exempt(op->rel) || !OidIsValid(op->rel->relid) ||
+		if (!migguard_lock_blocks_others(op) ||
 			(op->flags & MG_F_NO_TRANSACTION_BLOCK))
 			continue;
 		foreach(l2, script->locks)

@@ -25,8 +25,8 @@
 #include "storage/proc.h"
 
 /* SHARE and every stronger mode block writes, reads, or both. */
-bool
-migguard_lock_blocks_queries(LOCKMODE mode)
+static bool
+lock_blocks_queries(LOCKMODE mode)
 {
 	return mode >= ShareLock;
 }
@@ -102,7 +102,7 @@ bool
 migguard_lock_blocks_others(const MigguardOp *op)
 {
 	return op->kind == MG_OP_OTHER_LOCK && !(op->flags & MG_F_HELD_EARLIER) &&
-		migguard_lock_blocks_queries(op->lockmode) &&
+		lock_blocks_queries(op->lockmode) &&
 		!migguard_relation_is_exempt(op->rel) && OidIsValid(op->rel->relid);
 }
 

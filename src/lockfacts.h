@@ -14,7 +14,6 @@
 
 #include "migguard.h"
 
-extern bool migguard_lock_blocks_queries(LOCKMODE mode);
 extern int	migguard_effective_lock_timeout(void);
 extern bool migguard_lock_blocks_others(const MigguardOp *op);
 extern bool migguard_lock_needs_protection(const MigguardAnalysis *cx,
