@@ -31,7 +31,10 @@ OBJS = \
 	src/holds.o \
 	src/chain.o \
 	src/stats.o \
-	src/approvals.o
+	src/approvals.o \
+	src/judge.o \
+	src/lockfacts.o \
+	src/subxact.o
 
 DATA = $(wildcard sql/migguard--*.sql)
 

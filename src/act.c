@@ -13,6 +13,7 @@
  */
 #include "act.h"
 #include "blocked.h"
+#include "rules.h"
 
 #include "utils/acl.h"
 #include "utils/elog.h"

@@ -19,7 +19,9 @@
  *-------------------------------------------------------------------------
  */
 #include "migguard.h"
+#include "approvals.h"
 #include "catalog.h"
+#include "rules.h"
 
 #include "access/genam.h"
 #include "access/htup_details.h"

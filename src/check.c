@@ -21,7 +21,13 @@
  *-------------------------------------------------------------------------
  */
 #include "migguard.h"
+#include "judge.h"
+#include "classify.h"
 #include "hazards.h"
+#include "relsize.h"
+#include "rules.h"
+#include "sqltext.h"
+#include "subxact.h"
 
 #include "funcapi.h"
 #include "mb/pg_wchar.h"
@@ -54,6 +60,7 @@ typedef struct CheckOutput
 	int			pos_line;
 	int			pos_line_start;
 	MigguardStatement *last_stmt;	/* the last statement judged, or NULL */
+	MigguardAnalysis analysis;	/* a dry run, and what the script created */
 } CheckOutput;
 
 /*
@@ -219,25 +226,29 @@ emit_row(CheckOutput *out, int statement_no, ScriptStatement *s,
 
 typedef struct JudgeArgs
 {
+	MigguardAnalysis *cx;
 	Node	   *parsetree;
 	const char *text;
 	MigguardStatement *stmt;
 	List	   *findings;
 } JudgeArgs;
 
-/* The hook's pipeline up to the verdict, without acting on it. */
+/*
+ * The hook's judgement, as a dry run: findings, no verdict, nothing acted
+ * on (judge.c).
+ */
 static void
 judge_statement(void *arg)
 {
 	JudgeArgs  *args = (JudgeArgs *) arg;
 
-	args->stmt = migguard_classify(args->parsetree, args->text);
-	args->findings = migguard_evaluate(args->stmt);
+	(void) migguard_judge(args->cx, args->parsetree, args->text,
+						  &args->stmt, &args->findings);
 }
 
 /* Remember what the script creates, so later statements see it as new. */
 static void
-note_created_relation(Node *parsetree)
+note_created_relation(MigguardAnalysis *cx, Node *parsetree)
 {
 	RangeVar   *rv = NULL;
 
@@ -246,8 +257,7 @@ note_created_relation(Node *parsetree)
 	else if (IsA(parsetree, CreateTableAsStmt))
 		rv = ((CreateTableAsStmt *) parsetree)->into->rel;
 	if (rv != NULL)
-		migguard_script_relations = lappend(migguard_script_relations,
-											copyObject(rv));
+		cx->script_relations = lappend(cx->script_relations, copyObject(rv));
 }
 
 /*
@@ -275,7 +285,7 @@ static void
 check_statement(CheckOutput *out, int statement_no, ScriptStatement *s)
 {
 	char	   *text = migguard_statement_text(out->sql, s->offset, s->len);
-	JudgeArgs	args = {s->parsetree, text, NULL, NIL};
+	JudgeArgs	args = {&out->analysis, s->parsetree, text, NULL, NIL};
 	char	   *error;
 	ListCell   *fc;
 
@@ -357,9 +367,10 @@ check_text(CheckOutput *out, int start, int end, int *statement_no,
 		check_statement(out, ++*statement_no, &s);
 		/* What the script creates outlives the statement. */
 		MemoryContextSwitchTo(out->script_context);
-		note_created_relation(rs->stmt);
+		note_created_relation(&out->analysis, rs->stmt);
 		MemoryContextSwitchTo(script_context);
-		migguard_script_note(out->script_context, rs->stmt, out->last_stmt);
+		migguard_script_note(&out->analysis, out->script_context, rs->stmt,
+							 out->last_stmt);
 	}
 	return true;
 }
@@ -441,21 +452,11 @@ migguard_check(PG_FUNCTION_ARGS)
 	out.pos_line = 1;
 	out.pos_line_start = 0;
 	out.last_stmt = NULL;
+	/* What the script does lives in this call's memory, with the script. */
+	memset(&out.analysis, 0, sizeof(out.analysis));
+	out.analysis.dry_run = true;
 
-	migguard_dry_run = true;
-	migguard_script_relations = NIL;
-	migguard_script_reset();
-	PG_TRY();
-	{
-		check_script(&out);
-	}
-	PG_FINALLY();
-	{
-		migguard_dry_run = false;
-		migguard_script_relations = NIL;
-		migguard_script_reset();
-	}
-	PG_END_TRY();
+	check_script(&out);
 
 	return (Datum) 0;
 }

@@ -26,9 +26,13 @@
  *-------------------------------------------------------------------------
  */
 #include "migguard.h"
+#include "classify.h"
 #include "hazards.h"
-#include "lockguard.h"
+#include "lockfacts.h"
+#include "relsize.h"
+#include "sqltext.h"
 #include "stmtkind.h"
+#include "subxact.h"
 
 #include "access/genam.h"
 #include "access/heapam.h"
@@ -85,37 +89,24 @@
 #include "utils/timestamp.h"
 #include "utils/typcache.h"
 
-/*
- * Dry run (migguard.check()): nothing will execute, so the analysis may
- * take no lock stronger than ACCESS SHARE, and tables created earlier in
- * the script count as new.
- */
-bool		migguard_dry_run = false;
-List	   *migguard_script_relations = NIL;	/* RangeVar * created so far */
-
 static MigguardOp *add_op(MigguardStatement *stmt, MigguardOpKind kind,
 						  LOCKMODE lockmode, MigguardRelation *rel);
 static void add_lock(MigguardStatement *stmt, MigguardRelation *rel,
 					 LOCKMODE lockmode);
 
 /*
- * The lock to take, conditionally, when the analysis must open a relation:
- * the statement's own mode in the hook (so it is never upgraded later), a
- * mere ACCESS SHARE in a dry run (nothing else will follow).
+ * Was a relation of this name created earlier in the checked script?  A
+ * dry run (migguard.check()) lists them in its analysis context: they
+ * count as new.
  */
-LOCKMODE
-migguard_probe_lock(LOCKMODE statement_lock)
-{
-	return migguard_dry_run ? AccessShareLock : statement_lock;
-}
-
-/* Was a relation of this name created earlier in the checked script? */
 static bool
-created_earlier_in_script(RangeVar *rv)
+created_earlier_in_script(const MigguardAnalysis *cx, RangeVar *rv)
 {
 	ListCell   *lc;
 
-	foreach(lc, migguard_script_relations)
+	if (!cx->dry_run)
+		return false;
+	foreach(lc, cx->script_relations)
 	{
 		RangeVar   *created = (RangeVar *) lfirst(lc);
 
@@ -148,21 +139,21 @@ migguard_is_checked_statement(Node *parsetree)
  * does not exist (PostgreSQL then reports that itself).
  */
 static Oid
-lookup_relid(RangeVar *rv)
+lookup_relid(const MigguardAnalysis *cx, RangeVar *rv)
 {
 	if (rv == NULL)
 		return InvalidOid;
 	/* New in the script: as invisible to rules as a table new in the xact. */
-	if (migguard_dry_run && created_earlier_in_script(rv))
+	if (cx->dry_run && created_earlier_in_script(cx, rv))
 		return InvalidOid;
 	return RangeVarGetRelid(rv, NoLock, true);
 }
 
 /* lookup_relid, for stmtkind.c */
 Oid
-migguard_lookup_relid(RangeVar *rv)
+migguard_lookup_relid(const MigguardAnalysis *cx, RangeVar *rv)
 {
-	return lookup_relid(rv);
+	return lookup_relid(cx, rv);
 }
 
 /* The owner check PostgreSQL applies to ALTER, CREATE INDEX, REINDEX, ... */
@@ -327,56 +318,6 @@ contains_foreign_code(Node *expr)
 }
 
 /*
- * Run fn(arg) in an internal subtransaction, as plpgsql's exec_stmt_block
- * runs an EXCEPTION block.  NULL when it completed: what it took, locks
- * included, passes to the enclosing transaction.  Otherwise the error, with
- * the subtransaction rolled back and whatever fn took released.  A cancel
- * or a timeout (57014) is not fn's failure and is raised on, unless
- * catch_cancel.  migguard's one subtransaction runner: the analysis and
- * check() (each statement of a script), the lock guard's attempts
- * (lockguard.c) and the audit rows that must not raise (audit.c).
- */
-ErrorData *
-migguard_subtransaction(void (*fn) (void *), void *arg, bool catch_cancel)
-{
-	MemoryContext oldcontext = CurrentMemoryContext;
-	ResourceOwner oldowner = CurrentResourceOwner;
-	ErrorData  *volatile edata = NULL;
-
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(oldcontext);
-	PG_TRY();
-	{
-		fn(arg);
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcontext);
-		CurrentResourceOwner = oldowner;
-	}
-	PG_CATCH();
-	{
-		MemoryContextSwitchTo(oldcontext);
-		edata = CopyErrorData();
-		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED && !catch_cancel)
-			PG_RE_THROW();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcontext);
-		CurrentResourceOwner = oldowner;
-	}
-	PG_END_TRY();
-	return edata;
-}
-
-/* The same, for the analysis: NULL or the error's message. */
-char *
-migguard_run_in_subtransaction(void (*fn) (void *), void *arg)
-{
-	ErrorData  *edata = migguard_subtransaction(fn, arg, false);
-
-	return edata ? edata->message : NULL;
-}
-
-/*
  * Analysis that may raise PostgreSQL's own error: true when fn completed.
  * On false PostgreSQL raises the same error itself when it runs the
  * statement, with its statement text and cursor, so the fact is not judged.
@@ -426,12 +367,12 @@ type_sql_name(Oid typoid, int32 typmod)
 
 /* Whether relid has a column (or system column) of that name. */
 static bool
-column_exists(Oid relid, const char *name)
+column_exists(const MigguardAnalysis *cx, Oid relid, const char *name)
 {
 	HeapTuple	tup = SearchSysCacheAttName(relid, name);
 
 	if (!HeapTupleIsValid(tup))
-		return migguard_script_added_column(relid, name);
+		return migguard_script_added_column(cx, relid, name);
 	ReleaseSysCache(tup);
 	return true;
 }
@@ -576,6 +517,28 @@ index_backs_constraint(Oid indexid)
 }
 
 /*
+ * The pg_depend rows of the objects that depend on an object, or on its
+ * sub-object (a column) refobjsubid when that is not 0: the scan of
+ * findDependentObjects' second loop (dependency.c).  The caller opened
+ * pg_depend and ends the scan.
+ */
+SysScanDesc
+migguard_dependents_scan(Relation depend, Oid refclassid, Oid refobjid,
+						 int32 refobjsubid)
+{
+	ScanKeyData key[3];
+
+	ScanKeyInit(&key[0], Anum_pg_depend_refclassid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(refclassid));
+	ScanKeyInit(&key[1], Anum_pg_depend_refobjid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(refobjid));
+	ScanKeyInit(&key[2], Anum_pg_depend_refobjsubid, BTEqualStrategyNumber,
+				F_INT4EQ, Int32GetDatum(refobjsubid));
+	return systable_beginscan(depend, DependReferenceIndexId, true, NULL,
+							  refobjsubid != 0 ? 3 : 2, key);
+}
+
+/*
  * Whether an object outside the relation depends normally on it, or on
  * its column attnum when attnum > 0 (a view, another table's foreign key,
  * an inheritance child), so that DROP without CASCADE fails in
@@ -589,18 +552,11 @@ relation_has_dependents(Oid relid, AttrNumber attnum, bool rules_only)
 {
 	Relation	deprel = table_open(DependRelationId, AccessShareLock);
 	SysScanDesc scan;
-	ScanKeyData key[3];
 	HeapTuple	tup;
 	bool		found = false;
 
-	ScanKeyInit(&key[0], Anum_pg_depend_refclassid, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(RelationRelationId));
-	ScanKeyInit(&key[1], Anum_pg_depend_refobjid, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(relid));
-	ScanKeyInit(&key[2], Anum_pg_depend_refobjsubid, BTEqualStrategyNumber,
-				F_INT4EQ, Int32GetDatum((int32) attnum));
-	scan = systable_beginscan(deprel, DependReferenceIndexId, true, NULL,
-							  attnum > 0 ? 3 : 2, key);
+	scan = migguard_dependents_scan(deprel, RelationRelationId, relid,
+									attnum > 0 ? attnum : 0);
 	while (!found && HeapTupleIsValid(tup = systable_getnext(scan)))
 	{
 		Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tup);
@@ -647,7 +603,6 @@ add_op(MigguardStatement *stmt, MigguardOpKind kind, LOCKMODE lockmode,
 	op->kind = kind;
 	op->lockmode = lockmode;
 	op->rel = rel;
-	op->stmt_text = stmt->text;
 	stmt->ops = lappend(stmt->ops, op);
 	return op;
 }
@@ -884,10 +839,10 @@ add_set_not_null(MigguardStatement *stmt, MigguardRelation *rel,
 	}
 
 	op = add_op(stmt, MG_OP_SET_NOT_NULL, lockmode, rel);
-	op->object = pstrdup(colname);
+	op->column = pstrdup(colname);
 	if (implied)
 		op->flags |= MG_F_IMPLIED;
-	op->detail = unvalidated;
+	op->constraint_name = unvalidated;
 	/* A foreign table's NOT NULL is not checked (ATRewriteTables: no storage). */
 	if ((att->attnotnull && unvalidated == NULL) ||
 		rel->relkind == RELKIND_FOREIGN_TABLE)
@@ -1004,6 +959,7 @@ type_change_rebuilds_indexes(Oid relid, AttrNumber attnum, Oid newtype,
 /* What ALTER COLUMN TYPE needs to know, found in a subtransaction. */
 typedef struct TypeChange
 {
+	MigguardAnalysis *cx;
 	MigguardRelation *rel;
 	LOCKMODE	lockmode;
 	AlterTableCmd *cmd;
@@ -1062,7 +1018,7 @@ analyze_type_change(void *arg)
 		 * the relation open: take the statement's own lock, only if it is
 		 * free now.  When it is not, assume the rewrite.
 		 */
-		if (!migguard_probe_relation(rel->relid, tc->lockmode))
+		if (!migguard_probe_relation(tc->cx, rel->relid, tc->lockmode))
 		{
 			tc->judged = true;
 			tc->flags |= MG_F_REWRITES;
@@ -1114,7 +1070,7 @@ static void
 classify_alter_column_type(MigguardStatement *stmt, MigguardRelation *rel,
 						   LOCKMODE lockmode, AlterTableCmd *cmd)
 {
-	TypeChange	tc = {rel, lockmode, cmd, false, NULL, 0};
+	TypeChange	tc = {stmt->analysis, rel, lockmode, cmd, false, NULL, 0};
 	MigguardOp *op;
 
 	/*
@@ -1126,8 +1082,8 @@ classify_alter_column_type(MigguardStatement *stmt, MigguardRelation *rel,
 	if (!analysis_succeeds(analyze_type_change, &tc) || !tc.judged)
 		return;
 	op = add_op(stmt, MG_OP_ALTER_COLUMN_TYPE, lockmode, rel);
-	op->object = pstrdup(cmd->name);
-	op->detail = tc.type_name;
+	op->column = pstrdup(cmd->name);
+	op->new_type = tc.type_name;
 	op->flags |= tc.flags;
 }
 
@@ -1262,7 +1218,7 @@ classify_add_column(MigguardStatement *stmt, MigguardRelation *rel,
 	nc.raw_default = def->raw_default;
 	first = list_length(stmt->ops);
 	op = add_op(stmt, MG_OP_ADD_COLUMN, lockmode, rel);
-	op->object = pstrdup(def->colname);
+	op->column = pstrdup(def->colname);
 
 	if (def->is_not_null)
 		op->flags |= MG_F_NOT_NULL;
@@ -1339,7 +1295,7 @@ classify_add_column(MigguardStatement *stmt, MigguardRelation *rel,
 		op->flags |= MG_F_HAS_DEFAULT;
 	if (nc.volatile_default)
 		op->flags |= MG_F_VOLATILE_DEFAULT;
-	op->detail = nc.default_text;
+	op->default_expr = nc.default_text;
 }
 
 /* ----------------------------------------------------------------
@@ -1373,12 +1329,12 @@ index_column_names(Oid tableid, const char *indexname)
 
 /* Whether each name in a list of String is a column of relid. */
 static bool
-columns_exist(Oid relid, List *names)
+columns_exist(const MigguardAnalysis *cx, Oid relid, List *names)
 {
 	ListCell   *lc;
 
 	foreach(lc, names)
-		if (!column_exists(relid, strVal(lfirst(lc))))
+		if (!column_exists(cx, relid, strVal(lfirst(lc))))
 			return false;
 	return true;
 }
@@ -1391,21 +1347,23 @@ columns_exist(Oid relid, List *names)
  * REFERENCES on the table or on a column of it).
  */
 static bool
-constraint_refused_by_core(Oid relid, Constraint *con, const char *column)
+constraint_refused_by_core(const MigguardAnalysis *cx, Oid relid,
+						   Constraint *con, const char *column)
 {
 	if (column == NULL &&
-		(!columns_exist(relid, con->keys) || !columns_exist(relid, con->including) ||
-		 !columns_exist(relid, con->fk_attrs)))
+		(!columns_exist(cx, relid, con->keys) ||
+		 !columns_exist(cx, relid, con->including) ||
+		 !columns_exist(cx, relid, con->fk_attrs)))
 		return true;
 	if (con->contype == CONSTR_PRIMARY && relation_has_index_marked(relid, true))
 		return true;
 	if (con->contype == CONSTR_FOREIGN)
 	{
-		Oid			refid = lookup_relid(con->pktable);
+		Oid			refid = lookup_relid(cx, con->pktable);
 
 		if (!OidIsValid(refid))
-			return !(migguard_dry_run && created_earlier_in_script(con->pktable));
-		if (!columns_exist(refid, con->pk_attrs))
+			return !created_earlier_in_script(cx, con->pktable);
+		if (!columns_exist(cx, refid, con->pk_attrs))
 			return true;
 		if (mg_class_aclcheck(refid, GetUserId(), ACL_REFERENCES) != ACLCHECK_OK &&
 			pg_attribute_aclcheck_all(refid, GetUserId(), ACL_REFERENCES,
@@ -1423,7 +1381,7 @@ add_constraint(MigguardStatement *stmt, MigguardRelation *rel,
 	ListCell   *lc;
 	List	   *keys;
 
-	if (constraint_refused_by_core(rel->relid, con, column))
+	if (constraint_refused_by_core(stmt->analysis, rel->relid, con, column))
 		return;
 
 	/*
@@ -1440,7 +1398,7 @@ add_constraint(MigguardStatement *stmt, MigguardRelation *rel,
 	}
 	op = add_op(stmt, MG_OP_ADD_CONSTRAINT, lockmode, rel);
 
-	op->object = con->conname ? pstrdup(con->conname) : NULL;
+	op->constraint_name = con->conname ? pstrdup(con->conname) : NULL;
 	if (column != NULL)
 		op->columns = pstrdup(migguard_quote_ident(column));
 	else if (con->keys != NIL)
@@ -1463,28 +1421,28 @@ add_constraint(MigguardStatement *stmt, MigguardRelation *rel,
 	switch (con->contype)
 	{
 		case CONSTR_CHECK:
-			op->detail = "CHECK";
+			op->constraint_kind = MG_CON_CHECK;
 			break;
 		case CONSTR_FOREIGN:
 			{
-				Oid			refid = lookup_relid(con->pktable);
+				Oid			refid = lookup_relid(stmt->analysis, con->pktable);
 
-				op->detail = "FOREIGN KEY";
+				op->constraint_kind = MG_CON_FOREIGN_KEY;
 				if (OidIsValid(refid))
-					op->index = migguard_describe_relation(refid);
+					op->referenced = migguard_describe_relation(stmt->analysis, refid);
 				/* NOT ENFORCED (18): no triggers look up referencing rows. */
 				if (!MG_CONSTRAINT_NOT_ENFORCED(con))
-					migguard_classify_fk_index(op, con, column);
+					migguard_classify_fk_index(stmt, op, con, column);
 				break;
 			}
 		case CONSTR_UNIQUE:
-			op->detail = "UNIQUE";
+			op->constraint_kind = MG_CON_UNIQUE;
 			break;
 		case CONSTR_PRIMARY:
-			op->detail = "PRIMARY KEY";
+			op->constraint_kind = MG_CON_PRIMARY_KEY;
 			break;
 		case CONSTR_EXCLUSION:
-			op->detail = "EXCLUDE";
+			op->constraint_kind = MG_CON_EXCLUSION;
 			break;
 		default:
 			stmt->ops = list_delete_last(stmt->ops);
@@ -1574,7 +1532,7 @@ classify_set_expression(MigguardStatement *stmt, MigguardRelation *rel,
 {
 	HeapTuple	tup = SearchSysCacheAttName(rel->relid, colname);
 	Form_pg_attribute att;
-	const char *checked = NULL;
+	MigguardConstraintKind checked = MG_CON_NONE;
 	MigguardOp *op;
 
 	if (!HeapTupleIsValid(tup))
@@ -1585,17 +1543,17 @@ classify_set_expression(MigguardStatement *stmt, MigguardRelation *rel,
 		mg_relation_publications(rel->relid) == NIL)
 	{
 		if (att->attnotnull)
-			checked = "NOT NULL";
+			checked = MG_CON_NOT_NULL;
 		else if (MG_SET_EXPRESSION_CHECKS_CHECKS &&
 				 enforced_check_reads_column(rel->relid, att->attnum))
-			checked = "CHECK";
+			checked = MG_CON_CHECK;
 	}
 	ReleaseSysCache(tup);
-	if (checked == NULL)
+	if (checked == MG_CON_NONE)
 		return;
 	op = add_op(stmt, MG_OP_ADD_CONSTRAINT, lockmode, rel);
-	op->detail = pstrdup(checked);
-	op->object = pstrdup(colname);
+	op->constraint_kind = checked;
+	op->column = pstrdup(colname);
 	op->columns = pstrdup(migguard_quote_ident(colname));
 	op->flags |= MG_F_SET_EXPRESSION;
 }
@@ -1768,6 +1726,7 @@ partition_constraint_implied(Relation scanrel, Relation parent, List *qual)
 
 typedef struct BoundProof
 {
+	MigguardAnalysis *cx;
 	Oid			parentid;
 	LOCKMODE	parent_lock;
 	Oid			partid;
@@ -1798,9 +1757,9 @@ prove_partition_bound(void *arg)
 	PartitionBoundSpec *spec;
 	List	   *qual;
 
-	if (!migguard_probe_relation(p->parentid, p->parent_lock) ||
+	if (!migguard_probe_relation(p->cx, p->parentid, p->parent_lock) ||
 		(OidIsValid(p->partid) &&
-		 !migguard_probe_relation(p->partid, AccessExclusiveLock)))
+		 !migguard_probe_relation(p->cx, p->partid, AccessExclusiveLock)))
 		return;
 	prel = relation_open(p->parentid, NoLock);
 	if (!partition_key_is_core(prel) || !bound_is_literal(prel, p->bound))
@@ -1830,8 +1789,8 @@ prove_partition_bound(void *arg)
 		relation_close(arel, NoLock);
 	}
 	if (p->default_scans && !contains_foreign_code((Node *) qual) &&
-		migguard_caller_may_see(p->defaultid) &&
-		migguard_probe_relation(p->defaultid, AccessExclusiveLock))
+		migguard_caller_may_see(p->cx, p->defaultid) &&
+		migguard_probe_relation(p->cx, p->defaultid, AccessExclusiveLock))
 	{
 		Relation	drel = relation_open(p->defaultid, NoLock);
 
@@ -1850,6 +1809,7 @@ classify_partition_bound(MigguardStatement *stmt, MigguardRelation *parent,
 	BoundProof	p;
 	MigguardOp *op;
 
+	p.cx = stmt->analysis;
 	p.parentid = parent->relid;
 	p.parent_lock = parent_lock;
 	p.partid = partid;
@@ -1865,16 +1825,16 @@ classify_partition_bound(MigguardStatement *stmt, MigguardRelation *parent,
 	if (OidIsValid(partid))
 	{
 		op = add_op(stmt, MG_OP_ATTACH_PARTITION, AccessExclusiveLock,
-					migguard_describe_relation(partid));
-		op->index = parent;
+					migguard_describe_relation(stmt->analysis, partid));
+		op->parent = parent;
 		if (p.part_scans)
 			op->flags |= MG_F_SCANS;
 	}
 	if (p.default_scans)
 	{
 		op = add_op(stmt, MG_OP_ATTACH_PARTITION, AccessExclusiveLock,
-					migguard_describe_relation(p.defaultid));
-		op->index = parent;
+					migguard_describe_relation(stmt->analysis, p.defaultid));
+		op->parent = parent;
 		op->flags |= MG_F_SCANS | MG_F_DEFAULT_PARTITION;
 	}
 }
@@ -1889,7 +1849,7 @@ classify_partition_bound(MigguardStatement *stmt, MigguardRelation *parent,
  * "column ... does not exist" itself).  Expressions are not checked.
  */
 static bool
-index_columns_exist(Oid relid, List *params)
+index_columns_exist(const MigguardAnalysis *cx, Oid relid, List *params)
 {
 	ListCell   *lc;
 
@@ -1897,7 +1857,7 @@ index_columns_exist(Oid relid, List *params)
 	{
 		IndexElem  *elem = lfirst_node(IndexElem, lc);
 
-		if (elem->name != NULL && !column_exists(relid, elem->name))
+		if (elem->name != NULL && !column_exists(cx, relid, elem->name))
 			return false;
 	}
 	return true;
@@ -1906,24 +1866,24 @@ index_columns_exist(Oid relid, List *params)
 static void
 classify_index_stmt(MigguardStatement *stmt, IndexStmt *index)
 {
-	Oid			relid = lookup_relid(index->relation);
+	Oid			relid = lookup_relid(stmt->analysis, index->relation);
 	Oid			existing = InvalidOid;
 	MigguardRelation *rel;
 	MigguardOp *op;
 
 	if (!OidIsValid(relid) || !user_owns_relation(relid) || catalog_is_protected(relid) ||
-		!index_columns_exist(relid, index->indexParams) ||
-		!index_columns_exist(relid, index->indexIncludingParams))
+		!index_columns_exist(stmt->analysis, relid, index->indexParams) ||
+		!index_columns_exist(stmt->analysis, relid, index->indexIncludingParams))
 		return;
 	if (index->idxname)
 		existing = relation_named(index->idxname, get_rel_namespace(relid));
 	/* index_create: "relation ... already exists" is PostgreSQL's error */
 	if (OidIsValid(existing) && !index->if_not_exists)
 		return;
-	rel = migguard_describe_relation(relid);
+	rel = migguard_describe_relation(stmt->analysis, relid);
 	op = add_op(stmt, MG_OP_CREATE_INDEX,
 				index->concurrent ? ShareUpdateExclusiveLock : ShareLock, rel);
-	op->object = index->idxname ? pstrdup(index->idxname) : NULL;
+	op->index_name = index->idxname ? pstrdup(index->idxname) : NULL;
 	if (index->concurrent)
 		op->flags |= MG_F_CONCURRENTLY;
 	if (rel->relkind == RELKIND_PARTITIONED_TABLE && !index->relation->inh)
@@ -1940,7 +1900,7 @@ classify_index_stmt(MigguardStatement *stmt, IndexStmt *index)
 			if (!((Form_pg_index) GETSTRUCT(tup))->indisvalid)
 			{
 				op->flags |= MG_F_INVALID_INDEX_EXISTS;
-				op->index = migguard_describe_relation(existing);
+				op->index = migguard_describe_relation(stmt->analysis, existing);
 			}
 			ReleaseSysCache(tup);
 		}
@@ -1959,7 +1919,7 @@ classify_drop_relations(MigguardStatement *stmt, DropStmt *drop)
 	foreach(lc, drop->objects)
 	{
 		RangeVar   *rv = makeRangeVarFromNameList((List *) lfirst(lc));
-		Oid			relid = lookup_relid(rv);
+		Oid			relid = lookup_relid(stmt->analysis, rv);
 		char		relkind;
 
 		/*
@@ -1970,7 +1930,7 @@ classify_drop_relations(MigguardStatement *stmt, DropStmt *drop)
 		 */
 		if (!OidIsValid(relid))
 		{
-			if (drop->missing_ok || (migguard_dry_run && created_earlier_in_script(rv)))
+			if (drop->missing_ok || (created_earlier_in_script(stmt->analysis, rv)))
 				continue;
 			stmt->ops = NIL;
 			return;
@@ -1993,7 +1953,7 @@ classify_drop_relations(MigguardStatement *stmt, DropStmt *drop)
 				IndexGetRelation(relid, true) : relid;
 
 			if (OidIsValid(lockedid))
-				refuse_after_lock(stmt, migguard_describe_relation(lockedid),
+				refuse_after_lock(stmt, migguard_describe_relation(stmt->analysis, lockedid),
 								  AccessExclusiveLock);
 			else
 				stmt->ops = NIL;
@@ -2009,15 +1969,15 @@ classify_drop_relations(MigguardStatement *stmt, DropStmt *drop)
 				continue;
 			op = add_op(stmt, MG_OP_DROP_INDEX,
 						drop->concurrent ? ShareUpdateExclusiveLock : AccessExclusiveLock,
-						migguard_describe_relation(tableid));
-			op->index = migguard_describe_relation(relid);
+						migguard_describe_relation(stmt->analysis, tableid));
+			op->index = migguard_describe_relation(stmt->analysis, relid);
 			if (drop->concurrent)
 				op->flags |= MG_F_CONCURRENTLY;
 		}
 		else
 		{
 			add_op(stmt, MG_OP_DROP_TABLE, AccessExclusiveLock,
-				   migguard_describe_relation(relid));
+				   migguard_describe_relation(stmt->analysis, relid));
 
 			/* CASCADE also drops plain inheritance children. */
 			if (drop->behavior == DROP_CASCADE && relkind == RELKIND_RELATION)
@@ -2032,7 +1992,7 @@ classify_drop_relations(MigguardStatement *stmt, DropStmt *drop)
 					if (child != relid &&
 						get_rel_relkind(child) == RELKIND_RELATION)
 						add_op(stmt, MG_OP_DROP_TABLE, AccessExclusiveLock,
-							   migguard_describe_relation(child));
+							   migguard_describe_relation(stmt->analysis, child));
 				}
 			}
 		}
@@ -2069,11 +2029,11 @@ classify_drop_schemas(MigguardStatement *stmt, DropStmt *drop)
 
 			if (cls->relkind == RELKIND_RELATION && !cls->relispartition)
 				add_op(stmt, MG_OP_DROP_TABLE, AccessExclusiveLock,
-					   migguard_describe_relation(cls->oid));
+					   migguard_describe_relation(stmt->analysis, cls->oid));
 			else if (cls->relkind == RELKIND_PARTITIONED_TABLE &&
 					 !cls->relispartition)
 				add_op(stmt, MG_OP_DROP_TABLE, AccessExclusiveLock,
-					   migguard_describe_relation(cls->oid));
+					   migguard_describe_relation(stmt->analysis, cls->oid));
 		}
 		table_endscan(scan);
 		table_close(classrel, AccessShareLock);
@@ -2091,7 +2051,7 @@ classify_reindex(MigguardStatement *stmt, ReindexStmt *reindex)
 	if (reindex->kind != REINDEX_OBJECT_INDEX &&
 		reindex->kind != REINDEX_OBJECT_TABLE)
 		return;
-	relid = lookup_relid(reindex->relation);
+	relid = lookup_relid(stmt->analysis, reindex->relation);
 	if (!OidIsValid(relid))
 		return;
 	tableid = reindex->kind == REINDEX_OBJECT_INDEX ?
@@ -2103,9 +2063,9 @@ classify_reindex(MigguardStatement *stmt, ReindexStmt *reindex)
 		migguard_defelem_is_true(MG_REINDEX_OPTIONS(reindex), "concurrently");
 	op = add_op(stmt, MG_OP_REINDEX,
 				concurrently ? ShareUpdateExclusiveLock : ShareLock,
-				migguard_describe_relation(tableid));
+				migguard_describe_relation(stmt->analysis, tableid));
 	if (reindex->kind == REINDEX_OBJECT_INDEX)
-		op->index = migguard_describe_relation(relid);
+		op->index = migguard_describe_relation(stmt->analysis, relid);
 	if (concurrently)
 		op->flags |= MG_F_CONCURRENTLY;
 }
@@ -2190,8 +2150,9 @@ column_gets_identity(List *cmds, const char *column)
  * after locking the relation (ATPrepCmd and the AT*Column functions).
  */
 static bool
-alter_subcommand_refused(AlterTableStmt *alter, AlterTableCmd *cmd,
-						 MigguardRelation *rel, bool on_index)
+alter_subcommand_refused(const MigguardAnalysis *cx, AlterTableStmt *alter,
+						 AlterTableCmd *cmd, MigguardRelation *rel,
+						 bool on_index)
 {
 	Oid			relid = rel->relid;
 	bool		has_columns = !on_index &&
@@ -2229,7 +2190,7 @@ alter_subcommand_refused(AlterTableStmt *alter, AlterTableCmd *cmd,
 		 */
 		if (relation_is_typed(relid) || get_rel_relispartition(relid))
 			return true;
-		if (column_exists(relid, def->colname))
+		if (column_exists(cx, relid, def->colname))
 			return !cmd->missing_ok;
 		return !recurse && find_inheritance_children(relid, NoLock) != NIL;
 	}
@@ -2255,7 +2216,7 @@ alter_subcommand_refused(AlterTableStmt *alter, AlterTableCmd *cmd,
 static void
 classify_alter_table(MigguardStatement *stmt, AlterTableStmt *alter)
 {
-	Oid			relid = lookup_relid(alter->relation);
+	Oid			relid = lookup_relid(stmt->analysis, alter->relation);
 	LOCKMODE	lockmode;
 	MigguardRelation *rel;
 	MigguardRelation *index = NULL;
@@ -2271,11 +2232,11 @@ classify_alter_table(MigguardStatement *stmt, AlterTableStmt *alter)
 
 		if (!OidIsValid(tableid))
 			return;
-		index = migguard_describe_relation(relid);
-		rel = migguard_describe_relation(tableid);
+		index = migguard_describe_relation(stmt->analysis, relid);
+		rel = migguard_describe_relation(stmt->analysis, tableid);
 	}
 	else
-		rel = migguard_describe_relation(relid);
+		rel = migguard_describe_relation(stmt->analysis, relid);
 
 	foreach(lc, alter->cmds)
 	{
@@ -2286,7 +2247,8 @@ classify_alter_table(MigguardStatement *stmt, AlterTableStmt *alter)
 		if ((cmd->subtype == AT_SetLogged || cmd->subtype == AT_SetUnLogged) &&
 			rel->relkind == RELKIND_PARTITIONED_TABLE && index == NULL)
 			continue;
-		if (alter_subcommand_refused(alter, cmd, rel, index != NULL))
+		if (alter_subcommand_refused(stmt->analysis, alter, cmd, rel,
+									 index != NULL))
 		{
 			refuse_after_lock(stmt, index ? index : rel, lockmode);
 			return;
@@ -2306,7 +2268,7 @@ classify_alter_table(MigguardStatement *stmt, AlterTableStmt *alter)
 				continue;		/* IF EXISTS: a no-op */
 			att = (Form_pg_attribute) GETSTRUCT(tup);
 			op = add_op(stmt, MG_OP_DROP_COLUMN, lockmode, rel);
-			op->object = pstrdup(cmd->name);
+			op->column = pstrdup(cmd->name);
 			if (att->attnotnull)
 				op->flags |= MG_F_NOT_NULL;
 			if (att->atthasdef)
@@ -2331,9 +2293,9 @@ classify_alter_table(MigguardStatement *stmt, AlterTableStmt *alter)
 						 * 18: ENFORCED validates a NOT ENFORCED foreign key;
 						 * 19: a NOT ENFORCED CHECK too.
 						 */
-						const char *kind = NULL;
+						char		contype = 0;
 						const char *conname =
-							mg_alter_constraint_validates(relid, cmd, &kind);
+							mg_alter_constraint_validates(relid, cmd, &contype);
 
 						/*
 						 * ATExecAlterConstraint refuses ONLY on a
@@ -2344,8 +2306,9 @@ classify_alter_table(MigguardStatement *stmt, AlterTableStmt *alter)
 							 !alter->relation->inh))
 							break;
 						op = add_op(stmt, MG_OP_ADD_CONSTRAINT, lockmode, rel);
-						op->object = pstrdup(conname);
-						op->detail = pstrdup(kind);
+						op->constraint_name = pstrdup(conname);
+						op->constraint_kind = contype == CONSTRAINT_CHECK ?
+							MG_CON_CHECK : MG_CON_FOREIGN_KEY;
 						op->flags |= MG_F_ENFORCE;
 						break;
 					}
@@ -2358,7 +2321,7 @@ classify_alter_table(MigguardStatement *stmt, AlterTableStmt *alter)
 							break;
 						op = add_op(stmt, MG_OP_SET_TABLESPACE, lockmode, rel);
 						op->index = index;
-						op->detail = pstrdup(cmd->name);
+						op->tablespace = pstrdup(cmd->name);
 						if (spcid == MyDatabaseTableSpace)
 							spcid = InvalidOid;
 						if (spcid == current)
@@ -2368,7 +2331,7 @@ classify_alter_table(MigguardStatement *stmt, AlterTableStmt *alter)
 				case AT_AttachPartition:
 					{
 						PartitionCmd *pc = (PartitionCmd *) cmd->def;
-						Oid			partid = lookup_relid(pc->name);
+						Oid			partid = lookup_relid(stmt->analysis, pc->name);
 
 						/* ALTER INDEX ... ATTACH PARTITION has no bound and no scan. */
 						if (alter->objtype == OBJECT_INDEX || pc->bound == NULL ||
@@ -2397,14 +2360,14 @@ classify_alter_table(MigguardStatement *stmt, AlterTableStmt *alter)
 							const char *amname = cmd->name ? cmd->name :
 								default_table_access_method;
 
-							op->detail = "SET ACCESS METHOD";
+							op->command = "SET ACCESS METHOD";
 							if (get_am_oid(amname, true) == relation_am(relid) ||
 								rel->relkind == RELKIND_PARTITIONED_TABLE)
 								op->flags |= MG_F_NO_OP;
 						}
 						else
 						{
-							op->detail = cmd->subtype == AT_SetLogged ?
+							op->command = cmd->subtype == AT_SetLogged ?
 								"SET LOGGED" : "SET UNLOGGED";
 							if (rel->relpersistence == target)
 								op->flags |= MG_F_NO_OP;
@@ -2416,7 +2379,6 @@ classify_alter_table(MigguardStatement *stmt, AlterTableStmt *alter)
 						PartitionCmd *pc = (PartitionCmd *) cmd->def;
 
 						op = add_op(stmt, MG_OP_DETACH_PARTITION, lockmode, rel);
-						op->object = pstrdup(pc->name->relname);
 						if (MG_PARTCMD_CONCURRENT(pc))
 							op->flags |= MG_F_CONCURRENTLY;
 						if (OidIsValid(get_default_partition_oid(relid)))
@@ -2488,7 +2450,7 @@ classify_rename(MigguardStatement *stmt, RenameStmt *rename)
 		case OBJECT_MATVIEW:
 		case OBJECT_SEQUENCE:
 		case OBJECT_FOREIGN_TABLE:
-			relid = lookup_relid(rename->relation);
+			relid = lookup_relid(stmt->analysis, rename->relation);
 			if (!OidIsValid(relid) || !user_owns_relation(relid) ||
 				catalog_is_protected(relid) ||
 				!relkind_is_renamable(get_rel_relkind(relid)))
@@ -2506,7 +2468,7 @@ classify_rename(MigguardStatement *stmt, RenameStmt *rename)
 					relation_is_typed(relid) ||
 					(!rename->relation->inh &&
 					 find_inheritance_children(relid, NoLock) != NIL) ||
-					column_exists(relid, rename->newname) ||
+					column_exists(stmt->analysis, relid, rename->newname) ||
 					(rename->relation->inh &&
 					 !children_follow_rename(relid, rename->subname)))
 				{
@@ -2514,8 +2476,8 @@ classify_rename(MigguardStatement *stmt, RenameStmt *rename)
 					return;
 				}
 				op = add_op(stmt, MG_OP_RENAME_COLUMN, AccessExclusiveLock,
-							migguard_describe_relation(relid));
-				op->object = pstrdup(rename->subname);
+							migguard_describe_relation(stmt->analysis, relid));
+				op->column = pstrdup(rename->subname);
 				op->column_type = type_sql_name(att->atttypid, att->atttypmod);
 				ReleaseSysCache(atttup);
 			}
@@ -2526,9 +2488,9 @@ classify_rename(MigguardStatement *stmt, RenameStmt *rename)
 											  get_rel_namespace(relid))))
 					return;
 				op = add_op(stmt, MG_OP_RENAME_RELATION, AccessExclusiveLock,
-							migguard_describe_relation(relid));
+							migguard_describe_relation(stmt->analysis, relid));
 			}
-			op->detail = pstrdup(rename->newname);
+			op->new_name = pstrdup(rename->newname);
 			break;
 		case OBJECT_SCHEMA:
 			{
@@ -2551,7 +2513,7 @@ classify_rename(MigguardStatement *stmt, RenameStmt *rename)
 				ReleaseSysCache(tup);
 				op = add_op(stmt, MG_OP_RENAME_RELATION, NoLock, schema);
 				op->flags |= MG_F_SCHEMA;
-				op->detail = pstrdup(rename->newname);
+				op->new_name = pstrdup(rename->newname);
 				break;
 			}
 		default:
@@ -2575,7 +2537,7 @@ classify_set_schema(MigguardStatement *stmt, AlterObjectSchemaStmt *alter)
 		case OBJECT_MATVIEW:
 		case OBJECT_SEQUENCE:
 		case OBJECT_FOREIGN_TABLE:
-			relid = lookup_relid(alter->relation);
+			relid = lookup_relid(stmt->analysis, alter->relation);
 			if (!OidIsValid(relid) || !user_owns_relation(relid) ||
 				catalog_is_protected(relid))
 				return;
@@ -2593,9 +2555,9 @@ classify_set_schema(MigguardStatement *stmt, AlterObjectSchemaStmt *alter)
 			if (!OidIsValid(nspid) || nspid == get_rel_namespace(relid))
 				return;
 			op = add_op(stmt, MG_OP_RENAME_RELATION, AccessExclusiveLock,
-						migguard_describe_relation(relid));
+						migguard_describe_relation(stmt->analysis, relid));
 			op->flags |= MG_F_SET_SCHEMA;
-			op->detail = pstrdup(alter->newschema);
+			op->new_name = pstrdup(alter->newschema);
 			break;
 		default:
 			break;
@@ -2610,7 +2572,7 @@ add_rewrite_maintenance(MigguardStatement *stmt, Oid relid, bool cluster)
 	if (!user_may_vacuum_relation(relid))
 		return NULL;
 	op = add_op(stmt, MG_OP_REWRITE_MAINTENANCE, AccessExclusiveLock,
-				migguard_describe_relation(relid));
+				migguard_describe_relation(stmt->analysis, relid));
 	if (cluster)
 		op->flags |= MG_F_CLUSTER;
 	return op;
@@ -2660,7 +2622,7 @@ classify_vacuum(MigguardStatement *stmt, VacuumStmt *vacuum)
 	foreach(lc, vacuum->rels)
 	{
 		VacuumRelation *vrel = lfirst_node(VacuumRelation, lc);
-		Oid			relid = lookup_relid(vrel->relation);
+		Oid			relid = lookup_relid(stmt->analysis, vrel->relation);
 
 		if (OidIsValid(relid))
 			add_rewrite_maintenance(stmt, relid, false);
@@ -2689,7 +2651,7 @@ classify_cluster(MigguardStatement *stmt, MgClusterStmt *cluster)
 
 		add_rewrite_maintenance_all(stmt, true);
 		foreach(lc, stmt->ops)
-			((MigguardOp *) lfirst(lc))->detail = pstrdup(mg_cluster_command_name(cluster));
+			((MigguardOp *) lfirst(lc))->command = mg_cluster_command_name(cluster);
 		mark_outside_transaction_block(stmt);
 		return;
 	}
@@ -2708,7 +2670,7 @@ classify_cluster(MigguardStatement *stmt, MgClusterStmt *cluster)
 			if (index->indisclustered && !IsCatalogRelationOid(index->indrelid) &&
 				user_maintains_relation(index->indrelid) &&
 				(op = add_rewrite_maintenance(stmt, index->indrelid, true)) != NULL)
-				op->detail = pstrdup(mg_cluster_command_name(cluster));
+				op->command = mg_cluster_command_name(cluster);
 		}
 		table_endscan(scan);
 		table_close(indrel, AccessShareLock);
@@ -2721,7 +2683,7 @@ classify_cluster(MigguardStatement *stmt, MgClusterStmt *cluster)
 	 * without USING it needs a clustered index.  Otherwise PostgreSQL's own
 	 * error comes first.
 	 */
-	relid = lookup_relid(mg_cluster_relation(cluster));
+	relid = lookup_relid(stmt->analysis, mg_cluster_relation(cluster));
 	if (!OidIsValid(relid) || !user_maintains_relation(relid))
 		return;
 	if (cluster->indexname != NULL ?
@@ -2731,7 +2693,7 @@ classify_cluster(MigguardStatement *stmt, MgClusterStmt *cluster)
 		return;
 	op = add_rewrite_maintenance(stmt, relid, true);
 	if (op != NULL)
-		op->detail = pstrdup(mg_cluster_command_name(cluster));
+		op->command = mg_cluster_command_name(cluster);
 
 	/*
 	 * 19's REPACK (CONCURRENTLY) copies under SHARE UPDATE EXCLUSIVE and
@@ -2747,14 +2709,14 @@ classify_cluster(MigguardStatement *stmt, MgClusterStmt *cluster)
 static void
 classify_refresh(MigguardStatement *stmt, RefreshMatViewStmt *refresh)
 {
-	Oid			relid = lookup_relid(refresh->relation);
+	Oid			relid = lookup_relid(stmt->analysis, refresh->relation);
 	MigguardOp *op;
 
 	if (!OidIsValid(relid) || !user_maintains_relation(relid))
 		return;
 	op = add_op(stmt, MG_OP_REFRESH_MATVIEW,
 				refresh->concurrent ? ExclusiveLock : AccessExclusiveLock,
-				migguard_describe_relation(relid));
+				migguard_describe_relation(stmt->analysis, relid));
 	if (refresh->concurrent)
 		op->flags |= MG_F_CONCURRENTLY;
 	if (refresh->skipData)
@@ -2773,7 +2735,7 @@ refuse_truncate(MigguardStatement *stmt, List *relids)
 
 	stmt->ops = NIL;
 	foreach(lc, relids)
-		add_lock(stmt, migguard_describe_relation(lfirst_oid(lc)),
+		add_lock(stmt, migguard_describe_relation(stmt->analysis, lfirst_oid(lc)),
 				 AccessExclusiveLock);
 }
 
@@ -2786,12 +2748,12 @@ classify_truncate(MigguardStatement *stmt, TruncateStmt *truncate)
 	foreach(lc, truncate->relations)
 	{
 		RangeVar   *rv = lfirst_node(RangeVar, lc);
-		Oid			relid = lookup_relid(rv);
+		Oid			relid = lookup_relid(stmt->analysis, rv);
 
 		/* ExecuteTruncate fails the whole statement on a missing table. */
 		if (!OidIsValid(relid))
 		{
-			if (!(migguard_dry_run && created_earlier_in_script(rv)))
+			if (!(created_earlier_in_script(stmt->analysis, rv)))
 				return;
 			continue;
 		}
@@ -2856,7 +2818,7 @@ classify_truncate(MigguardStatement *stmt, TruncateStmt *truncate)
 
 	foreach(lc, relids)
 		add_op(stmt, MG_OP_TRUNCATE, AccessExclusiveLock,
-			   migguard_describe_relation(lfirst_oid(lc)));
+			   migguard_describe_relation(stmt->analysis, lfirst_oid(lc)));
 }
 
 static void
@@ -2866,11 +2828,11 @@ classify_create_partition(MigguardStatement *stmt, CreateStmt *create)
 
 	if (create->partbound == NULL || create->inhRelations == NIL)
 		return;
-	parentid = lookup_relid(linitial_node(RangeVar, create->inhRelations));
+	parentid = lookup_relid(stmt->analysis, linitial_node(RangeVar, create->inhRelations));
 	if (!OidIsValid(parentid) || !user_owns_relation(parentid) ||
 		get_rel_relkind(parentid) != RELKIND_PARTITIONED_TABLE)
 		return;
-	classify_partition_bound(stmt, migguard_describe_relation(parentid),
+	classify_partition_bound(stmt, migguard_describe_relation(stmt->analysis, parentid),
 							 AccessExclusiveLock, InvalidOid,
 							 create->relation->relname, create->partbound);
 }
@@ -2903,12 +2865,12 @@ classify_lock(MigguardStatement *stmt, LockStmt *lock)
 		return;
 	foreach(lc, lock->relations)
 	{
-		Oid			relid = lookup_relid(lfirst_node(RangeVar, lc));
+		Oid			relid = lookup_relid(stmt->analysis, lfirst_node(RangeVar, lc));
 
 		if (!OidIsValid(relid) ||
 			mg_class_aclcheck(relid, GetUserId(), migguard_lock_table_aclmask(lock->mode)) != ACLCHECK_OK)
 			continue;
-		add_lock(stmt, migguard_describe_relation(relid), lock->mode);
+		add_lock(stmt, migguard_describe_relation(stmt->analysis, relid), lock->mode);
 	}
 }
 
@@ -2941,9 +2903,9 @@ classify_create_references(MigguardStatement *stmt, CreateStmt *create)
 
 			if (con->contype != CONSTR_FOREIGN)
 				continue;
-			refid = lookup_relid(con->pktable);
+			refid = lookup_relid(stmt->analysis, con->pktable);
 			if (OidIsValid(refid))
-				add_lock(stmt, migguard_describe_relation(refid),
+				add_lock(stmt, migguard_describe_relation(stmt->analysis, refid),
 						 ShareRowExclusiveLock);
 		}
 	}
@@ -2971,9 +2933,9 @@ add_lock_facts(MigguardStatement *stmt, Node *parsetree)
 		if (op->kind == MG_OP_OTHER_LOCK)
 			continue;
 		add_lock(stmt, op->rel, op->lockmode);
-		if (op->kind == MG_OP_ADD_CONSTRAINT && op->detail != NULL &&
-			strcmp(op->detail, "FOREIGN KEY") == 0)
-			add_lock(stmt, op->index, ShareRowExclusiveLock);
+		if (op->kind == MG_OP_ADD_CONSTRAINT &&
+			op->constraint_kind == MG_CON_FOREIGN_KEY)
+			add_lock(stmt, op->referenced, ShareRowExclusiveLock);
 	}
 	list_free(ops);
 	migguard_classify_kind_locks(stmt, parsetree);
@@ -2990,18 +2952,34 @@ add_lock_facts(MigguardStatement *stmt, Node *parsetree)
 }
 
 /*
+ * An empty statement of this analysis, for facts that come from an event
+ * rather than a parse tree (the table_rewrite trigger, holds.c), and for
+ * migguard_classify.  The probes of the previous statement say nothing
+ * about this one.
+ */
+MigguardStatement *
+migguard_new_statement(MigguardAnalysis *cx, const char *text,
+					   const char *command_tag)
+{
+	MigguardStatement *stmt = palloc0(sizeof(MigguardStatement));
+
+	cx->probed_relids = NIL;
+	stmt->analysis = cx;
+	stmt->text = text;
+	stmt->command_tag = command_tag;
+	return stmt;
+}
+
+/*
  * Statement -> facts.  The result lists one op per effect; an empty list
  * means nothing in the statement concerns any rule.
  */
 MigguardStatement *
-migguard_classify(Node *parsetree, const char *stmt_text)
+migguard_classify(MigguardAnalysis *cx, Node *parsetree, const char *stmt_text)
 {
-	MigguardStatement *stmt = palloc0(sizeof(MigguardStatement));
-
-	stmt->text = stmt_text;
-	stmt->command_tag = GetCommandTagName(CreateCommandTag(parsetree));
-	/* The probes of the previous statement say nothing about this one. */
-	migguard_probes_reset();
+	MigguardStatement *stmt =
+		migguard_new_statement(cx, stmt_text,
+							   GetCommandTagName(CreateCommandTag(parsetree)));
 
 	switch (nodeTag(parsetree))
 	{

@@ -187,7 +187,7 @@ mg_unvalidated_not_null(Oid relid, AttrNumber attnum)
  * (ATExecAlterConstrEnforceability queues the check); 19 allows it on a
  * NOT ENFORCED CHECK constraint too, which is then checked against every
  * row (ATExecAlterCheckConstrEnforceability).  The constraint's name then,
- * and *kind "FOREIGN KEY" or "CHECK"; else NULL.  Before 18 ALTER
+ * and *contype CONSTRAINT_FOREIGN or CONSTRAINT_CHECK; else NULL.  Before 18 ALTER
  * CONSTRAINT changes deferrability only (cmd->def is a Constraint).
  */
 #if PG_VERSION_NUM >= 190000
@@ -198,7 +198,7 @@ mg_unvalidated_not_null(Oid relid, AttrNumber attnum)
 #if PG_VERSION_NUM >= 180000
 #include "utils/syscache.h"
 static inline const char *
-mg_alter_constraint_validates(Oid relid, AlterTableCmd *cmd, const char **kind)
+mg_alter_constraint_validates(Oid relid, AlterTableCmd *cmd, char *contype)
 {
 	ATAlterConstraint *ac = (ATAlterConstraint *) cmd->def;
 	Oid			conoid;
@@ -216,19 +216,19 @@ mg_alter_constraint_validates(Oid relid, AlterTableCmd *cmd, const char **kind)
 	if (!con->conenforced && con->contype == CONSTRAINT_FOREIGN)
 	{
 		validates = true;
-		*kind = "FOREIGN KEY";
+		*contype = con->contype;
 	}
 	else if (!con->conenforced && con->contype == CONSTRAINT_CHECK &&
 			 MG_ALTER_CHECK_ENFORCEABILITY)
 	{
 		validates = true;
-		*kind = "CHECK";
+		*contype = con->contype;
 	}
 	ReleaseSysCache(tup);
 	return validates ? ac->conname : NULL;
 }
 #else
-#define mg_alter_constraint_validates(relid, cmd, kind) ((const char *) NULL)
+#define mg_alter_constraint_validates(relid, cmd, contype) ((const char *) NULL)
 #endif
 
 /*

@@ -17,6 +17,9 @@
 #include "event_triggers.h"
 #include "act.h"
 #include "audit.h"
+#include "classify.h"
+#include "judge.h"
+#include "relsize.h"
 #include "stats.h"
 
 #include "access/htup_details.h"
@@ -261,6 +264,7 @@ PG_FUNCTION_INFO_V1(migguard_on_table_rewrite);
 Datum
 migguard_on_table_rewrite(PG_FUNCTION_ARGS)
 {
+	MigguardAnalysis cx = {0};
 	MigguardAuditedStatement audited;
 	bool		in_entry;
 	Oid			relid;
@@ -288,17 +292,12 @@ migguard_on_table_rewrite(PG_FUNCTION_ARGS)
 									 ALLOCSET_SMALL_SIZES);
 	old = MemoryContextSwitchTo(analysis);
 
-	stmt = palloc0(sizeof(MigguardStatement));
-	stmt->text = in_entry ? audited.statement : "";
-	stmt->command_tag = in_entry ? audited.command_tag : "ALTER TABLE";
-	op = palloc0(sizeof(MigguardOp));
-	op->kind = MG_OP_TABLE_REWRITE;
-	op->lockmode = AccessExclusiveLock;
-	op->rel = migguard_describe_relation(relid);
-	op->detail = pstrdup(stmt->command_tag);
-	op->object = pstrdup(rewrite_reason_text(reason));
-	op->stmt_text = stmt->text;
-	stmt->ops = list_make1(op);
+	stmt = migguard_new_statement(&cx, in_entry ? audited.statement : "",
+								  in_entry ? audited.command_tag : "ALTER TABLE");
+	op = migguard_add_op(stmt, MG_OP_TABLE_REWRITE, AccessExclusiveLock,
+						 migguard_describe_relation(&cx, relid));
+	op->command = pstrdup(stmt->command_tag);
+	op->rewrite_reason = pstrdup(rewrite_reason_text(reason));
 
 	/*
 	 * Judge as the user who ran the statement, not as this SECURITY DEFINER
@@ -307,8 +306,7 @@ migguard_on_table_rewrite(PG_FUNCTION_ARGS)
 	GetUserIdAndSecContext(&saved_user, &saved_sec);
 	if (in_entry)
 		SetUserIdAndSecContext(audited.userid, saved_sec);
-	findings = migguard_evaluate(stmt);
-	verdict = migguard_decide(findings);
+	verdict = migguard_judge_statement(stmt, &findings);
 	SetUserIdAndSecContext(saved_user, saved_sec);
 	/* The statement is counted by the hook; the rewrite's findings here. */
 	migguard_stats_count_findings(findings);

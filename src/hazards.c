@@ -27,8 +27,11 @@
  *-------------------------------------------------------------------------
  */
 #include "hazards.h"
+#include "classify.h"
 #include "holds.h"
-#include "lockguard.h"
+#include "lockfacts.h"
+#include "relsize.h"
+#include "sqltext.h"
 #include "stmtkind.h"
 
 #include "access/genam.h"
@@ -59,7 +62,10 @@ typedef struct ColumnState
 	bool		filled;			/* identity or generated: never omitted */
 } ColumnState;
 
-/* What check()'s script did so far (in the script's memory context). */
+/*
+ * What check()'s script did so far, in its analysis context (the script's
+ * memory context holds it): MigguardAnalysis.script.
+ */
 typedef struct ScriptColumn
 {
 	Oid			relid;
@@ -79,28 +85,26 @@ typedef struct ScriptLock
 	LOCKMODE	mode;
 } ScriptLock;
 
-static List *script_columns = NIL;
-static List *script_indexes = NIL;
-static List *script_locks = NIL;
-static bool script_in_block = false;	/* inside BEGIN ... COMMIT */
-
-void
-migguard_script_reset(void)
+struct MigguardScript
 {
-	script_columns = NIL;
-	script_indexes = NIL;
-	script_locks = NIL;
-	script_in_block = false;
-}
+	List	   *columns;		/* ScriptColumn * */
+	List	   *indexes;		/* ScriptIndex * */
+	List	   *locks;			/* ScriptLock *, of the open transaction */
+	bool		in_block;		/* inside BEGIN ... COMMIT */
+};
+
+/* The script's columns, indexes and locks; NIL in the hook. */
+#define SCRIPT_LIST(cx, field) ((cx)->script ? (cx)->script->field : NIL)
 
 /* Whether check()'s script added the column earlier (always false in the hook). */
 bool
-migguard_script_added_column(Oid relid, const char *column)
+migguard_script_added_column(const MigguardAnalysis *cx, Oid relid,
+							 const char *column)
 {
 	ListCell   *lc;
 	bool		added = false;
 
-	foreach(lc, script_columns)
+	foreach(lc, SCRIPT_LIST(cx, columns))
 	{
 		ScriptColumn *sc = (ScriptColumn *) lfirst(lc);
 
@@ -127,13 +131,13 @@ migguard_is_hazard_statement(Node *parsetree)
  */
 
 static ColumnState
-catalog_column_state(Oid relid, const char *column)
+catalog_column_state(const MigguardAnalysis *cx, Oid relid, const char *column)
 {
 	ColumnState state = {0};
 	HeapTuple	tup;
 	ListCell   *lc;
 
-	foreach(lc, script_columns)
+	foreach(lc, SCRIPT_LIST(cx, columns))
 	{
 		ScriptColumn *sc = (ScriptColumn *) lfirst(lc);
 
@@ -223,9 +227,10 @@ names_column(List *names, const char *column)
  * from its NOT NULL).
  */
 static ColumnState
-column_state_after(Oid relid, const char *column, List *cmds)
+column_state_after(const MigguardAnalysis *cx, Oid relid, const char *column,
+				   List *cmds)
 {
-	ColumnState state = catalog_column_state(relid, column);
+	ColumnState state = catalog_column_state(cx, relid, column);
 	ListCell   *lc;
 
 	foreach(lc, cmds)
@@ -313,12 +318,16 @@ migguard_classify_column_defaults(MigguardStatement *stmt, MigguardRelation *rel
 		AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
 		Constraint *con = (Constraint *) cmd->def;
 		char	   *column = cmd->name;
-		char	   *what;
+		const char *what;
+		bool		drops_default = false;
 		MigguardOp *op;
 		AttrNumber	attnum;
 
 		if (cmd->subtype == AT_ColumnDefault && cmd->def == NULL)
+		{
 			what = "DROP DEFAULT";
+			drops_default = true;
+		}
 		else if (cmd->subtype == AT_SetNotNull)
 			what = "SET NOT NULL";
 		else if (MG_IS_ADD_CONSTRAINT(cmd->subtype) && IsA(con, Constraint) &&
@@ -333,12 +342,16 @@ migguard_classify_column_defaults(MigguardStatement *stmt, MigguardRelation *rel
 		if (column == NULL || list_member(judged, makeString(column)))
 			continue;
 		judged = lappend(judged, makeString(column));
-		if (inserts_must_name(catalog_column_state(rel->relid, column)) ||
-			!inserts_must_name(column_state_after(rel->relid, column, cmds)))
+		if (inserts_must_name(catalog_column_state(stmt->analysis, rel->relid,
+												   column)) ||
+			!inserts_must_name(column_state_after(stmt->analysis, rel->relid,
+												  column, cmds)))
 			continue;
 		op = migguard_add_op(stmt, MG_OP_NOT_NULL_NO_DEFAULT, lockmode, rel);
-		op->object = pstrdup(column);
-		op->detail = what;
+		op->column = pstrdup(column);
+		op->command = what;
+		if (drops_default)
+			op->flags |= MG_F_DROPS_DEFAULT;
 		attnum = get_attnum(rel->relid, column);
 		if (attnum != InvalidAttrNumber)
 		{
@@ -408,11 +421,11 @@ catalog_index_covers(Oid relid, List *columns)
 }
 
 static bool
-script_index_covers(Oid relid, List *columns)
+script_index_covers(const MigguardAnalysis *cx, Oid relid, List *columns)
 {
 	ListCell   *lc;
 
-	foreach(lc, script_indexes)
+	foreach(lc, SCRIPT_LIST(cx, indexes))
 	{
 		ScriptIndex *si = (ScriptIndex *) lfirst(lc);
 		ListCell   *c;
@@ -440,7 +453,8 @@ script_index_covers(Oid relid, List *columns)
  * DELETE or key UPDATE on the referenced table scans this one.
  */
 void
-migguard_classify_fk_index(MigguardOp *op, Constraint *con, const char *column)
+migguard_classify_fk_index(MigguardStatement *stmt, MigguardOp *op,
+						   Constraint *con, const char *column)
 {
 	List	   *columns = NIL;
 	StringInfoData buf;
@@ -469,7 +483,7 @@ migguard_classify_fk_index(MigguardOp *op, Constraint *con, const char *column)
 	op->columns = buf.data;
 	if (column == NULL &&
 		(catalog_index_covers(op->rel->relid, columns) ||
-		 script_index_covers(op->rel->relid, columns)))
+		 script_index_covers(stmt->analysis, op->rel->relid, columns)))
 		return;
 	op->flags |= MG_F_FK_UNINDEXED;
 }
@@ -500,19 +514,14 @@ static Oid
 table_using_type(Oid typid, int depth)
 {
 	Relation	depRel;
-	ScanKeyData key[2];
 	SysScanDesc scan;
 	HeapTuple	tup;
 	Oid			result = InvalidOid;
 
 	if (depth > 8)
 		return InvalidOid;
-	ScanKeyInit(&key[0], Anum_pg_depend_refclassid, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(TypeRelationId));
-	ScanKeyInit(&key[1], Anum_pg_depend_refobjid, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(typid));
 	depRel = table_open(DependRelationId, AccessShareLock);
-	scan = systable_beginscan(depRel, DependReferenceIndexId, true, NULL, 2, key);
+	scan = migguard_dependents_scan(depRel, TypeRelationId, typid, 0);
 	while (!OidIsValid(result) && HeapTupleIsValid(tup = systable_getnext(scan)))
 	{
 		Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tup);
@@ -566,9 +575,9 @@ migguard_classify_enum_rename(MigguardStatement *stmt, AlterEnumStmt *alter)
 	if (!OidIsValid(relid))
 		return;
 	op = migguard_add_op(stmt, MG_OP_RENAME_ENUM_VALUE, NoLock,
-						 migguard_describe_relation(relid));
-	op->object = pstrdup(alter->oldVal);
-	op->detail = pstrdup(alter->newVal);
+						 migguard_describe_relation(stmt->analysis, relid));
+	op->old_label = pstrdup(alter->oldVal);
+	op->new_name = pstrdup(alter->newVal);
 	op->column_type = format_type_be_qualified(typid);
 }
 
@@ -587,9 +596,9 @@ migguard_add_held_locks(MigguardStatement *stmt)
 {
 	ListCell   *lc;
 
-	if (migguard_dry_run)
+	if (stmt->analysis->dry_run)
 	{
-		foreach(lc, script_locks)
+		foreach(lc, SCRIPT_LIST(stmt->analysis, locks))
 		{
 			ScriptLock *sl = (ScriptLock *) lfirst(lc);
 			MigguardOp *op;
@@ -597,7 +606,7 @@ migguard_add_held_locks(MigguardStatement *stmt)
 			if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(sl->relid)))
 				continue;
 			op = migguard_add_op(stmt, MG_OP_OTHER_LOCK, sl->mode,
-								 migguard_describe_relation(sl->relid));
+								 migguard_describe_relation(stmt->analysis, sl->relid));
 			op->flags |= MG_F_HELD_EARLIER;
 		}
 		return;
@@ -606,7 +615,7 @@ migguard_add_held_locks(MigguardStatement *stmt)
 	{
 		MigguardHold *hold = (MigguardHold *) lfirst(lc);
 		MigguardOp *op = migguard_add_op(stmt, MG_OP_OTHER_LOCK, hold->mode,
-										 migguard_describe_relation(hold->relid));
+										 migguard_describe_relation(stmt->analysis, hold->relid));
 
 		op->flags |= MG_F_HELD_EARLIER;
 	}
@@ -618,9 +627,9 @@ migguard_add_held_locks(MigguardStatement *stmt)
  */
 
 static void
-note_alter_columns(AlterTableStmt *alter)
+note_alter_columns(MigguardAnalysis *cx, AlterTableStmt *alter)
 {
-	Oid			relid = migguard_lookup_relid(alter->relation);
+	Oid			relid = migguard_lookup_relid(cx, alter->relation);
 	ListCell   *lc;
 
 	if (!OidIsValid(relid))
@@ -637,16 +646,16 @@ note_alter_columns(AlterTableStmt *alter)
 		sc = palloc0(sizeof(ScriptColumn));
 		sc->relid = relid;
 		sc->column = pstrdup(column);
-		sc->state = column_state_after(relid, column, alter->cmds);
+		sc->state = column_state_after(cx, relid, column, alter->cmds);
 		/* exists = false is "not known here": a dropped column is absent */
-		script_columns = lappend(script_columns, sc);
+		cx->script->columns = lappend(cx->script->columns, sc);
 	}
 }
 
 static void
-note_index(IndexStmt *index)
+note_index(MigguardAnalysis *cx, IndexStmt *index)
 {
-	Oid			relid = migguard_lookup_relid(index->relation);
+	Oid			relid = migguard_lookup_relid(cx, index->relation);
 	ScriptIndex *si;
 	ListCell   *lc;
 
@@ -663,11 +672,11 @@ note_index(IndexStmt *index)
 		si->columns = lappend(si->columns, pstrdup(elem->name));
 	}
 	if (si->columns != NIL)
-		script_indexes = lappend(script_indexes, si);
+		cx->script->indexes = lappend(cx->script->indexes, si);
 }
 
 static void
-note_locks(MigguardStatement *stmt)
+note_locks(MigguardScript *script, MigguardStatement *stmt)
 {
 	ListCell   *lc;
 
@@ -678,13 +687,10 @@ note_locks(MigguardStatement *stmt)
 		ListCell   *l2;
 		bool		known = false;
 
-		if (op->kind != MG_OP_OTHER_LOCK || (op->flags & MG_F_HELD_EARLIER) ||
-			!migguard_lock_blocks_queries(op->lockmode) ||
-			op->rel == NULL || !OidIsValid(op->rel->relid) || op->rel->is_new ||
-			op->rel->relpersistence == RELPERSISTENCE_TEMP ||
+		if (!migguard_lock_blocks_others(op) ||
 			(op->flags & MG_F_NO_TRANSACTION_BLOCK))
 			continue;
-		foreach(l2, script_locks)
+		foreach(l2, script->locks)
 		{
 			sl = (ScriptLock *) lfirst(l2);
 			if (sl->relid == op->rel->relid)
@@ -698,7 +704,7 @@ note_locks(MigguardStatement *stmt)
 		sl = palloc0(sizeof(ScriptLock));
 		sl->relid = op->rel->relid;
 		sl->mode = op->lockmode;
-		script_locks = lappend(script_locks, sl);
+		script->locks = lappend(script->locks, sl);
 	}
 }
 
@@ -707,29 +713,31 @@ note_locks(MigguardStatement *stmt)
  * see.  stmt is NULL for a statement that was not judged.
  */
 void
-migguard_script_note(MemoryContext script_context, Node *parsetree,
-					 MigguardStatement *stmt)
+migguard_script_note(MigguardAnalysis *cx, MemoryContext script_context,
+					 Node *parsetree, MigguardStatement *stmt)
 {
 	MemoryContext oldcontext = MemoryContextSwitchTo(script_context);
 
+	if (cx->script == NULL)
+		cx->script = palloc0(sizeof(MigguardScript));
 	if (IsA(parsetree, TransactionStmt))
 	{
 		TransactionStmtKind kind = ((TransactionStmt *) parsetree)->kind;
 
 		if (kind == TRANS_STMT_BEGIN || kind == TRANS_STMT_START)
-			script_in_block = true;
+			cx->script->in_block = true;
 		else if (kind == TRANS_STMT_COMMIT || kind == TRANS_STMT_ROLLBACK ||
 				 kind == TRANS_STMT_PREPARE)
 		{
-			script_in_block = false;
-			script_locks = NIL;
+			cx->script->in_block = false;
+			cx->script->locks = NIL;
 		}
 	}
 	else if (IsA(parsetree, AlterTableStmt))
-		note_alter_columns((AlterTableStmt *) parsetree);
+		note_alter_columns(cx, (AlterTableStmt *) parsetree);
 	else if (IsA(parsetree, IndexStmt))
-		note_index((IndexStmt *) parsetree);
-	if (stmt != NULL && script_in_block)
-		note_locks(stmt);
+		note_index(cx, (IndexStmt *) parsetree);
+	if (stmt != NULL && cx->script->in_block)
+		note_locks(cx->script, stmt);
 	MemoryContextSwitchTo(oldcontext);
 }

@@ -30,6 +30,9 @@
  *-------------------------------------------------------------------------
  */
 #include "holds.h"
+#include "classify.h"
+#include "judge.h"
+#include "relsize.h"
 #include "stats.h"
 #include "act.h"
 
@@ -46,7 +49,6 @@ bool		migguard_dml_watch = false;
 
 /* MigguardHold *, in TopTransactionContext, forgotten at transaction end */
 static List *holds = NIL;
-
 
 static ExecutorEnd_hook_type prev_ExecutorEnd = NULL;
 
@@ -268,14 +270,16 @@ dml_command(QueryDesc *queryDesc)
 
 /*
  * The DML ran to its end under the holds: one op per held large table,
- * judged and reported by the one pipeline (rules.c, policy.c, act.c).
+ * judged by the one pipeline (judge.c) and reported (act.c).
  */
 static pg_noinline void
 judge_dml(QueryDesc *queryDesc)
 {
 	const char *command;
+	MigguardAnalysis cx = {0};
 	MigguardStatement *stmt;
 	List	   *findings;
+	MigguardVerdict verdict;
 	ListCell   *lc;
 
 	if (IsParallelWorker() || queryDesc->estate == NULL ||
@@ -286,9 +290,7 @@ judge_dml(QueryDesc *queryDesc)
 	if (command == NULL)
 		return;
 
-	stmt = palloc0(sizeof(MigguardStatement));
-	stmt->text = queryDesc->sourceText;
-	stmt->command_tag = command;
+	stmt = migguard_new_statement(&cx, queryDesc->sourceText, command);
 	foreach(lc, migguard_holds_current())
 	{
 		MigguardHold *hold = (MigguardHold *) lfirst(lc);
@@ -297,12 +299,12 @@ judge_dml(QueryDesc *queryDesc)
 		if (!hold->large)
 			continue;
 		op = migguard_add_op(stmt, MG_OP_DML_UNDER_LOCK, hold->mode,
-							 migguard_describe_relation(hold->relid));
-		op->detail = pstrdup(command);
-		op->object = psprintf(UINT64_FORMAT, queryDesc->estate->es_processed);
+							 migguard_describe_relation(&cx, hold->relid));
+		op->command = pstrdup(command);
+		op->rows = queryDesc->estate->es_processed;
 	}
-	findings = migguard_evaluate(stmt);
-	migguard_act(stmt, findings, migguard_decide(findings), 0);
+	verdict = migguard_judge_statement(stmt, &findings);
+	migguard_act(stmt, findings, verdict, 0);
 }
 
 static void

@@ -56,10 +56,9 @@
  * nest level early; for them the setting's variable is swapped and
  * restored in PG_FINALLY instead.
  *
- * migguard's own probes (conditional locks of the analysis) go through
- * migguard_probe_relation, which remembers them: a lock held only because
- * a probe got it does not mean the statement cannot queue, so whether a
- * probe happened to get its lock never changes the guard's decision.
+ * Which locks need protection is a lock fact of the analysis
+ * (lockfacts.c), which also tells the analysis' own probe locks from the
+ * ones the transaction held before the statement.
  *
  * After a checked statement, the locks of it that block reads or writes
  * of existing tables go to holds.c (strong_lock_held, dml_under_lock, hold
@@ -68,10 +67,12 @@
  *-------------------------------------------------------------------------
  */
 #include "holds.h"
+#include "lockfacts.h"
 #include "lockguard.h"
 #include "gate.h"
 #include "stats.h"
 #include "stmtkind.h"
+#include "subxact.h"
 
 #include <math.h>
 
@@ -128,118 +129,6 @@ struct MigguardLockGuard
 MigguardLockStats migguard_last_lock_stats;
 
 /* ----------------------------------------------------------------
- * Facts and predicates
- * ----------------------------------------------------------------
- */
-
-/* SHARE and every stronger mode block writes, reads, or both. */
-bool
-migguard_lock_blocks_queries(LOCKMODE mode)
-{
-	return mode >= ShareLock;
-}
-
-/*
- * The lock timeout (ms) a protected statement runs with: the session's
- * own when it is set and not larger than migguard.lock_timeout, else
- * migguard's.  0 when neither is set.
- */
-int
-migguard_effective_lock_timeout(void)
-{
-	if (migguard_lock_timeout_ms > 0 &&
-		(LockTimeout == 0 || LockTimeout > migguard_lock_timeout_ms))
-		return migguard_lock_timeout_ms;
-	return LockTimeout;
-}
-
-/*
- * Whether this backend already holds a lock on the relation at least as
- * strong as mode.  For SHARE and above, the numeric order of lock modes is
- * their strength order.  Such a statement cannot queue.
- */
-static bool
-lock_already_held(Oid relid, LOCKMODE mode)
-{
-	LOCKTAG		tag;
-
-	SET_LOCKTAG_RELATION(tag, MyDatabaseId, relid);
-	for (LOCKMODE held = mode; held <= MaxLockMode; held++)
-		if (mg_lock_held_by_me(&tag, held))
-			return true;
-	return false;
-}
-
-/*
- * Relations the analysis of the current statement locked itself (probes):
- * a lock held only because a probe took it does not mean the statement
- * cannot queue, since the statement's other locks, and the guard's
- * decision, must not depend on whether a probe happened to get its lock.
- * In TopMemoryContext, emptied when the next statement is classified.
- */
-static List *probed_relids = NIL;
-
-void
-migguard_probes_reset(void)
-{
-	list_free(probed_relids);
-	probed_relids = NIL;
-}
-
-/*
- * The analysis' only way to lock a relation: conditionally (never
- * waiting), in the statement's own mode in the hook or ACCESS SHARE in a
- * dry run (migguard_probe_lock), remembered as a probe.
- */
-bool
-migguard_probe_relation(Oid relid, LOCKMODE statement_lock)
-{
-	LOCKMODE	mode = migguard_probe_lock(statement_lock);
-	bool		held = lock_already_held(relid, mode);
-
-	if (!ConditionalLockRelationOid(relid, mode))
-		return false;
-	if (!held && !list_member_oid(probed_relids, relid))
-	{
-		MemoryContext oldcontext = MemoryContextSwitchTo(TopMemoryContext);
-
-		probed_relids = lappend_oid(probed_relids, relid);
-		MemoryContextSwitchTo(oldcontext);
-	}
-	return true;
-}
-
-/* Held before the statement, not merely by one of its probes. */
-static bool
-lock_held_before_statement(Oid relid, LOCKMODE mode)
-{
-	return !list_member_oid(probed_relids, relid) &&
-		lock_already_held(relid, mode);
-}
-
-static bool
-relation_is_shared_and_old(const MigguardRelation *rel)
-{
-	return rel != NULL && OidIsValid(rel->relid) && !rel->is_new &&
-		rel->relpersistence != RELPERSISTENCE_TEMP;
-}
-
-/*
- * Whether an op is a lock this statement may have to wait for in a mode
- * that blocks other sessions' queries: SHARE or stronger on a table other
- * sessions can see, not already held by this transaction.
- */
-bool
-migguard_lock_needs_protection(const MigguardOp *op)
-{
-	return op->kind == MG_OP_OTHER_LOCK &&
-		(op->flags & (MG_F_HELD_EARLIER | MG_F_NEVER_QUEUES)) == 0 &&
-		migguard_lock_blocks_queries(op->lockmode) &&
-		relation_is_shared_and_old(op->rel) &&
-		!lock_held_before_statement(op->rel->relid, op->lockmode);
-}
-
-/* ----------------------------------------------------------------
  * The guard: what the execution needs from the analysis
  * ----------------------------------------------------------------
  */
@@ -267,9 +156,7 @@ migguard_lock_guard(MigguardStatement *stmt, Node *parsetree, bool is_toplevel,
 	{
 		MigguardOp *op = (MigguardOp *) lfirst(lc);
 
-		if (op->kind == MG_OP_OTHER_LOCK && !(op->flags & MG_F_HELD_EARLIER) &&
-			migguard_lock_blocks_queries(op->lockmode) &&
-			relation_is_shared_and_old(op->rel))
+		if (migguard_lock_blocks_others(op))
 			n++;
 	}
 	if (n == 0 && !ddl)
@@ -297,15 +184,13 @@ migguard_lock_guard(MigguardStatement *stmt, Node *parsetree, bool is_toplevel,
 	{
 		MigguardOp *op = (MigguardOp *) lfirst(lc);
 
-		if (op->kind != MG_OP_OTHER_LOCK || (op->flags & MG_F_HELD_EARLIER) ||
-			!migguard_lock_blocks_queries(op->lockmode) ||
-			!relation_is_shared_and_old(op->rel))
+		if (!migguard_lock_blocks_others(op))
 			continue;
 		guard->held[guard->nheld].relid = op->rel->relid;
 		guard->held[guard->nheld].lockmode = op->lockmode;
 		guard->held[guard->nheld].size = op->rel->size;
 		guard->nheld++;
-		if (migguard_lock_needs_protection(op))
+		if (migguard_lock_needs_protection(stmt->analysis, op))
 		{
 			guard->protected[guard->nprotected].relid = op->rel->relid;
 			guard->protected[guard->nprotected].lockmode = op->lockmode;
@@ -591,10 +476,7 @@ take_locks_with_retries(const MigguardLockGuard *guard, int timeout_ms,
 						migguard_lock_retries + 1, delay)));
 		FreeErrorData(edata);
 
-		start = GetCurrentTimestamp();
 		backoff_sleep(delay);
-		stats->backoff_ms +=
-			TimestampDifferenceMilliseconds(start, GetCurrentTimestamp());
 	}
 }
 

@@ -49,13 +49,19 @@
  */
 #include "migguard.h"
 #include "act.h"
+#include "approvals.h"
 #include "audit.h"
 #include "blocked.h"
 #include "chain.h"
+#include "classify.h"
 #include "event_triggers.h"
 #include "gate.h"
 #include "holds.h"
+#include "judge.h"
 #include "lockguard.h"
+#include "policy.h"
+#include "rules.h"
+#include "sqltext.h"
 #include "stats.h"
 
 #include <limits.h>
@@ -432,6 +438,7 @@ guard_statement(MG_PROCESS_UTILITY_PARAMS)
 	CommandId	since = GetCurrentCommandId(false);
 	MemoryContext analysis;
 	MemoryContext oldcontext;
+	MigguardAnalysis cx = {0};
 	MigguardStatement *stmt;
 	List	   *findings;
 	MigguardVerdict verdict;
@@ -460,12 +467,11 @@ guard_statement(MG_PROCESS_UTILITY_PARAMS)
 									 ALLOCSET_DEFAULT_SIZES);
 	oldcontext = MemoryContextSwitchTo(analysis);
 
-	stmt = migguard_classify(parsetree,
+	verdict = migguard_judge(&cx, parsetree,
 							 migguard_statement_text(queryString,
 													 pstmt->stmt_location,
-													 pstmt->stmt_len));
-	findings = migguard_evaluate(stmt);
-	verdict = migguard_decide(findings);
+													 pstmt->stmt_len),
+							 &stmt, &findings);
 	migguard_stats_count_statement(verdict);
 	migguard_stats_count_findings(findings);
 	migguard_act(stmt, findings, verdict, nesting);

@@ -1,16 +1,19 @@
 /*-------------------------------------------------------------------------
  *
  * migguard.h
- *		The types that flow through migguard's one pipeline:
+ *		The types shared by migguard's modules, as they flow through its one
+ *		pipeline (judge.c, then the hook's act and record):
  *
  *		statement -> classify (facts) -> rules (findings)
  *				  -> policy (verdict) -> act (error / warning / run)
  *
- * classify.c turns a parse tree into MigguardOps (plain facts about what
- * the statement does to which relation).  rules.c turns ops into
- * MigguardFindings using the single rule catalog.  policy.c applies the
- * settings and yields a verdict; act.c is the only place that raises or
- * warns.
+ * Facts: a MigguardStatement lists MigguardOps (what the statement does to
+ * which MigguardRelation), found in a MigguardAnalysis (dry run or not).
+ * Findings: a MigguardFinding per rule that fires on an op.  Verdicts and
+ * actions: policy.c's.  Each module declares its own functions in a header
+ * of its own (classify.h, rules.h, policy.h, judge.h, relsize.h,
+ * lockfacts.h, sqltext.h, act.h, audit.h, ...); this one keeps only the
+ * shared types and the settings.
  *
  *-------------------------------------------------------------------------
  */
@@ -23,6 +26,7 @@
 #include "nodes/parsenodes.h"
 #include "nodes/pg_list.h"
 #include "access/transam.h"
+#include "catalog/pg_class.h"
 #include "storage/lockdefs.h"
 #include "utils/timestamp.h"
 #include "utils/guc.h"
@@ -194,25 +198,86 @@ typedef enum MigguardOpKind
 #define MG_F_SET_EXPRESSION			0x10000000	/* ADD_CONSTRAINT: SET EXPRESSION
 												 * of a virtual column checks
 												 * its constraints */
+#define MG_F_DROPS_DEFAULT			0x20000000	/* NOT_NULL_NO_DEFAULT: the
+												 * statement drops the default */
 #define MG_F_FK_UNINDEXED			0x40000000	/* ADD FOREIGN KEY: no index starts
 												 * with the referencing columns */
 
+/* The kind of constraint an ADD_CONSTRAINT op adds (or enforces). */
+typedef enum MigguardConstraintKind
+{
+	MG_CON_NONE,
+	MG_CON_CHECK,
+	MG_CON_FOREIGN_KEY,
+	MG_CON_UNIQUE,
+	MG_CON_PRIMARY_KEY,
+	MG_CON_EXCLUSION,
+	MG_CON_NOT_NULL				/* SET EXPRESSION: the column's NOT NULL */
+} MigguardConstraintKind;
+
+/*
+ * One effect of a statement on one relation.  Which of the named facts
+ * below an op carries depends on its kind; the others are NULL (or 0).
+ */
 typedef struct MigguardOp
 {
 	MigguardOpKind kind;
 	LOCKMODE	lockmode;		/* lock taken on rel */
 	MigguardRelation *rel;		/* relation judged by size / newness */
-	MigguardRelation *index;	/* index involved, if any */
-	char	   *object;			/* column, index, constraint, new name, ... */
-	char	   *detail;			/* constraint kind, new type, tablespace, ... */
-	char	   *column_type;	/* SQL type of the column involved, if any */
+	MigguardRelation *index;	/* DROP INDEX, REINDEX INDEX, SET TABLESPACE
+								 * of an index, the INVALID index CREATE
+								 * INDEX IF NOT EXISTS skips */
+	MigguardRelation *parent;	/* ATTACH_PARTITION: the partitioned table */
+	MigguardRelation *referenced;	/* ADD FOREIGN KEY: the referenced table */
+	MigguardConstraintKind constraint_kind; /* ADD_CONSTRAINT */
+	char	   *constraint_name;	/* ADD_CONSTRAINT (NULL: unnamed);
+									 * SET_NOT_NULL: the NOT VALID NOT NULL
+									 * constraint it validates (18) */
+	char	   *index_name;		/* CREATE_INDEX: the name given, or NULL */
+	char	   *column;			/* the column added, altered, dropped or
+								 * renamed */
+	char	   *column_type;	/* SQL type of that column, if known; the
+								 * enum of RENAME_ENUM_VALUE */
 	char	   *columns;		/* key columns of a constraint, "a, b" */
+	char	   *new_name;		/* RENAME_*: the new name; SET SCHEMA: the
+								 * new schema; RENAME_ENUM_VALUE: the new
+								 * label */
+	char	   *old_label;		/* RENAME_ENUM_VALUE: the renamed label */
+	char	   *new_type;		/* ALTER_COLUMN_TYPE: the new type */
+	char	   *default_expr;	/* ADD_COLUMN: the default's text, if any */
+	char	   *tablespace;		/* SET_TABLESPACE: the target tablespace */
+	const char *command;		/* TABLE_REWRITE, DML_UNDER_LOCK,
+								 * NOT_NULL_NO_DEFAULT, REWRITE_MAINTENANCE
+								 * of CLUSTER or 19's REPACK: the command or
+								 * subcommand, as the message names it */
+	char	   *rewrite_reason; /* TABLE_REWRITE: why (the event's reason) */
+	uint64		rows;			/* DML_UNDER_LOCK: rows the command touched */
 	uint32		flags;			/* MG_F_* facts */
-	const char *stmt_text;		/* this statement alone */
 } MigguardOp;
+
+/*
+ * What one analysis knows beyond its statement.  The hook starts each
+ * statement with a zeroed one; migguard.check() runs the whole script as a
+ * dry run (nothing executes, so probes take ACCESS SHARE only and what the
+ * caller may not see is not named) and lists the relations the script
+ * created so far (they count as new) and, in script, the columns,
+ * indexes and locks of its earlier statements.  The probes of lockfacts.c
+ * are remembered here, for the statement being analysed.
+ */
+typedef struct MigguardAnalysis
+{
+	bool		dry_run;		/* migguard.check() */
+	List	   *script_relations;	/* RangeVar *, created earlier in the
+									 * script */
+	struct MigguardScript *script;	/* what the script did so far
+									 * (hazards.c), or NULL */
+	List	   *probed_relids;	/* relations the analysis locked itself */
+} MigguardAnalysis;
 
 typedef struct MigguardStatement
 {
+	MigguardAnalysis *analysis; /* the analysis that found these facts;
+								 * valid while the statement is judged */
 	const char *text;			/* this statement alone */
 	const char *command_tag;
 	List	   *ops;			/* MigguardOp * */
@@ -256,69 +321,15 @@ typedef struct MigguardFinding
 	TimestampTz expired_at;
 } MigguardFinding;
 
-/* classify.c */
-extern bool migguard_dry_run;
-extern List *migguard_script_relations;
-extern LOCKMODE migguard_probe_lock(LOCKMODE statement_lock);
-extern bool migguard_is_checked_statement(Node *parsetree);
-extern bool migguard_defelem_is_true(List *options, const char *name);
-extern MigguardStatement *migguard_classify(Node *parsetree, const char *stmt_text);
-extern MigguardOp *migguard_add_op(MigguardStatement *stmt, MigguardOpKind kind,
-								   LOCKMODE lockmode, MigguardRelation *rel);
-extern ErrorData *migguard_subtransaction(void (*fn) (void *), void *arg,
-										  bool catch_cancel);
-extern char *migguard_run_in_subtransaction(void (*fn) (void *), void *arg);
-
-/* relsize.c */
-/* How check() names a relation its caller may not see. */
-#define MIGGUARD_HIDDEN_RELATION "(a relation in a schema you have no access to)"
-extern MigguardRelation *migguard_describe_relation(Oid relid);
-extern bool migguard_caller_may_see(Oid relid);
-extern MigguardEmptiness migguard_probe_emptiness(MigguardRelation *rel,
-												  LOCKMODE lockmode);
-extern int64 migguard_relation_size(Oid relid);
-extern int64 migguard_relation_bytes(const MigguardRelation *rel);
-extern bool migguard_relation_is_new(Oid relid);
-
-/* rules.c */
-extern const char *migguard_rule_name(MigguardRuleId rule);
-extern int	migguard_rule_lookup(const char *name);
-extern const char *migguard_rule_names_list(void);
-extern List *migguard_evaluate(MigguardStatement *stmt);
-extern bool migguard_relation_is_large(const MigguardRelation *rel);
-extern bool migguard_rule_rewrites(MigguardRuleId rule);
-
-/* policy.c */
-extern MigguardLevel migguard_rule_level(MigguardRuleId rule, MigguardLevel dflt);
-extern MigguardVerdict migguard_decide(List *findings);
-extern const char *migguard_verdict_name(MigguardVerdict verdict);
-extern const char *migguard_level_name(MigguardLevel level);
-extern bool check_migguard_rules(char **newval, void **extra, GucSource source);
-extern void assign_migguard_rules(const char *newval, void *extra);
-extern bool check_migguard_allow(char **newval, void **extra, GucSource source);
-extern void assign_migguard_allow(const char *newval, void *extra);
-
-/* approvals.c */
-extern char *migguard_approver_role;
-extern void migguard_match_approval(MigguardFinding *f);
-
-/* sqltext.c */
-extern char *migguard_statement_text(const char *queryString, int location,
-									 int len);
-extern int	migguard_statement_offset(const char *queryString, int location,
-									  int len);
-extern char *migguard_insert_keyword(const char *stmt, const char *after_keyword,
-									 const char *insert);
-extern char *migguard_text_after_keyword(const char *stmt, const char *keyword,
-										int ch);
-extern char *migguard_append_before_semicolon(const char *stmt, const char *suffix);
-extern char *migguard_pretty_size(int64 bytes);
-extern char *migguard_display_name(const MigguardRelation *rel);
-extern char *migguard_sql_name(const MigguardRelation *rel);
-extern const char *migguard_quote_ident(const char *ident);
-extern char *migguard_quote_qualified(const char *schema, const char *name);
-extern char *migguard_quote_literal(const char *str);
-extern const char *migguard_lock_mode_sql(LOCKMODE mode);
-extern const char *migguard_lock_blocks(LOCKMODE mode);
+/*
+ * Exempt from every rule: nobody else can see a relation created in this
+ * transaction, or a temp one (and an op may name no relation).  The one
+ * test of it, for rules.c, the lock facts and the script's lock record.
+ */
+static inline bool
+migguard_relation_is_exempt(const MigguardRelation *rel)
+{
+	return rel == NULL || rel->is_new || rel->relpersistence == RELPERSISTENCE_TEMP;
+}
 
 #endif							/* MIGGUARD_H */

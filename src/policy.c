@@ -5,22 +5,21 @@
  *		hooks parse into a guc_malloc'd "extra", assign hooks only copy it,
  *		the pgaudit pattern) and turns findings into actions and one verdict
  *		per statement.  This is the only place where mode, rule levels,
- *		allow and override_role meet.
+ *		allow and override_role meet.  It sits above rules.c: it calls
+ *		the catalog (rule names, levels) and hands rules.c the parsed
+ *		migguard.rules; rules.c never calls back.
  *
  *-------------------------------------------------------------------------
  */
 #include "migguard.h"
+#include "approvals.h"
+#include "policy.h"
+#include "rules.h"
 
 #include "catalog/pg_authid.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
-
-/* Parsed migguard.rules: a level per rule, or -1 for the rule's default. */
-typedef struct RuleLevels
-{
-	int8		level[MG_NUM_RULES];
-} RuleLevels;
 
 /* Parsed migguard.allow: a flag per rule. */
 typedef struct AllowedRules
@@ -28,16 +27,7 @@ typedef struct AllowedRules
 	bool		allowed[MG_NUM_RULES];
 } AllowedRules;
 
-static RuleLevels *rule_levels = NULL;
 static AllowedRules *allowed_rules = NULL;
-
-static const char *const level_names[] = {"off", "warning", "error"};
-
-const char *
-migguard_level_name(MigguardLevel level)
-{
-	return level_names[level];
-}
 
 const char *
 migguard_verdict_name(MigguardVerdict verdict)
@@ -54,15 +44,6 @@ migguard_verdict_name(MigguardVerdict verdict)
 			return "blocked";
 	}
 	return "allowed";
-}
-
-static int
-level_lookup(const char *name)
-{
-	for (int i = 0; i < (int) lengthof(level_names); i++)
-		if (pg_strcasecmp(level_names[i], name) == 0)
-			return i;
-	return -1;
 }
 
 /* Trim ASCII white space at both ends, in place. */
@@ -114,7 +95,7 @@ split_setting(const char *value, List **items)
 bool
 check_migguard_rules(char **newval, void **extra, GucSource source)
 {
-	RuleLevels	parsed;
+	MigguardRuleLevels parsed;
 	List	   *items;
 	ListCell   *lc;
 
@@ -140,7 +121,7 @@ check_migguard_rules(char **newval, void **extra, GucSource source)
 		item = trim(item);
 		level_name = trim(eq + 1);
 		rule = migguard_rule_lookup(item);
-		level = level_lookup(level_name);
+		level = migguard_level_lookup(level_name);
 		if (rule < 0)
 		{
 			GUC_check_errdetail("Unknown rule \"%s\".", item);
@@ -156,17 +137,18 @@ check_migguard_rules(char **newval, void **extra, GucSource source)
 		parsed.level[rule] = (int8) level;
 	}
 
-	*extra = mg_guc_malloc(sizeof(RuleLevels));
+	*extra = mg_guc_malloc(sizeof(MigguardRuleLevels));
 	if (*extra == NULL)
 		return false;
-	memcpy(*extra, &parsed, sizeof(RuleLevels));
+	memcpy(*extra, &parsed, sizeof(MigguardRuleLevels));
 	return true;
 }
 
+/* The levels are looked up by rules.c, which evaluates with them. */
 void
 assign_migguard_rules(const char *newval, void *extra)
 {
-	rule_levels = (RuleLevels *) extra;
+	migguard_set_rule_levels((const MigguardRuleLevels *) extra);
 }
 
 bool
@@ -204,15 +186,6 @@ void
 assign_migguard_allow(const char *newval, void *extra)
 {
 	allowed_rules = (AllowedRules *) extra;
-}
-
-/* The level in effect for a rule whose default (for this op) is dflt. */
-MigguardLevel
-migguard_rule_level(MigguardRuleId rule, MigguardLevel dflt)
-{
-	if (rule_levels != NULL && rule_levels->level[rule] >= 0)
-		return (MigguardLevel) rule_levels->level[rule];
-	return dflt;
 }
 
 /*

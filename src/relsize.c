@@ -17,7 +17,8 @@
  *-------------------------------------------------------------------------
  */
 #include "migguard.h"
-#include "lockguard.h"
+#include "lockfacts.h"
+#include "relsize.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -295,11 +296,11 @@ migguard_relation_is_new(Oid relid)
  * statement's own author what PostgreSQL is about to do anyway.
  */
 bool
-migguard_caller_may_see(Oid relid)
+migguard_caller_may_see(const MigguardAnalysis *cx, Oid relid)
 {
 	Oid			nspid;
 
-	if (!migguard_dry_run)
+	if (!cx->dry_run)
 		return true;
 	nspid = get_rel_namespace(relid);
 	return OidIsValid(nspid) &&
@@ -307,7 +308,7 @@ migguard_caller_may_see(Oid relid)
 }
 
 MigguardRelation *
-migguard_describe_relation(Oid relid)
+migguard_describe_relation(const MigguardAnalysis *cx, Oid relid)
 {
 	MigguardRelation *rel = palloc0(sizeof(MigguardRelation));
 	HeapTuple	tup;
@@ -332,7 +333,7 @@ migguard_describe_relation(Oid relid)
 	 * measures or opens it, and counts as holding rows, the conservative
 	 * answer for the destructive rules.
 	 */
-	if (!migguard_caller_may_see(relid))
+	if (!migguard_caller_may_see(cx, relid))
 	{
 		ReleaseSysCache(tup);
 		rel->relid = InvalidOid;
@@ -362,8 +363,7 @@ migguard_relation_bytes(const MigguardRelation *rel)
 	MigguardRelation *memo = (MigguardRelation *) rel;
 
 	if (memo->size < 0)
-		memo->size = (!OidIsValid(rel->relid) || rel->is_new ||
-					  rel->relpersistence == RELPERSISTENCE_TEMP) ? 0 :
+		memo->size = (!OidIsValid(rel->relid) || migguard_relation_is_exempt(rel)) ? 0 :
 			migguard_relation_size(rel->relid);
 	return memo->size;
 }
@@ -376,7 +376,7 @@ migguard_relation_bytes(const MigguardRelation *rel)
  * storage, the conservative choice for a destructive statement.
  */
 static MigguardEmptiness
-probe_one(Oid relid, LOCKMODE lockmode)
+probe_one(MigguardAnalysis *cx, Oid relid, LOCKMODE lockmode)
 {
 	Relation	rel;
 	Snapshot	snapshot;
@@ -386,7 +386,7 @@ probe_one(Oid relid, LOCKMODE lockmode)
 
 	if (migguard_relation_size(relid) == 0)
 		return MG_EMPTINESS_EMPTY;
-	if (!migguard_probe_relation(relid, lockmode))
+	if (!migguard_probe_relation(cx, relid, lockmode))
 		return MG_EMPTINESS_NONEMPTY;
 
 	rel = table_open(relid, NoLock);
@@ -407,7 +407,8 @@ probe_one(Oid relid, LOCKMODE lockmode)
  * is judged by its partitions.
  */
 MigguardEmptiness
-migguard_probe_emptiness(MigguardRelation *rel, LOCKMODE lockmode)
+migguard_probe_emptiness(MigguardAnalysis *cx, MigguardRelation *rel,
+						 LOCKMODE lockmode)
 {
 	if (rel->emptiness != MG_EMPTINESS_UNKNOWN)
 		return rel->emptiness;
@@ -424,8 +425,8 @@ migguard_probe_emptiness(MigguardRelation *rel, LOCKMODE lockmode)
 
 			/* check() does not open what its caller cannot see: assume rows */
 			if (get_rel_relkind(child) == RELKIND_RELATION &&
-				(!migguard_caller_may_see(child) ||
-				 probe_one(child, lockmode) == MG_EMPTINESS_NONEMPTY))
+				(!migguard_caller_may_see(cx, child) ||
+				 probe_one(cx, child, lockmode) == MG_EMPTINESS_NONEMPTY))
 			{
 				rel->emptiness = MG_EMPTINESS_NONEMPTY;
 				break;
@@ -433,7 +434,7 @@ migguard_probe_emptiness(MigguardRelation *rel, LOCKMODE lockmode)
 		}
 	}
 	else if (rel->relkind == RELKIND_RELATION || rel->relkind == RELKIND_MATVIEW)
-		rel->emptiness = probe_one(rel->relid, lockmode);
+		rel->emptiness = probe_one(cx, rel->relid, lockmode);
 	else
 		rel->emptiness = MG_EMPTINESS_EMPTY;
 	return rel->emptiness;

@@ -15,7 +15,10 @@
  *-------------------------------------------------------------------------
  */
 #include "migguard.h"
-#include "lockguard.h"
+#include "lockfacts.h"
+#include "relsize.h"
+#include "rules.h"
+#include "sqltext.h"
 
 #include "catalog/pg_class.h"
 #include "catalog/pg_inherits.h"
@@ -33,11 +36,12 @@ typedef struct RuleDef
 	MigguardOpKind op;
 	const char *description;
 	/* whether the rule fires on an op that passed exemption and size gate */
-	bool		(*fires) (const MigguardOp *op);
+	bool		(*fires) (const MigguardStatement *stmt, const MigguardOp *op);
 	/* the level before migguard.rules, when it depends on the op */
 	MigguardLevel (*default_for) (const MigguardOp *op);
 	/* message, reason and hint */
-	void		(*describe) (const MigguardOp *op, MigguardFinding *finding);
+	void		(*describe) (const MigguardStatement *stmt, const MigguardOp *op,
+							 MigguardFinding *finding);
 } RuleDef;
 
 /* ----------------------------------------------------------------
@@ -74,6 +78,30 @@ static const char *
 type_or_placeholder(const MigguardOp *op)
 {
 	return op->column_type ? op->column_type : "<type>";
+}
+
+/* The constraint kind as ADD names it: "ADD FOREIGN KEY", "ADD EXCLUDE". */
+static const char *
+constraint_kind_sql(MigguardConstraintKind kind)
+{
+	switch (kind)
+	{
+		case MG_CON_CHECK:
+			return "CHECK";
+		case MG_CON_FOREIGN_KEY:
+			return "FOREIGN KEY";
+		case MG_CON_UNIQUE:
+			return "UNIQUE";
+		case MG_CON_PRIMARY_KEY:
+			return "PRIMARY KEY";
+		case MG_CON_EXCLUSION:
+			return "EXCLUDE";
+		case MG_CON_NOT_NULL:
+			return "NOT NULL";
+		case MG_CON_NONE:
+			break;
+	}
+	return "CONSTRAINT";
 }
 
 /* "a SHARE" / "an ACCESS EXCLUSIVE" */
@@ -134,19 +162,19 @@ shell_word(const char *word)
  */
 
 static bool
-not_concurrent(const MigguardOp *op)
+not_concurrent(const MigguardStatement *stmt, const MigguardOp *op)
 {
 	return (op->flags & MG_F_CONCURRENTLY) == 0;
 }
 
 static bool
-builds_index_blocking(const MigguardOp *op)
+builds_index_blocking(const MigguardStatement *stmt, const MigguardOp *op)
 {
 	return (op->flags & (MG_F_CONCURRENTLY | MG_F_NO_BUILD)) == 0;
 }
 
 static bool
-add_column_rewrites(const MigguardOp *op)
+add_column_rewrites(const MigguardStatement *stmt, const MigguardOp *op)
 {
 	return (op->flags & (MG_F_VOLATILE_DEFAULT | MG_F_IDENTITY | MG_F_SERIAL |
 						 MG_F_STORED_GENERATED | MG_F_DOMAIN_CONSTRAINTS)) != 0;
@@ -158,103 +186,103 @@ add_column_rewrites(const MigguardOp *op)
  * the one to see.
  */
 static bool
-add_column_not_null_without_default(const MigguardOp *op)
+add_column_not_null_without_default(const MigguardStatement *stmt, const MigguardOp *op)
 {
 	return (op->flags & MG_F_NOT_NULL) && !(op->flags & MG_F_HAS_DEFAULT) &&
-		migguard_probe_emptiness(op->rel, op->lockmode) == MG_EMPTINESS_EMPTY;
+		migguard_probe_emptiness(stmt->analysis, op->rel, op->lockmode) == MG_EMPTINESS_EMPTY;
 }
 
 static bool
-type_change_rewrites(const MigguardOp *op)
+type_change_rewrites(const MigguardStatement *stmt, const MigguardOp *op)
 {
 	return (op->flags & (MG_F_REWRITES | MG_F_REBUILDS_INDEXES)) != 0;
 }
 
 static bool
-set_not_null_scans(const MigguardOp *op)
+set_not_null_scans(const MigguardStatement *stmt, const MigguardOp *op)
 {
 	return (op->flags & (MG_F_NO_OP | MG_F_PROVEN)) == 0;
 }
 
 static bool
-constraint_scans(const MigguardOp *op)
+constraint_scans(const MigguardStatement *stmt, const MigguardOp *op)
 {
 	if (op->flags & MG_F_SET_EXPRESSION)
 		return true;
-	return (strcmp(op->detail, "CHECK") == 0 ||
-			strcmp(op->detail, "FOREIGN KEY") == 0) &&
+	return (op->constraint_kind == MG_CON_CHECK ||
+			op->constraint_kind == MG_CON_FOREIGN_KEY) &&
 		!(op->flags & MG_F_NOT_VALID);
 }
 
 static bool
-constraint_builds_index(const MigguardOp *op)
+constraint_builds_index(const MigguardStatement *stmt, const MigguardOp *op)
 {
-	return (strcmp(op->detail, "UNIQUE") == 0 ||
-			strcmp(op->detail, "PRIMARY KEY") == 0 ||
-			strcmp(op->detail, "EXCLUDE") == 0) &&
+	return (op->constraint_kind == MG_CON_UNIQUE ||
+			op->constraint_kind == MG_CON_PRIMARY_KEY ||
+			op->constraint_kind == MG_CON_EXCLUSION) &&
 		!(op->flags & MG_F_USING_INDEX);
 }
 
 static bool
-always(const MigguardOp *op)
+always(const MigguardStatement *stmt, const MigguardOp *op)
 {
 	return true;
 }
 
 static bool
-not_a_no_op(const MigguardOp *op)
+not_a_no_op(const MigguardStatement *stmt, const MigguardOp *op)
 {
 	return (op->flags & MG_F_NO_OP) == 0;
 }
 
 static bool
-refresh_blocks_reads(const MigguardOp *op)
+refresh_blocks_reads(const MigguardStatement *stmt, const MigguardOp *op)
 {
 	return (op->flags & (MG_F_CONCURRENTLY | MG_F_NO_OP)) == 0;
 }
 
 static bool
-partition_is_scanned(const MigguardOp *op)
+partition_is_scanned(const MigguardStatement *stmt, const MigguardOp *op)
 {
 	return (op->flags & MG_F_SCANS) != 0;
 }
 
 /* Only where CONCURRENTLY is possible: PostgreSQL 14+, no default partition. */
 static bool
-detach_could_be_concurrent(const MigguardOp *op)
+detach_could_be_concurrent(const MigguardStatement *stmt, const MigguardOp *op)
 {
 	return MG_HAS_DETACH_CONCURRENTLY &&
 		(op->flags & (MG_F_CONCURRENTLY | MG_F_HAS_DEFAULT_PARTITION)) == 0;
 }
 
 static bool
-holds_rows(const MigguardOp *op)
+holds_rows(const MigguardStatement *stmt, const MigguardOp *op)
 {
-	return migguard_probe_emptiness(op->rel, op->lockmode) == MG_EMPTINESS_NONEMPTY;
+	return migguard_probe_emptiness(stmt->analysis, op->rel, op->lockmode) == MG_EMPTINESS_NONEMPTY;
 }
 
 static bool
-index_exists_invalid(const MigguardOp *op)
+index_exists_invalid(const MigguardStatement *stmt, const MigguardOp *op)
 {
 	return (op->flags & MG_F_INVALID_INDEX_EXISTS) != 0;
 }
 
 /* lock_timeout: the statement could queue with nothing to end the wait. */
 static bool
-queues_without_timeout(const MigguardOp *op)
+queues_without_timeout(const MigguardStatement *stmt, const MigguardOp *op)
 {
 	return migguard_effective_lock_timeout() == 0 &&
-		migguard_lock_needs_protection(op);
+		migguard_lock_needs_protection(stmt->analysis, op);
 }
 
 static bool
-held_since_earlier_statement(const MigguardOp *op)
+held_since_earlier_statement(const MigguardStatement *stmt, const MigguardOp *op)
 {
 	return (op->flags & MG_F_HELD_EARLIER) != 0;
 }
 
 static bool
-fk_unindexed(const MigguardOp *op)
+fk_unindexed(const MigguardStatement *stmt, const MigguardOp *op)
 {
 	return (op->flags & MG_F_FK_UNINDEXED) != 0;
 }
@@ -273,7 +301,8 @@ drop_column_level(const MigguardOp *op)
  */
 
 static void
-describe_create_index(const MigguardOp *op, MigguardFinding *f)
+describe_create_index(const MigguardStatement *stmt, const MigguardOp *op,
+					  MigguardFinding *f)
 {
 	const MigguardRelation *rel = op->rel;
 
@@ -285,9 +314,9 @@ describe_create_index(const MigguardOp *op, MigguardFinding *f)
 	if (rel->relkind == RELKIND_PARTITIONED_TABLE)
 	{
 		List	   *parts = find_inheritance_children(rel->relid, NoLock);
-		const char *idx = op->object ? op->object : "new_index";
+		const char *idx = op->index_name ? op->index_name : "new_index";
 		char	   *part = parts ? get_rel_name(linitial_oid(parts)) : "partition";
-		char	   *columns = migguard_text_after_keyword(op->stmt_text, "on", '(');
+		char	   *columns = migguard_text_after_keyword(stmt->text, "on", '(');
 
 		f->hint = psprintf("CREATE INDEX CONCURRENTLY cannot build an index on a partitioned table. "
 						   "Create the index on the parent only, build it concurrently on each partition, "
@@ -295,7 +324,7 @@ describe_create_index(const MigguardOp *op, MigguardFinding *f)
 						   "%s\n"
 						   "CREATE INDEX CONCURRENTLY %s ON %s %s;  -- for each partition\n"
 						   "ALTER INDEX %s ATTACH PARTITION %s;",
-						   migguard_insert_keyword(op->stmt_text, "on", "ONLY"),
+						   migguard_insert_keyword(stmt->text, "on", "ONLY"),
 						   q(psprintf("%s_%s", part, idx)),
 						   migguard_quote_qualified(rel->schema, part),
 						   columns ? columns : "(...)",
@@ -305,21 +334,23 @@ describe_create_index(const MigguardOp *op, MigguardFinding *f)
 	}
 	else
 		f->hint = psprintf("Build the index without blocking writes, outside a transaction block:\n%s",
-						   migguard_insert_keyword(op->stmt_text, "index", "CONCURRENTLY"));
+						   migguard_insert_keyword(stmt->text, "index", "CONCURRENTLY"));
 }
 
 static void
-describe_drop_index(const MigguardOp *op, MigguardFinding *f)
+describe_drop_index(const MigguardStatement *stmt, const MigguardOp *op,
+					MigguardFinding *f)
 {
 	f->message = psprintf("DROP INDEX %s on %s would block reads and writes while it waits for its lock",
 						  migguard_display_name(op->index), rel_with_size(op->rel));
 	f->reason = lock_sentence("DROP INDEX", op->lockmode, op->rel, NULL);
 	f->hint = psprintf("Drop the index without blocking queries, outside a transaction block:\n%s",
-					   migguard_insert_keyword(op->stmt_text, "index", "CONCURRENTLY"));
+					   migguard_insert_keyword(stmt->text, "index", "CONCURRENTLY"));
 }
 
 static void
-describe_reindex(const MigguardOp *op, MigguardFinding *f)
+describe_reindex(const MigguardStatement *stmt, const MigguardOp *op,
+				 MigguardFinding *f)
 {
 	f->message = psprintf("REINDEX on %s would block writes, and reads that use the index, for the whole rebuild",
 						  rel_with_size(op->rel));
@@ -327,26 +358,27 @@ describe_reindex(const MigguardOp *op, MigguardFinding *f)
 						 lock_sentence("REINDEX", op->lockmode, op->rel,
 									   "until the rebuild finishes"));
 	f->hint = psprintf("Rebuild without blocking queries, outside a transaction block:\n%s",
-					   migguard_insert_keyword(op->stmt_text,
+					   migguard_insert_keyword(stmt->text,
 											   op->index ? "index" : "table",
 											   "CONCURRENTLY"));
 }
 
 static void
-describe_add_column_rewrite(const MigguardOp *op, MigguardFinding *f)
+describe_add_column_rewrite(const MigguardStatement *stmt, const MigguardOp *op,
+							MigguardFinding *f)
 {
 	const char *why;
 	char	   *table = migguard_sql_name(op->rel);
-	const char *col = q(op->object);
+	const char *col = q(op->column);
 	const char *seq = migguard_quote_qualified(op->rel->schema,
 												 psprintf("%s_%s_seq", op->rel->name,
-														  op->object));
+														  op->column));
 	/* nextval() reads the name from a string: the quoted name, quoted again. */
 	const char *seq_literal = migguard_quote_literal(seq);
 	const char *fn = migguard_quote_qualified(op->rel->schema,
-											  psprintf("%s_compute", op->object));
-	const char *trg = q(psprintf("%s_compute", op->object));
-	const char *check = q(psprintf("%s_%s_check", op->rel->name, op->object));
+											  psprintf("%s_compute", op->column));
+	const char *trg = q(psprintf("%s_compute", op->column));
+	const char *check = q(psprintf("%s_%s_check", op->rel->name, op->column));
 
 	if (op->flags & MG_F_SERIAL)
 		why = "a serial column fills every existing row from a sequence";
@@ -360,7 +392,7 @@ describe_add_column_rewrite(const MigguardOp *op, MigguardFinding *f)
 		why = "a volatile default is evaluated separately for every existing row";
 
 	f->message = psprintf("ADD COLUMN \"%s\" would rewrite %s under an ACCESS EXCLUSIVE lock",
-						  op->object, rel_with_size(op->rel));
+						  op->column, rel_with_size(op->rel));
 	f->reason = psprintf("%s The table is rewritten because %s.",
 						 lock_sentence("ALTER TABLE", op->lockmode, op->rel,
 									   "until the rewrite finishes"),
@@ -395,7 +427,7 @@ describe_add_column_rewrite(const MigguardOp *op, MigguardFinding *f)
 						   table, check);
 	else
 	{
-		const char *expr = op->detail ? op->detail : "<expression>";
+		const char *expr = op->default_expr ? op->default_expr : "<expression>";
 
 		f->hint = psprintf("Add the column without a default, set the default for new rows, then backfill existing rows in batches:\n"
 						   "ALTER TABLE %s ADD COLUMN %s %s;\n"
@@ -407,21 +439,22 @@ describe_add_column_rewrite(const MigguardOp *op, MigguardFinding *f)
 }
 
 static void
-describe_alter_column_type(const MigguardOp *op, MigguardFinding *f)
+describe_alter_column_type(const MigguardStatement *stmt, const MigguardOp *op,
+						   MigguardFinding *f)
 {
 	char	   *table = migguard_sql_name(op->rel);
-	const char *col = q(op->object);
-	const char *newcol = q(psprintf("%s_new", op->object));
+	const char *col = q(op->column);
+	const char *newcol = q(psprintf("%s_new", op->column));
 	const char *fn = migguard_quote_qualified(op->rel->schema,
-											  psprintf("%s_new_sync", op->object));
-	const char *trg = q(psprintf("%s_new_sync", op->object));
+											  psprintf("%s_new_sync", op->column));
+	const char *trg = q(psprintf("%s_new_sync", op->column));
 
 	if (op->flags & MG_F_REWRITES)
 		f->message = psprintf("ALTER COLUMN \"%s\" TYPE %s would rewrite %s under an ACCESS EXCLUSIVE lock",
-							  op->object, op->detail, rel_with_size(op->rel));
+							  op->column, op->new_type, rel_with_size(op->rel));
 	else
 		f->message = psprintf("ALTER COLUMN \"%s\" TYPE %s would rebuild the indexes of %s under an ACCESS EXCLUSIVE lock",
-							  op->object, op->detail, rel_with_size(op->rel));
+							  op->column, op->new_type, rel_with_size(op->rel));
 	f->reason = lock_sentence("ALTER COLUMN TYPE", op->lockmode, op->rel,
 							  (op->flags & MG_F_REWRITES) ?
 							  "until every row is rewritten and every index rebuilt" :
@@ -436,7 +469,7 @@ describe_alter_column_type(const MigguardOp *op, MigguardFinding *f)
 					   "ALTER TABLE %s DROP COLUMN %s;\n"
 					   "ALTER TABLE %s RENAME COLUMN %s TO %s;\n"
 					   "COMMIT;",
-					   table, newcol, op->detail,
+					   table, newcol, op->new_type,
 					   fn, dollar_quoted(psprintf("BEGIN NEW.%s := NEW.%s; RETURN NEW; END",
 												  newcol, col)),
 					   trg, table, fn,
@@ -445,18 +478,19 @@ describe_alter_column_type(const MigguardOp *op, MigguardFinding *f)
 }
 
 static void
-describe_table_rewrite(const MigguardOp *op, MigguardFinding *f)
+describe_table_rewrite(const MigguardStatement *stmt, const MigguardOp *op,
+					   MigguardFinding *f)
 {
 	const char *table = migguard_sql_name(op->rel);
 	const char *newtable = migguard_quote_qualified(op->rel->schema,
 													psprintf("%s_new", op->rel->name));
 
 	f->message = psprintf("%s would rewrite %s under an ACCESS EXCLUSIVE lock",
-						  op->detail, rel_with_size(op->rel));
+						  op->command, rel_with_size(op->rel));
 	f->reason = psprintf("%s The table is rewritten because of %s.",
-						 lock_sentence(op->detail, AccessExclusiveLock, op->rel,
+						 lock_sentence(op->command, AccessExclusiveLock, op->rel,
 									   "until the rewrite finishes"),
-						 op->object ? op->object : op->detail);
+						 op->rewrite_reason ? op->rewrite_reason : op->command);
 	f->hint = psprintf("Rewrite the table online with pg_repack, or build a new table with the new definition, copy the rows in batches (a trigger copying the writes meanwhile) and switch over in one short transaction:\n"
 					   "CREATE TABLE %s (LIKE %s INCLUDING ALL);\n"
 					   "INSERT INTO %s SELECT * FROM %s WHERE <key range>;  -- in batches\n"
@@ -470,14 +504,15 @@ describe_table_rewrite(const MigguardOp *op, MigguardFinding *f)
 }
 
 static void
-describe_set_not_null(const MigguardOp *op, MigguardFinding *f)
+describe_set_not_null(const MigguardStatement *stmt, const MigguardOp *op,
+					  MigguardFinding *f)
 {
 	char	   *table = migguard_sql_name(op->rel);
-	const char *col = q(op->object);
-	const char *con = q(psprintf("%s_%s_not_null", op->rel->name, op->object));
+	const char *col = q(op->column);
+	const char *con = q(psprintf("%s_%s_not_null", op->rel->name, op->column));
 
 	f->message = psprintf("SET NOT NULL on column \"%s\" would scan %s under an ACCESS EXCLUSIVE lock",
-						  op->object, rel_with_size(op->rel));
+						  op->column, rel_with_size(op->rel));
 	f->reason = psprintf("%s%s",
 						 lock_sentence((op->flags & MG_F_IMPLIED) ?
 									   "ADD PRIMARY KEY makes the column NOT NULL, which" :
@@ -485,12 +520,12 @@ describe_set_not_null(const MigguardOp *op, MigguardFinding *f)
 									   op->lockmode, op->rel,
 									   "while every row is checked"),
 						 " No valid CHECK constraint proves the column is not null.");
-	if (op->detail != NULL)
+	if (op->constraint_name != NULL)
 	{
 		/* 18: SET NOT NULL would validate this NOT VALID constraint. */
 		f->hint = psprintf("Validate the column's NOT VALID NOT NULL constraint, which takes a SHARE UPDATE EXCLUSIVE lock that lets reads and writes go on:\n"
 						   "ALTER TABLE %s VALIDATE CONSTRAINT %s;",
-						   table, q(op->detail));
+						   table, q(op->constraint_name));
 		return;
 	}
 	if (MG_HAS_NOT_NULL_NOT_VALID)
@@ -511,16 +546,17 @@ describe_set_not_null(const MigguardOp *op, MigguardFinding *f)
 }
 
 static void
-describe_add_constraint_scan(const MigguardOp *op, MigguardFinding *f)
+describe_add_constraint_scan(const MigguardStatement *stmt, const MigguardOp *op,
+							 MigguardFinding *f)
 {
 	char	   *table = migguard_sql_name(op->rel);
-	const char *con = op->object ? q(op->object) : "<constraint>";
-	bool		fk = strcmp(op->detail, "FOREIGN KEY") == 0;
+	const char *con = op->constraint_name ? q(op->constraint_name) : "<constraint>";
+	const char *kind = constraint_kind_sql(op->constraint_kind);
 
 	if (op->flags & MG_F_SET_EXPRESSION)
 	{
 		const char *col = op->columns;
-		bool		nn = strcmp(op->detail, "NOT NULL") == 0;
+		bool		nn = op->constraint_kind == MG_CON_NOT_NULL;
 
 		f->message = psprintf("SET EXPRESSION on virtual column %s would scan %s under %s lock",
 							  col, rel_with_size(op->rel),
@@ -537,9 +573,9 @@ describe_add_constraint_scan(const MigguardOp *op, MigguardFinding *f)
 							   "COMMIT;\n"
 							   "ALTER TABLE %s VALIDATE CONSTRAINT %s;",
 							   table, col, table, col, table,
-							   q(psprintf("%s_%s_not_null", op->rel->name, op->object)),
+							   q(psprintf("%s_%s_not_null", op->rel->name, op->column)),
 							   col, table,
-							   q(psprintf("%s_%s_not_null", op->rel->name, op->object)));
+							   q(psprintf("%s_%s_not_null", op->rel->name, op->column)));
 		else
 			f->hint = psprintf("In one transaction, drop the CHECK constraints that read the column, set the expression (no scan then) and add them again NOT VALID, which is instant; then validate them under a SHARE UPDATE EXCLUSIVE lock that lets reads and writes go on:\n"
 							   "BEGIN;\n"
@@ -562,39 +598,41 @@ describe_add_constraint_scan(const MigguardOp *op, MigguardFinding *f)
 						   "ALTER TABLE %s DROP CONSTRAINT %s;\n"
 						   "ALTER TABLE %s ADD CONSTRAINT %s %s ... NOT VALID;\n"
 						   "ALTER TABLE %s VALIDATE CONSTRAINT %s;",
-						   table, con, table, con, op->detail, table, con);
+						   table, con, table, con, constraint_kind_sql(op->constraint_kind),
+						   table, con);
 		return;
 	}
 	f->message = psprintf("ADD %s would scan %s under %s lock",
-						  op->detail, rel_with_size(op->rel),
+						  kind, rel_with_size(op->rel),
 						  lock_with_article(op->lockmode));
-	if (fk && op->index)
+	if (op->referenced)
 		f->reason = psprintf("%s The referenced table %s is locked in the same mode.",
 							 lock_sentence("ADD FOREIGN KEY", op->lockmode, op->rel,
 										   "while every row is checked"),
-							 migguard_display_name(op->index));
+							 migguard_display_name(op->referenced));
 	else
-		f->reason = lock_sentence(psprintf("ADD %s", op->detail), op->lockmode,
+		f->reason = lock_sentence(psprintf("ADD %s", kind), op->lockmode,
 								  op->rel, "while every row is checked");
 	f->hint = psprintf("Add the constraint NOT VALID, which is instant, then validate it under a SHARE UPDATE EXCLUSIVE lock that lets reads and writes go on:\n"
 					   "ALTER TABLE %s ADD CONSTRAINT %s %s ... NOT VALID;\n"
 					   "ALTER TABLE %s VALIDATE CONSTRAINT %s;",
-					   table, con, op->detail, table, con);
+					   table, con, kind, table, con);
 }
 
 static void
-describe_add_unique_constraint(const MigguardOp *op, MigguardFinding *f)
+describe_add_unique_constraint(const MigguardStatement *stmt, const MigguardOp *op,
+							   MigguardFinding *f)
 {
 	char	   *table = migguard_sql_name(op->rel);
-	const char *con = op->object ? q(op->object) :
+	const char *con = op->constraint_name ? q(op->constraint_name) :
 		q(psprintf("%s_%s", op->rel->name,
-				   strcmp(op->detail, "PRIMARY KEY") == 0 ? "pkey" : "key"));
+				   op->constraint_kind == MG_CON_PRIMARY_KEY ? "pkey" : "key"));
 
 	f->message = psprintf("ADD %s would build an index on %s under an ACCESS EXCLUSIVE lock",
-						  op->detail, rel_with_size(op->rel));
-	f->reason = lock_sentence(psprintf("ADD %s", op->detail), op->lockmode,
+						  constraint_kind_sql(op->constraint_kind), rel_with_size(op->rel));
+	f->reason = lock_sentence(psprintf("ADD %s", constraint_kind_sql(op->constraint_kind)), op->lockmode,
 							  op->rel, "until the index is built");
-	if (strcmp(op->detail, "EXCLUDE") == 0)
+	if (op->constraint_kind == MG_CON_EXCLUSION)
 		f->hint = pstrdup("Exclusion constraints cannot be attached from an existing index. "
 						  "Add the constraint in a maintenance window, or to a new table that replaces this one.");
 	else if (op->flags & MG_F_WITHOUT_OVERLAPS)
@@ -606,22 +644,23 @@ describe_add_unique_constraint(const MigguardOp *op, MigguardFinding *f)
 		 */
 		f->hint = psprintf("A WITHOUT OVERLAPS %s cannot be attached from an existing index (ADD CONSTRAINT ... USING INDEX takes a unique btree index, this key needs a GiST one). "
 						   "Add the constraint in a maintenance window, or to a new table that replaces this one.",
-						   op->detail);
+						   constraint_kind_sql(op->constraint_kind));
 	}
 	else
 		f->hint = psprintf("Build a unique index concurrently, outside a transaction block, then attach it:\n"
 						   "CREATE UNIQUE INDEX CONCURRENTLY %s ON %s (%s);\n"
 						   "ALTER TABLE %s ADD CONSTRAINT %s %s USING INDEX %s;",
 						   con, table, op->columns ? op->columns : "...",
-						   table, con, op->detail, con);
+						   table, con, constraint_kind_sql(op->constraint_kind), con);
 }
 
 static void
-describe_vacuum_full(const MigguardOp *op, MigguardFinding *f)
+describe_vacuum_full(const MigguardStatement *stmt, const MigguardOp *op,
+					 MigguardFinding *f)
 {
-	/* op->detail: CLUSTER or 19's REPACK, as the user wrote it */
+	/* op->command: CLUSTER or 19's REPACK, as the user wrote it */
 	const char *what = !(op->flags & MG_F_CLUSTER) ? "VACUUM FULL" :
-		op->detail ? op->detail : "CLUSTER";
+		op->command ? op->command : "CLUSTER";
 
 	f->message = psprintf("%s would rewrite %s under an ACCESS EXCLUSIVE lock",
 						  what, rel_with_size(op->rel));
@@ -640,18 +679,20 @@ describe_vacuum_full(const MigguardOp *op, MigguardFinding *f)
 }
 
 static void
-describe_refresh_matview(const MigguardOp *op, MigguardFinding *f)
+describe_refresh_matview(const MigguardStatement *stmt, const MigguardOp *op,
+						 MigguardFinding *f)
 {
 	f->message = psprintf("REFRESH MATERIALIZED VIEW would block reads of %s for the whole refresh",
 						  rel_with_size(op->rel));
 	f->reason = lock_sentence("REFRESH MATERIALIZED VIEW", op->lockmode,
 							  op->rel, "until the refresh finishes");
 	f->hint = psprintf("Refresh without blocking reads (the view needs a unique index):\n%s",
-					   migguard_insert_keyword(op->stmt_text, "view", "CONCURRENTLY"));
+					   migguard_insert_keyword(stmt->text, "view", "CONCURRENTLY"));
 }
 
 static void
-describe_set_tablespace(const MigguardOp *op, MigguardFinding *f)
+describe_set_tablespace(const MigguardStatement *stmt, const MigguardOp *op,
+						MigguardFinding *f)
 {
 	f->message = psprintf("SET TABLESPACE would copy %s%s%s under an ACCESS EXCLUSIVE lock",
 						  op->index ? migguard_display_name(op->index) : "",
@@ -661,11 +702,12 @@ describe_set_tablespace(const MigguardOp *op, MigguardFinding *f)
 							  "until every file is copied");
 	f->hint = psprintf("Move the data online with pg_repack --tablespace=%s, "
 					   "or build a copy in the new tablespace and switch over.",
-					   shell_word(op->detail));
+					   shell_word(op->tablespace));
 }
 
 static void
-describe_attach_partition_scan(const MigguardOp *op, MigguardFinding *f)
+describe_attach_partition_scan(const MigguardStatement *stmt, const MigguardOp *op,
+							   MigguardFinding *f)
 {
 	char	   *part = migguard_sql_name(op->rel);
 	const char *con = q(psprintf("%s_bound", op->rel->name));
@@ -673,7 +715,7 @@ describe_attach_partition_scan(const MigguardOp *op, MigguardFinding *f)
 	if (op->flags & MG_F_DEFAULT_PARTITION)
 	{
 		f->message = psprintf("the new partition of %s would scan its default partition %s under an ACCESS EXCLUSIVE lock",
-							  migguard_display_name(op->index), rel_with_size(op->rel));
+							  migguard_display_name(op->parent), rel_with_size(op->rel));
 		f->reason = psprintf("%s No valid CHECK constraint on the default partition excludes the new bound.",
 							 lock_sentence("Adding a partition", op->lockmode, op->rel,
 										   "while every row is checked"));
@@ -694,22 +736,24 @@ describe_attach_partition_scan(const MigguardOp *op, MigguardFinding *f)
 						   "ALTER TABLE %s VALIDATE CONSTRAINT %s;\n"
 						   "%s;\n"
 						   "ALTER TABLE %s DROP CONSTRAINT %s;",
-						   part, con, part, con, op->stmt_text, part, con);
+						   part, con, part, con, stmt->text, part, con);
 	}
 }
 
 static void
-describe_detach_partition(const MigguardOp *op, MigguardFinding *f)
+describe_detach_partition(const MigguardStatement *stmt, const MigguardOp *op,
+						  MigguardFinding *f)
 {
 	f->message = psprintf("DETACH PARTITION would block reads and writes of %s while it waits for its lock",
 						  rel_with_size(op->rel));
 	f->reason = lock_sentence("DETACH PARTITION", op->lockmode, op->rel, NULL);
 	f->hint = psprintf("Detach without blocking queries, outside a transaction block:\n%s",
-					   migguard_append_before_semicolon(op->stmt_text, " CONCURRENTLY"));
+					   migguard_append_before_semicolon(stmt->text, " CONCURRENTLY"));
 }
 
 static void
-describe_drop_table(const MigguardOp *op, MigguardFinding *f)
+describe_drop_table(const MigguardStatement *stmt, const MigguardOp *op,
+					MigguardFinding *f)
 {
 	f->message = psprintf("DROP TABLE would delete %s, which is not empty",
 						  rel_with_size(op->rel));
@@ -722,7 +766,8 @@ describe_drop_table(const MigguardOp *op, MigguardFinding *f)
 }
 
 static void
-describe_truncate(const MigguardOp *op, MigguardFinding *f)
+describe_truncate(const MigguardStatement *stmt, const MigguardOp *op,
+				  MigguardFinding *f)
 {
 	f->message = psprintf("TRUNCATE would delete every row of %s",
 						  rel_with_size(op->rel));
@@ -734,13 +779,14 @@ describe_truncate(const MigguardOp *op, MigguardFinding *f)
 }
 
 static void
-describe_drop_column(const MigguardOp *op, MigguardFinding *f)
+describe_drop_column(const MigguardStatement *stmt, const MigguardOp *op,
+					 MigguardFinding *f)
 {
 	char	   *table = migguard_sql_name(op->rel);
-	const char *col = q(op->object);
+	const char *col = q(op->column);
 
 	f->message = psprintf("DROP COLUMN \"%s\" would break deployed code that still uses it in %s",
-						  op->object, migguard_display_name(op->rel));
+						  op->column, migguard_display_name(op->rel));
 	if (drop_column_level(op) == MG_LEVEL_ERROR)
 	{
 		f->reason = pstrdup("The column is NOT NULL without a default: deployed code still inserts it, and queries or ORM column lists that name it fail once it is gone.");
@@ -759,14 +805,15 @@ describe_drop_column(const MigguardOp *op, MigguardFinding *f)
 }
 
 static void
-describe_rename_column(const MigguardOp *op, MigguardFinding *f)
+describe_rename_column(const MigguardStatement *stmt, const MigguardOp *op,
+					   MigguardFinding *f)
 {
 	char	   *table = migguard_sql_name(op->rel);
-	const char *oldcol = q(op->object);
-	const char *newcol = q(op->detail);
+	const char *oldcol = q(op->column);
+	const char *newcol = q(op->new_name);
 	const char *fn = migguard_quote_qualified(op->rel->schema,
-											  psprintf("%s_sync", op->detail));
-	const char *trg = q(psprintf("%s_sync", op->detail));
+											  psprintf("%s_sync", op->new_name));
+	const char *trg = q(psprintf("%s_sync", op->new_name));
 	/* Old code writes the old column, new code the new one. */
 	char	   *body = psprintf("BEGIN IF TG_OP = 'INSERT' THEN NEW.%s := COALESCE(NEW.%s, NEW.%s); NEW.%s := COALESCE(NEW.%s, NEW.%s); "
 								"ELSIF NEW.%s IS DISTINCT FROM OLD.%s THEN NEW.%s := NEW.%s; ELSE NEW.%s := NEW.%s; END IF; RETURN NEW; END",
@@ -774,7 +821,7 @@ describe_rename_column(const MigguardOp *op, MigguardFinding *f)
 								oldcol, oldcol, newcol, oldcol, oldcol, newcol);
 
 	f->message = psprintf("RENAME COLUMN \"%s\" of %s would break deployed code that still uses the old name",
-						  op->object, migguard_display_name(op->rel));
+						  op->column, migguard_display_name(op->rel));
 	f->reason = pstrdup("Application code already deployed refers to the column by its old name; it fails from the moment the rename commits.");
 
 	f->hint = psprintf("Add the new column, keep both in sync with a trigger, backfill, move the code to the new name, then drop the old column and the trigger:\n"
@@ -793,7 +840,8 @@ describe_rename_column(const MigguardOp *op, MigguardFinding *f)
 }
 
 static void
-describe_rename_table(const MigguardOp *op, MigguardFinding *f)
+describe_rename_table(const MigguardStatement *stmt, const MigguardOp *op,
+					  MigguardFinding *f)
 {
 	if (op->flags & MG_F_SCHEMA)
 	{
@@ -814,9 +862,9 @@ describe_rename_table(const MigguardOp *op, MigguardFinding *f)
 						   "CREATE VIEW %s AS SELECT * FROM %s;\n"
 						   "COMMIT;\n"
 						   "DROP VIEW %s;  -- after the deploy",
-						   migguard_sql_name(op->rel), q(op->detail),
+						   migguard_sql_name(op->rel), q(op->new_name),
 						   migguard_sql_name(op->rel),
-						   migguard_quote_qualified(op->detail, op->rel->name),
+						   migguard_quote_qualified(op->new_name, op->rel->name),
 						   migguard_sql_name(op->rel));
 	else
 		f->hint = psprintf("Rename and leave a view under the old name in the same transaction (a simple view is updatable, so deployed writes keep working), deploy code that uses the new name, then drop the view:\n"
@@ -825,20 +873,21 @@ describe_rename_table(const MigguardOp *op, MigguardFinding *f)
 						   "CREATE VIEW %s AS SELECT * FROM %s;\n"
 						   "COMMIT;\n"
 						   "DROP VIEW %s;  -- after the deploy",
-						   migguard_sql_name(op->rel), q(op->detail),
+						   migguard_sql_name(op->rel), q(op->new_name),
 						   migguard_sql_name(op->rel),
-						   migguard_quote_qualified(op->rel->schema, op->detail),
+						   migguard_quote_qualified(op->rel->schema, op->new_name),
 						   migguard_sql_name(op->rel));
 }
 
 static void
-describe_add_column_not_null(const MigguardOp *op, MigguardFinding *f)
+describe_add_column_not_null(const MigguardStatement *stmt, const MigguardOp *op,
+							 MigguardFinding *f)
 {
 	char	   *table = migguard_sql_name(op->rel);
-	const char *col = q(op->object);
+	const char *col = q(op->column);
 
 	f->message = psprintf("ADD COLUMN \"%s\" NOT NULL without a default would make inserts from deployed code fail",
-						  op->object);
+						  op->column);
 	f->reason = psprintf("Deployed code does not know the column and inserts rows into %s without it; the table is empty now, so the statement itself succeeds.",
 						 migguard_display_name(op->rel));
 	f->hint = psprintf("Give the column a default, which is instant since PostgreSQL 11, or add it nullable and backfill before setting NOT NULL:\n"
@@ -847,7 +896,8 @@ describe_add_column_not_null(const MigguardOp *op, MigguardFinding *f)
 }
 
 static void
-describe_invalid_index(const MigguardOp *op, MigguardFinding *f)
+describe_invalid_index(const MigguardStatement *stmt, const MigguardOp *op,
+					   MigguardFinding *f)
 {
 	f->message = psprintf("CREATE INDEX IF NOT EXISTS would skip %s, which exists but is INVALID",
 						  migguard_display_name(op->index));
@@ -856,12 +906,13 @@ describe_invalid_index(const MigguardOp *op, MigguardFinding *f)
 					   "DROP INDEX CONCURRENTLY %s;\n%s",
 					   migguard_sql_name(op->index),
 					   (op->flags & MG_F_CONCURRENTLY) ?
-					   psprintf("%s;", op->stmt_text) :
-					   migguard_insert_keyword(op->stmt_text, "index", "CONCURRENTLY"));
+					   psprintf("%s;", stmt->text) :
+					   migguard_insert_keyword(stmt->text, "index", "CONCURRENTLY"));
 }
 
 static void
-describe_lock_timeout(const MigguardOp *op, MigguardFinding *f)
+describe_lock_timeout(const MigguardStatement *stmt, const MigguardOp *op,
+					  MigguardFinding *f)
 {
 	f->message = psprintf("%s lock on %s would be requested with no lock timeout",
 						  migguard_lock_mode_sql(op->lockmode),
@@ -874,7 +925,8 @@ describe_lock_timeout(const MigguardOp *op, MigguardFinding *f)
 }
 
 static void
-describe_strong_lock_held(const MigguardOp *op, MigguardFinding *f)
+describe_strong_lock_held(const MigguardStatement *stmt, const MigguardOp *op,
+						  MigguardFinding *f)
 {
 	const char *mode = migguard_lock_mode_sql(op->lockmode);
 
@@ -888,17 +940,18 @@ describe_strong_lock_held(const MigguardOp *op, MigguardFinding *f)
 }
 
 static void
-describe_not_null_without_default(const MigguardOp *op, MigguardFinding *f)
+describe_not_null_without_default(const MigguardStatement *stmt, const MigguardOp *op,
+								  MigguardFinding *f)
 {
 	char	   *table = migguard_sql_name(op->rel);
-	const char *col = q(op->object);
+	const char *col = q(op->column);
 	const char *type = type_or_placeholder(op);
 
 	f->message = psprintf("%s on column \"%s\" of %s would leave it NOT NULL without a default: inserts from deployed code that omit it fail",
-						  op->detail, op->object, migguard_display_name(op->rel));
+						  op->command, op->column, migguard_display_name(op->rel));
 	f->reason = psprintf("Code deployed before this migration inserts rows into %s without naming \"%s\"; from the moment the change commits, each such INSERT fails with a not-null violation (23502).",
-						 migguard_display_name(op->rel), op->object);
-	if (strcmp(op->detail, "DROP DEFAULT") != 0)
+						 migguard_display_name(op->rel), op->column);
+	if (!(op->flags & MG_F_DROPS_DEFAULT))
 		f->hint = psprintf("Set NOT NULL only in a release after every deployed version writes the column (then accept the finding with the override below), or give the column a default first:\n"
 						   "ALTER TABLE %s ALTER COLUMN %s SET DEFAULT <value>;\n"
 						   "Django 5.0 and later: db_default=<value> on the field; Alembic: server_default=<value>.",
@@ -917,13 +970,14 @@ describe_not_null_without_default(const MigguardOp *op, MigguardFinding *f)
 }
 
 static void
-describe_dml_under_lock(const MigguardOp *op, MigguardFinding *f)
+describe_dml_under_lock(const MigguardStatement *stmt, const MigguardOp *op,
+						MigguardFinding *f)
 {
 	const char *mode = migguard_lock_mode_sql(op->lockmode);
 
-	f->message = psprintf("%s touched %s row%s while this transaction holds %s lock on %s",
-						  op->detail, op->object,
-						  strcmp(op->object, "1") == 0 ? "" : "s",
+	f->message = psprintf("%s touched " UINT64_FORMAT " row%s while this transaction holds %s lock on %s",
+						  op->command, op->rows,
+						  op->rows == 1 ? "" : "s",
 						  lock_with_article(op->lockmode),
 						  rel_with_size(op->rel));
 	f->reason = psprintf("An earlier statement of this transaction locked %s %s, which %s until the transaction ends: the queries on it wait for all of this data change, and for the rest of the transaction.",
@@ -936,7 +990,8 @@ describe_dml_under_lock(const MigguardOp *op, MigguardFinding *f)
 }
 
 static void
-describe_fk_without_index(const MigguardOp *op, MigguardFinding *f)
+describe_fk_without_index(const MigguardStatement *stmt, const MigguardOp *op,
+						  MigguardFinding *f)
 {
 	char	   *table = migguard_sql_name(op->rel);
 	const char *cols = op->columns ? op->columns : "...";
@@ -944,31 +999,32 @@ describe_fk_without_index(const MigguardOp *op, MigguardFinding *f)
 	f->message = psprintf("foreign key on %s (%s) has no index on the referencing columns",
 						  migguard_display_name(op->rel), cols);
 	f->reason = psprintf("Every DELETE on the referenced table %s, and every UPDATE of its key, looks up the referencing rows of %s by (%s): without an index that starts with those columns, each of them scans %s.",
-						 op->index ? migguard_display_name(op->index) : "",
+						 op->referenced ? migguard_display_name(op->referenced) : "",
 						 migguard_display_name(op->rel), cols,
 						 rel_with_size(op->rel));
 	f->hint = psprintf("Index the referencing columns, outside a transaction block:\n"
 					   "CREATE INDEX CONCURRENTLY %s ON %s (%s);",
-					   q(op->object ? psprintf("%s_idx", op->object) :
+					   q(op->constraint_name ? psprintf("%s_idx", op->constraint_name) :
 						 psprintf("%s_fk_idx", op->rel->name)),
 					   table, cols);
 }
 
 static void
-describe_rename_enum_value(const MigguardOp *op, MigguardFinding *f)
+describe_rename_enum_value(const MigguardStatement *stmt, const MigguardOp *op,
+						   MigguardFinding *f)
 {
 	const char *type = op->column_type;
 
 	f->message = psprintf("RENAME VALUE '%s' of enum %s would break deployed code that still writes the old label",
-						  op->object, type);
+						  op->old_label, type);
 	f->reason = psprintf("%s has a column of type %s; deployed code that inserts or compares '%s' fails with invalid input value from the moment the rename commits.",
-						 migguard_display_name(op->rel), type, op->object);
+						 migguard_display_name(op->rel), type, op->old_label);
 	f->hint = psprintf("Add the new label, deploy code that writes it, move the rows over, and stop using the old label (an enum value cannot be dropped; keep it unused):\n"
 					   "ALTER TYPE %s ADD VALUE IF NOT EXISTS %s;\n"
 					   "UPDATE %s SET <column> = %s WHERE <column> = %s;  -- in batches, after the deploy",
-					   type, migguard_quote_literal(op->detail),
-					   migguard_sql_name(op->rel), migguard_quote_literal(op->detail),
-					   migguard_quote_literal(op->object));
+					   type, migguard_quote_literal(op->new_name),
+					   migguard_sql_name(op->rel), migguard_quote_literal(op->new_name),
+					   migguard_quote_literal(op->old_label));
 }
 
 /* ----------------------------------------------------------------
@@ -1059,6 +1115,43 @@ static const RuleDef rule_catalog[MG_NUM_RULES] = {
 	always, NULL, describe_rename_enum_value},
 };
 
+/* The levels of migguard.rules (policy.c parses them), or NULL. */
+static const MigguardRuleLevels *rule_levels = NULL;
+
+static const char *const level_names[] = {"off", "warning", "error"};
+
+const char *
+migguard_level_name(MigguardLevel level)
+{
+	return level_names[level];
+}
+
+/* Level by name, or -1. */
+int
+migguard_level_lookup(const char *name)
+{
+	for (int i = 0; i < (int) lengthof(level_names); i++)
+		if (pg_strcasecmp(level_names[i], name) == 0)
+			return i;
+	return -1;
+}
+
+/* migguard.rules' assign hook (policy.c) hands over its parsed value. */
+void
+migguard_set_rule_levels(const MigguardRuleLevels *levels)
+{
+	rule_levels = levels;
+}
+
+/* The level in effect for a rule whose default (for this op) is dflt. */
+MigguardLevel
+migguard_rule_level(MigguardRuleId rule, MigguardLevel dflt)
+{
+	if (rule_levels != NULL && rule_levels->level[rule] >= 0)
+		return (MigguardLevel) rule_levels->level[rule];
+	return dflt;
+}
+
 const char *
 migguard_rule_name(MigguardRuleId rule)
 {
@@ -1100,13 +1193,6 @@ migguard_relation_is_large(const MigguardRelation *rel)
 	return migguard_relation_bytes(rel) >= (int64) migguard_large_table_size_kb * 1024;
 }
 
-/* Nobody else can see a table created in this transaction, or a temp table. */
-static bool
-relation_is_exempt(const MigguardRelation *rel)
-{
-	return rel == NULL || rel->is_new || rel->relpersistence == RELPERSISTENCE_TEMP;
-}
-
 /*
  * Facts -> findings, in statement order and catalog order.  The levels are
  * the ones in effect (migguard.rules applied); rules at level off are left
@@ -1122,7 +1208,7 @@ migguard_evaluate(MigguardStatement *stmt)
 	{
 		MigguardOp *op = (MigguardOp *) lfirst(lc);
 
-		if (relation_is_exempt(op->rel))
+		if (migguard_relation_is_exempt(op->rel))
 			continue;
 
 		for (int i = 0; i < MG_NUM_RULES; i++)
@@ -1137,7 +1223,7 @@ migguard_evaluate(MigguardStatement *stmt)
 										rule->default_for ?
 										rule->default_for(op) :
 										rule->default_level);
-			if (level == MG_LEVEL_OFF || !rule->fires(op))
+			if (level == MG_LEVEL_OFF || !rule->fires(stmt, op))
 				continue;
 			/* Last: measuring a partitioned table is the expensive part. */
 			if (rule->size_gated && !migguard_relation_is_large(op->rel))
@@ -1147,7 +1233,7 @@ migguard_evaluate(MigguardStatement *stmt)
 			finding->rule = (MigguardRuleId) i;
 			finding->level = level;
 			finding->op = op;
-			rule->describe(op, finding);
+			rule->describe(stmt, op, finding);
 			findings = lappend(findings, finding);
 		}
 	}

@@ -6,9 +6,15 @@
  *		keyword added (found with PostgreSQL's own scanner, so comments and
  *		quoted names never confuse it), human-readable sizes and names.
  *
+ * The words of messages (sizes, relation names, lock modes and what they
+ * block) stay here with the quoting: rules.c, check.c, audit.c and the lock
+ * guard all use them, and a module of their own would hold four functions.
+ *
  *-------------------------------------------------------------------------
  */
 #include "migguard.h"
+#include "relsize.h"
+#include "sqltext.h"
 
 #include "parser/scanner.h"
 #include "utils/builtins.h"

@@ -20,6 +20,7 @@
  *-------------------------------------------------------------------------
  */
 #include "migguard.h"
+#include "rules.h"
 #include "stats.h"
 
 #include "commands/dbcommands.h"

@@ -29,6 +29,8 @@
  *-------------------------------------------------------------------------
  */
 #include "stmtkind.h"
+#include "classify.h"
+#include "relsize.h"
 
 #include "access/genam.h"
 #include "access/htup_details.h"
@@ -371,7 +373,7 @@ static void
 lock_relid(MigguardStatement *stmt, Oid relid, LOCKMODE lockmode)
 {
 	if (OidIsValid(relid) && get_rel_relkind(relid) != '\0')
-		migguard_add_lock(stmt, migguard_describe_relation(relid), lockmode);
+		migguard_add_lock(stmt, migguard_describe_relation(stmt->analysis, relid), lockmode);
 }
 
 /* A lock that never waits in a queue: named, but not protected. */
@@ -646,8 +648,7 @@ static void
 lock_deleted_objects(MigguardStatement *stmt, Relation deprel,
 					 const ObjectAddress *object, bool cascade, List **visited)
 {
-	ScanKeyData key[3];
-	int			nkeys;
+	ScanKeyData key[2];
 	SysScanDesc scan;
 	HeapTuple	tup;
 	List	   *next = NIL;
@@ -683,19 +684,8 @@ lock_deleted_objects(MigguardStatement *stmt, Relation deprel,
 	systable_endscan(scan);
 
 	/* The dependents (its second loop) */
-	ScanKeyInit(&key[0], Anum_pg_depend_refclassid, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(object->classId));
-	ScanKeyInit(&key[1], Anum_pg_depend_refobjid, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(object->objectId));
-	nkeys = 2;
-	if (object->objectSubId != 0)
-	{
-		ScanKeyInit(&key[2], Anum_pg_depend_refobjsubid, BTEqualStrategyNumber,
-					F_INT4EQ, Int32GetDatum(object->objectSubId));
-		nkeys = 3;
-	}
-	scan = systable_beginscan(deprel, DependReferenceIndexId, true, NULL,
-							  nkeys, key);
+	scan = migguard_dependents_scan(deprel, object->classId, object->objectId,
+									object->objectSubId);
 	while (HeapTupleIsValid(tup = systable_getnext(scan)))
 	{
 		Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tup);
@@ -807,7 +797,7 @@ create_locks(MigguardStatement *stmt, Node *parsetree)
 
 	if (create->partbound == NULL || create->inhRelations == NIL)
 		return;
-	parentid = migguard_lookup_relid(linitial_node(RangeVar, create->inhRelations));
+	parentid = migguard_lookup_relid(stmt->analysis, linitial_node(RangeVar, create->inhRelations));
 	if (!user_owns(parentid) ||
 		get_rel_relkind(parentid) != RELKIND_PARTITIONED_TABLE)
 		return;
@@ -826,15 +816,15 @@ create_locks(MigguardStatement *stmt, Node *parsetree)
  * missing one, get_object_address releases the table's lock at once.
  */
 static Oid
-relobject_table(ObjectType type, List *names)
+relobject_table(const MigguardAnalysis *cx, ObjectType type, List *names)
 {
 	Oid			relid;
 	const char *name;
 
 	if (list_length(names) < 2)
 		return InvalidOid;
-	relid = migguard_lookup_relid(makeRangeVarFromNameList(list_truncate(list_copy(names),
-																		 list_length(names) - 1)));
+	relid = migguard_lookup_relid(cx, makeRangeVarFromNameList(list_truncate(list_copy(names),
+																			  list_length(names) - 1)));
 	if (!OidIsValid(relid))
 		return InvalidOid;
 	name = strVal(llast(names));
@@ -906,7 +896,8 @@ drop_locks(MigguardStatement *stmt, Node *parsetree)
 			case OBJECT_TRIGGER:
 			case OBJECT_RULE:
 			case OBJECT_POLICY:
-				relid = relobject_table(drop->removeType, (List *) lfirst(lc));
+				relid = relobject_table(stmt->analysis, drop->removeType,
+										(List *) lfirst(lc));
 				if (user_owns(relid))
 					lock_relid(stmt, relid, AccessExclusiveLock);
 				break;
@@ -915,7 +906,7 @@ drop_locks(MigguardStatement *stmt, Node *parsetree)
 			case OBJECT_SEQUENCE:
 			case OBJECT_FOREIGN_TABLE:
 			case OBJECT_TABLE:
-				relid = migguard_lookup_relid(makeRangeVarFromNameList((List *) lfirst(lc)));
+				relid = migguard_lookup_relid(stmt->analysis, makeRangeVarFromNameList((List *) lfirst(lc)));
 				if (!OidIsValid(relid) ||
 					!relkind_matches(drop->removeType, get_rel_relkind(relid)) ||
 					!(user_owns(relid) ||
@@ -948,7 +939,7 @@ drop_locks(MigguardStatement *stmt, Node *parsetree)
 				}
 				break;
 			case OBJECT_INDEX:
-				relid = migguard_lookup_relid(makeRangeVarFromNameList((List *) lfirst(lc)));
+				relid = migguard_lookup_relid(stmt->analysis, makeRangeVarFromNameList((List *) lfirst(lc)));
 				if (!(user_owns(relid) ||
 					  mg_namespace_ownercheck(get_rel_namespace(relid), GetUserId())))
 					break;
@@ -1019,18 +1010,11 @@ static Oid
 column_identity_sequence(Oid relid, AttrNumber attnum)
 {
 	Relation	deprel = table_open(DependRelationId, AccessShareLock);
-	ScanKeyData key[3];
 	SysScanDesc scan;
 	HeapTuple	tup;
 	Oid			seqid = InvalidOid;
 
-	ScanKeyInit(&key[0], Anum_pg_depend_refclassid, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(RelationRelationId));
-	ScanKeyInit(&key[1], Anum_pg_depend_refobjid, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(relid));
-	ScanKeyInit(&key[2], Anum_pg_depend_refobjsubid, BTEqualStrategyNumber,
-				F_INT4EQ, Int32GetDatum(attnum));
-	scan = systable_beginscan(deprel, DependReferenceIndexId, true, NULL, 3, key);
+	scan = migguard_dependents_scan(deprel, RelationRelationId, relid, attnum);
 	while ((tup = systable_getnext(scan)) != NULL)
 	{
 		Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tup);
@@ -1080,7 +1064,7 @@ static void
 alter_table_locks(MigguardStatement *stmt, Node *parsetree)
 {
 	AlterTableStmt *alter = (AlterTableStmt *) parsetree;
-	Oid			relid = migguard_lookup_relid(alter->relation);
+	Oid			relid = migguard_lookup_relid(stmt->analysis, alter->relation);
 	ListCell   *lc;
 
 	if (!user_owns(relid))
@@ -1114,7 +1098,7 @@ alter_table_locks(MigguardStatement *stmt, Node *parsetree)
 			case AT_AttachPartition:
 				{
 					PartitionCmd *pc = (PartitionCmd *) cmd->def;
-					Oid			partid = migguard_lookup_relid(pc->name);
+					Oid			partid = migguard_lookup_relid(stmt->analysis, pc->name);
 
 					if (alter->objtype == OBJECT_INDEX)
 					{
@@ -1137,7 +1121,7 @@ alter_table_locks(MigguardStatement *stmt, Node *parsetree)
 			case AT_DetachPartition:
 				{
 					PartitionCmd *pc = (PartitionCmd *) cmd->def;
-					Oid			partid = migguard_lookup_relid(pc->name);
+					Oid			partid = migguard_lookup_relid(stmt->analysis, pc->name);
 
 					/*
 					 * ATExecDetachPartition: the default partition, then the
@@ -1257,7 +1241,7 @@ rename_locks(MigguardStatement *stmt, Node *parsetree)
 	{
 		case OBJECT_COLUMN:
 			/* renameatt_internal: every child, ACCESS EXCLUSIVE */
-			relid = migguard_lookup_relid(rename->relation);
+			relid = migguard_lookup_relid(stmt->analysis, rename->relation);
 			if (rename->relation->inh && user_owns(relid))
 				lock_inheritors(stmt, relid, AccessExclusiveLock);
 			break;
@@ -1269,7 +1253,7 @@ rename_locks(MigguardStatement *stmt, Node *parsetree)
 			 * owner first), renameatt_internal with CASCADE every typed
 			 * table of it, each ACCESS EXCLUSIVE.
 			 */
-			relid = migguard_lookup_relid(rename->relation);
+			relid = migguard_lookup_relid(stmt->analysis, rename->relation);
 			if (!user_owns(relid) ||
 				get_rel_relkind(relid) != RELKIND_COMPOSITE_TYPE)
 				break;
@@ -1282,7 +1266,7 @@ rename_locks(MigguardStatement *stmt, Node *parsetree)
 		case OBJECT_TRIGGER:
 		case OBJECT_RULE:
 		case OBJECT_POLICY:
-			relid = migguard_lookup_relid(rename->relation);
+			relid = migguard_lookup_relid(stmt->analysis, rename->relation);
 			if (user_owns(relid))
 				lock_relid(stmt, relid, AccessExclusiveLock);
 			break;
@@ -1296,7 +1280,7 @@ static void
 trigger_locks(MigguardStatement *stmt, Node *parsetree)
 {
 	CreateTrigStmt *trig = (CreateTrigStmt *) parsetree;
-	Oid			relid = migguard_lookup_relid(trig->relation);
+	Oid			relid = migguard_lookup_relid(stmt->analysis, trig->relation);
 	ListCell   *lc;
 
 	if (!OidIsValid(relid) ||
@@ -1312,7 +1296,7 @@ trigger_locks(MigguardStatement *stmt, Node *parsetree)
 static void
 rule_locks(MigguardStatement *stmt, Node *parsetree)
 {
-	Oid			relid = migguard_lookup_relid(((RuleStmt *) parsetree)->relation);
+	Oid			relid = migguard_lookup_relid(stmt->analysis, ((RuleStmt *) parsetree)->relation);
 
 	if (user_owns(relid))
 		lock_relid(stmt, relid, AccessExclusiveLock);
@@ -1324,7 +1308,7 @@ policy_locks(MigguardStatement *stmt, Node *parsetree)
 	RangeVar   *table = IsA(parsetree, CreatePolicyStmt) ?
 		((CreatePolicyStmt *) parsetree)->table :
 		((AlterPolicyStmt *) parsetree)->table;
-	Oid			relid = migguard_lookup_relid(table);
+	Oid			relid = migguard_lookup_relid(stmt->analysis, table);
 
 	if (user_owns(relid))
 		lock_relid(stmt, relid, AccessExclusiveLock);
@@ -1338,7 +1322,7 @@ view_locks(MigguardStatement *stmt, Node *parsetree)
 
 	if (!view->replace)
 		return;
-	relid = migguard_lookup_relid(view->view);
+	relid = migguard_lookup_relid(stmt->analysis, view->view);
 	if (user_owns(relid) && get_rel_relkind(relid) == RELKIND_VIEW)
 		lock_relid(stmt, relid, AccessExclusiveLock);
 }
@@ -1352,7 +1336,7 @@ index_locks(MigguardStatement *stmt, Node *parsetree)
 
 	if (index->concurrent || !index->relation->inh)
 		return;
-	relid = migguard_lookup_relid(index->relation);
+	relid = migguard_lookup_relid(stmt->analysis, index->relation);
 	if (user_owns(relid) && get_rel_relkind(relid) == RELKIND_PARTITIONED_TABLE)
 		lock_inheritors(stmt, relid, ShareLock);
 }
@@ -1391,7 +1375,7 @@ reindex_locks(MigguardStatement *stmt, Node *parsetree)
 		return;
 	if (migguard_stmt_waits_for_others_only(parsetree))
 		return;
-	relid = migguard_lookup_relid(reindex->relation);
+	relid = migguard_lookup_relid(stmt->analysis, reindex->relation);
 	tableid = reindex->kind == REINDEX_OBJECT_INDEX ?
 		IndexGetRelation(relid, true) : relid;
 	if (!user_owns(tableid))
@@ -1447,7 +1431,7 @@ maintenance_locks(MigguardStatement *stmt, Node *parsetree)
 	if (nodeTag(parsetree) == T_MgClusterStmt)
 	{
 		MgClusterStmt *cluster = (MgClusterStmt *) parsetree;
-		Oid			relid = migguard_lookup_relid(mg_cluster_relation(cluster));
+		Oid			relid = migguard_lookup_relid(stmt->analysis, mg_cluster_relation(cluster));
 
 		if (OidIsValid(relid) && mg_user_maintains_relation(relid, GetUserId()) && get_rel_relkind(relid) == RELKIND_PARTITIONED_TABLE)
 			lock_inheritors(stmt, relid, AccessExclusiveLock);
@@ -1458,7 +1442,7 @@ maintenance_locks(MigguardStatement *stmt, Node *parsetree)
 		return;
 	foreach(lc, ((VacuumStmt *) parsetree)->rels)
 	{
-		Oid			relid = migguard_lookup_relid(lfirst_node(VacuumRelation, lc)->relation);
+		Oid			relid = migguard_lookup_relid(stmt->analysis, lfirst_node(VacuumRelation, lc)->relation);
 
 		if (user_owns(relid) && get_rel_relkind(relid) == RELKIND_PARTITIONED_TABLE)
 			lock_inheritors(stmt, relid, AccessExclusiveLock);
@@ -1474,7 +1458,7 @@ truncate_locks(MigguardStatement *stmt, Node *parsetree)
 	foreach(lc, ((TruncateStmt *) parsetree)->relations)
 	{
 		RangeVar   *rv = lfirst_node(RangeVar, lc);
-		Oid			relid = migguard_lookup_relid(rv);
+		Oid			relid = migguard_lookup_relid(stmt->analysis, rv);
 
 		if (!OidIsValid(relid) ||
 			mg_class_aclcheck(relid, GetUserId(), ACL_TRUNCATE) != ACLCHECK_OK)
@@ -1625,7 +1609,7 @@ lock_table_locks(MigguardStatement *stmt, Node *parsetree)
 	foreach(lc, lock->relations)
 	{
 		RangeVar   *rv = lfirst_node(RangeVar, lc);
-		Oid			relid = migguard_lookup_relid(rv);
+		Oid			relid = migguard_lookup_relid(stmt->analysis, rv);
 		ListCell   *cl;
 
 		/* classify.c names the relation only where the lock may wait */
@@ -1675,7 +1659,7 @@ lock_table_locks(MigguardStatement *stmt, Node *parsetree)
 static void
 sequence_locks(MigguardStatement *stmt, Node *parsetree)
 {
-	Oid			relid = migguard_lookup_relid(((AlterSeqStmt *) parsetree)->sequence);
+	Oid			relid = migguard_lookup_relid(stmt->analysis, ((AlterSeqStmt *) parsetree)->sequence);
 
 	if (user_owns(relid) && get_rel_relkind(relid) == RELKIND_SEQUENCE)
 		lock_relid(stmt, relid, ShareRowExclusiveLock);
@@ -1690,17 +1674,12 @@ static void
 lock_domain_users(MigguardStatement *stmt, Oid domainid)
 {
 	Relation	deprel;
-	ScanKeyData key[2];
 	SysScanDesc scan;
 	HeapTuple	tup;
 
 	check_stack_depth();
 	deprel = table_open(DependRelationId, AccessShareLock);
-	ScanKeyInit(&key[0], Anum_pg_depend_refclassid, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(TypeRelationId));
-	ScanKeyInit(&key[1], Anum_pg_depend_refobjid, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(domainid));
-	scan = systable_beginscan(deprel, DependReferenceIndexId, true, NULL, 2, key);
+	scan = migguard_dependents_scan(deprel, TypeRelationId, domainid, 0);
 	while (HeapTupleIsValid(tup = systable_getnext(scan)))
 	{
 		Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tup);

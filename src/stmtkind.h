@@ -21,10 +21,4 @@ extern void migguard_classify_kind_locks(MigguardStatement *stmt,
 extern bool migguard_statement_replaces_storage(const MigguardStatement *stmt,
 												Node *parsetree);
 
-/* classify.c, for the kinds' classifiers */
-extern Oid	migguard_lookup_relid(RangeVar *rv);
-extern void migguard_add_lock(MigguardStatement *stmt, MigguardRelation *rel,
-							  LOCKMODE lockmode);
-extern AclMode migguard_lock_table_aclmask(LOCKMODE mode);
-
 #endif							/* MIGGUARD_STMTKIND_H */
