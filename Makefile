@@ -34,7 +34,9 @@ OBJS = \
 	src/approvals.o \
 	src/judge.o \
 	src/lockfacts.o \
-	src/subxact.o
+	src/subxact.o \
+	src/facts.o \
+	src/dml_watch.o
 
 DATA = $(wildcard sql/migguard--*.sql)
 

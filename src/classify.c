@@ -89,35 +89,6 @@
 #include "utils/timestamp.h"
 #include "utils/typcache.h"
 
-static MigguardOp *add_op(MigguardStatement *stmt, MigguardOpKind kind,
-						  LOCKMODE lockmode, MigguardRelation *rel);
-static void add_lock(MigguardStatement *stmt, MigguardRelation *rel,
-					 LOCKMODE lockmode);
-
-/*
- * Was a relation of this name created earlier in the checked script?  A
- * dry run (migguard.check()) lists them in its analysis context: they
- * count as new.
- */
-static bool
-created_earlier_in_script(const MigguardAnalysis *cx, RangeVar *rv)
-{
-	ListCell   *lc;
-
-	if (!cx->dry_run)
-		return false;
-	foreach(lc, cx->script_relations)
-	{
-		RangeVar   *created = (RangeVar *) lfirst(lc);
-
-		if (strcmp(created->relname, rv->relname) == 0 &&
-			(created->schemaname == NULL || rv->schemaname == NULL ||
-			 strcmp(created->schemaname, rv->schemaname) == 0))
-			return true;
-	}
-	return false;
-}
-
 /*
  * The statements that can change a schema in a way some rule judges: the
  * kinds of stmtkind.c's table.  Everything else leaves the hook here.
@@ -133,28 +104,6 @@ migguard_is_checked_statement(Node *parsetree)
  * Lookups and permissions
  * ----------------------------------------------------------------
  */
-
-/*
- * Resolve a RangeVar as PostgreSQL will, without a lock.  InvalidOid when it
- * does not exist (PostgreSQL then reports that itself).
- */
-static Oid
-lookup_relid(const MigguardAnalysis *cx, RangeVar *rv)
-{
-	if (rv == NULL)
-		return InvalidOid;
-	/* New in the script: as invisible to rules as a table new in the xact. */
-	if (cx->dry_run && created_earlier_in_script(cx, rv))
-		return InvalidOid;
-	return RangeVarGetRelid(rv, NoLock, true);
-}
-
-/* lookup_relid, for stmtkind.c */
-Oid
-migguard_lookup_relid(const MigguardAnalysis *cx, RangeVar *rv)
-{
-	return lookup_relid(cx, rv);
-}
 
 /* The owner check PostgreSQL applies to ALTER, CREATE INDEX, REINDEX, ... */
 static bool
@@ -517,28 +466,6 @@ index_backs_constraint(Oid indexid)
 }
 
 /*
- * The pg_depend rows of the objects that depend on an object, or on its
- * sub-object (a column) refobjsubid when that is not 0: the scan of
- * findDependentObjects' second loop (dependency.c).  The caller opened
- * pg_depend and ends the scan.
- */
-SysScanDesc
-migguard_dependents_scan(Relation depend, Oid refclassid, Oid refobjid,
-						 int32 refobjsubid)
-{
-	ScanKeyData key[3];
-
-	ScanKeyInit(&key[0], Anum_pg_depend_refclassid, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(refclassid));
-	ScanKeyInit(&key[1], Anum_pg_depend_refobjid, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(refobjid));
-	ScanKeyInit(&key[2], Anum_pg_depend_refobjsubid, BTEqualStrategyNumber,
-				F_INT4EQ, Int32GetDatum(refobjsubid));
-	return systable_beginscan(depend, DependReferenceIndexId, true, NULL,
-							  refobjsubid != 0 ? 3 : 2, key);
-}
-
-/*
  * Whether an object outside the relation depends normally on it, or on
  * its column attnum when attnum > 0 (a view, another table's foreign key,
  * an inheritance child), so that DROP without CASCADE fails in
@@ -594,59 +521,6 @@ relation_am(Oid relid)
 	return amoid;
 }
 
-static MigguardOp *
-add_op(MigguardStatement *stmt, MigguardOpKind kind, LOCKMODE lockmode,
-	   MigguardRelation *rel)
-{
-	MigguardOp *op = palloc0(sizeof(MigguardOp));
-
-	op->kind = kind;
-	op->lockmode = lockmode;
-	op->rel = rel;
-	stmt->ops = lappend(stmt->ops, op);
-	return op;
-}
-
-/*
- * A lock fact (MG_OP_OTHER_LOCK): the statement locks rel in lockmode.  One
- * op per relation, with the strongest mode the statement takes there.
- */
-static void
-add_lock(MigguardStatement *stmt, MigguardRelation *rel, LOCKMODE lockmode)
-{
-	ListCell   *lc;
-
-	if (rel == NULL || !OidIsValid(rel->relid) || lockmode == NoLock)
-		return;
-	foreach(lc, stmt->ops)
-	{
-		MigguardOp *op = (MigguardOp *) lfirst(lc);
-
-		if (op->kind == MG_OP_OTHER_LOCK && op->rel->relid == rel->relid)
-		{
-			op->lockmode = Max(op->lockmode, lockmode);
-			return;
-		}
-	}
-	add_op(stmt, MG_OP_OTHER_LOCK, lockmode, rel);
-}
-
-/* add_op, for hazards.c and holds.c */
-MigguardOp *
-migguard_add_op(MigguardStatement *stmt, MigguardOpKind kind,
-				LOCKMODE lockmode, MigguardRelation *rel)
-{
-	return add_op(stmt, kind, lockmode, rel);
-}
-
-/* add_lock, for stmtkind.c */
-void
-migguard_add_lock(MigguardStatement *stmt, MigguardRelation *rel,
-				  LOCKMODE lockmode)
-{
-	add_lock(stmt, rel, lockmode);
-}
-
 /*
  * PostgreSQL will reject the statement after it has locked rel: nothing is
  * judged, so that its error is the one to see, but the lock it waits for
@@ -664,25 +538,9 @@ refuse_after_lock(MigguardStatement *stmt, MigguardRelation *rel,
 	{
 		MigguardOp *op = (MigguardOp *) lfirst(lc);
 
-		add_lock(stmt, op->rel, op->lockmode);
+		migguard_add_lock(stmt, op->rel, op->lockmode);
 	}
-	add_lock(stmt, rel, lockmode);
-}
-
-/* Whether a boolean option such as FULL or CONCURRENTLY is on. */
-bool
-migguard_defelem_is_true(List *options, const char *name)
-{
-	ListCell   *lc;
-
-	foreach(lc, options)
-	{
-		DefElem    *opt = lfirst_node(DefElem, lc);
-
-		if (strcmp(opt->defname, name) == 0)
-			return opt->arg == NULL ? true : defGetBoolean(opt);
-	}
-	return false;
+	migguard_add_lock(stmt, rel, lockmode);
 }
 
 /* ----------------------------------------------------------------
@@ -838,7 +696,7 @@ add_set_not_null(MigguardStatement *stmt, MigguardRelation *rel,
 		return;
 	}
 
-	op = add_op(stmt, MG_OP_SET_NOT_NULL, lockmode, rel);
+	op = migguard_add_op(stmt, MG_OP_SET_NOT_NULL, lockmode, rel);
 	op->column = pstrdup(colname);
 	if (implied)
 		op->flags |= MG_F_IMPLIED;
@@ -1081,7 +939,7 @@ classify_alter_column_type(MigguardStatement *stmt, MigguardRelation *rel,
 		return;
 	if (!analysis_succeeds(analyze_type_change, &tc) || !tc.judged)
 		return;
-	op = add_op(stmt, MG_OP_ALTER_COLUMN_TYPE, lockmode, rel);
+	op = migguard_add_op(stmt, MG_OP_ALTER_COLUMN_TYPE, lockmode, rel);
 	op->column = pstrdup(cmd->name);
 	op->new_type = tc.type_name;
 	op->flags |= tc.flags;
@@ -1217,7 +1075,7 @@ classify_add_column(MigguardStatement *stmt, MigguardRelation *rel,
 	nc.def = def;
 	nc.raw_default = def->raw_default;
 	first = list_length(stmt->ops);
-	op = add_op(stmt, MG_OP_ADD_COLUMN, lockmode, rel);
+	op = migguard_add_op(stmt, MG_OP_ADD_COLUMN, lockmode, rel);
 	op->column = pstrdup(def->colname);
 
 	if (def->is_not_null)
@@ -1359,10 +1217,10 @@ constraint_refused_by_core(const MigguardAnalysis *cx, Oid relid,
 		return true;
 	if (con->contype == CONSTR_FOREIGN)
 	{
-		Oid			refid = lookup_relid(cx, con->pktable);
+		Oid			refid = migguard_lookup_relid(cx, con->pktable);
 
 		if (!OidIsValid(refid))
-			return !created_earlier_in_script(cx, con->pktable);
+			return !migguard_created_in_script(cx, con->pktable);
 		if (!columns_exist(cx, refid, con->pk_attrs))
 			return true;
 		if (mg_class_aclcheck(refid, GetUserId(), ACL_REFERENCES) != ACLCHECK_OK &&
@@ -1396,7 +1254,7 @@ add_constraint(MigguardStatement *stmt, MigguardRelation *rel,
 				add_set_not_null(stmt, rel, lockmode, strVal(lfirst(lc)), false);
 		return;
 	}
-	op = add_op(stmt, MG_OP_ADD_CONSTRAINT, lockmode, rel);
+	op = migguard_add_op(stmt, MG_OP_ADD_CONSTRAINT, lockmode, rel);
 
 	op->constraint_name = con->conname ? pstrdup(con->conname) : NULL;
 	if (column != NULL)
@@ -1425,7 +1283,7 @@ add_constraint(MigguardStatement *stmt, MigguardRelation *rel,
 			break;
 		case CONSTR_FOREIGN:
 			{
-				Oid			refid = lookup_relid(stmt->analysis, con->pktable);
+				Oid			refid = migguard_lookup_relid(stmt->analysis, con->pktable);
 
 				op->constraint_kind = MG_CON_FOREIGN_KEY;
 				if (OidIsValid(refid))
@@ -1551,7 +1409,7 @@ classify_set_expression(MigguardStatement *stmt, MigguardRelation *rel,
 	ReleaseSysCache(tup);
 	if (checked == MG_CON_NONE)
 		return;
-	op = add_op(stmt, MG_OP_ADD_CONSTRAINT, lockmode, rel);
+	op = migguard_add_op(stmt, MG_OP_ADD_CONSTRAINT, lockmode, rel);
 	op->constraint_kind = checked;
 	op->column = pstrdup(colname);
 	op->columns = pstrdup(migguard_quote_ident(colname));
@@ -1824,7 +1682,7 @@ classify_partition_bound(MigguardStatement *stmt, MigguardRelation *parent,
 
 	if (OidIsValid(partid))
 	{
-		op = add_op(stmt, MG_OP_ATTACH_PARTITION, AccessExclusiveLock,
+		op = migguard_add_op(stmt, MG_OP_ATTACH_PARTITION, AccessExclusiveLock,
 					migguard_describe_relation(stmt->analysis, partid));
 		op->parent = parent;
 		if (p.part_scans)
@@ -1832,7 +1690,7 @@ classify_partition_bound(MigguardStatement *stmt, MigguardRelation *parent,
 	}
 	if (p.default_scans)
 	{
-		op = add_op(stmt, MG_OP_ATTACH_PARTITION, AccessExclusiveLock,
+		op = migguard_add_op(stmt, MG_OP_ATTACH_PARTITION, AccessExclusiveLock,
 					migguard_describe_relation(stmt->analysis, p.defaultid));
 		op->parent = parent;
 		op->flags |= MG_F_SCANS | MG_F_DEFAULT_PARTITION;
@@ -1866,7 +1724,7 @@ index_columns_exist(const MigguardAnalysis *cx, Oid relid, List *params)
 static void
 classify_index_stmt(MigguardStatement *stmt, IndexStmt *index)
 {
-	Oid			relid = lookup_relid(stmt->analysis, index->relation);
+	Oid			relid = migguard_lookup_relid(stmt->analysis, index->relation);
 	Oid			existing = InvalidOid;
 	MigguardRelation *rel;
 	MigguardOp *op;
@@ -1881,7 +1739,7 @@ classify_index_stmt(MigguardStatement *stmt, IndexStmt *index)
 	if (OidIsValid(existing) && !index->if_not_exists)
 		return;
 	rel = migguard_describe_relation(stmt->analysis, relid);
-	op = add_op(stmt, MG_OP_CREATE_INDEX,
+	op = migguard_add_op(stmt, MG_OP_CREATE_INDEX,
 				index->concurrent ? ShareUpdateExclusiveLock : ShareLock, rel);
 	op->index_name = index->idxname ? pstrdup(index->idxname) : NULL;
 	if (index->concurrent)
@@ -1919,7 +1777,7 @@ classify_drop_relations(MigguardStatement *stmt, DropStmt *drop)
 	foreach(lc, drop->objects)
 	{
 		RangeVar   *rv = makeRangeVarFromNameList((List *) lfirst(lc));
-		Oid			relid = lookup_relid(stmt->analysis, rv);
+		Oid			relid = migguard_lookup_relid(stmt->analysis, rv);
 		char		relkind;
 
 		/*
@@ -1930,7 +1788,7 @@ classify_drop_relations(MigguardStatement *stmt, DropStmt *drop)
 		 */
 		if (!OidIsValid(relid))
 		{
-			if (drop->missing_ok || (created_earlier_in_script(stmt->analysis, rv)))
+			if (drop->missing_ok || (migguard_created_in_script(stmt->analysis, rv)))
 				continue;
 			stmt->ops = NIL;
 			return;
@@ -1967,7 +1825,7 @@ classify_drop_relations(MigguardStatement *stmt, DropStmt *drop)
 
 			if (!OidIsValid(tableid))
 				continue;
-			op = add_op(stmt, MG_OP_DROP_INDEX,
+			op = migguard_add_op(stmt, MG_OP_DROP_INDEX,
 						drop->concurrent ? ShareUpdateExclusiveLock : AccessExclusiveLock,
 						migguard_describe_relation(stmt->analysis, tableid));
 			op->index = migguard_describe_relation(stmt->analysis, relid);
@@ -1976,7 +1834,7 @@ classify_drop_relations(MigguardStatement *stmt, DropStmt *drop)
 		}
 		else
 		{
-			add_op(stmt, MG_OP_DROP_TABLE, AccessExclusiveLock,
+			migguard_add_op(stmt, MG_OP_DROP_TABLE, AccessExclusiveLock,
 				   migguard_describe_relation(stmt->analysis, relid));
 
 			/* CASCADE also drops plain inheritance children. */
@@ -1991,7 +1849,7 @@ classify_drop_relations(MigguardStatement *stmt, DropStmt *drop)
 
 					if (child != relid &&
 						get_rel_relkind(child) == RELKIND_RELATION)
-						add_op(stmt, MG_OP_DROP_TABLE, AccessExclusiveLock,
+						migguard_add_op(stmt, MG_OP_DROP_TABLE, AccessExclusiveLock,
 							   migguard_describe_relation(stmt->analysis, child));
 				}
 			}
@@ -2028,11 +1886,11 @@ classify_drop_schemas(MigguardStatement *stmt, DropStmt *drop)
 			Form_pg_class cls = (Form_pg_class) GETSTRUCT(tup);
 
 			if (cls->relkind == RELKIND_RELATION && !cls->relispartition)
-				add_op(stmt, MG_OP_DROP_TABLE, AccessExclusiveLock,
+				migguard_add_op(stmt, MG_OP_DROP_TABLE, AccessExclusiveLock,
 					   migguard_describe_relation(stmt->analysis, cls->oid));
 			else if (cls->relkind == RELKIND_PARTITIONED_TABLE &&
 					 !cls->relispartition)
-				add_op(stmt, MG_OP_DROP_TABLE, AccessExclusiveLock,
+				migguard_add_op(stmt, MG_OP_DROP_TABLE, AccessExclusiveLock,
 					   migguard_describe_relation(stmt->analysis, cls->oid));
 		}
 		table_endscan(scan);
@@ -2051,7 +1909,7 @@ classify_reindex(MigguardStatement *stmt, ReindexStmt *reindex)
 	if (reindex->kind != REINDEX_OBJECT_INDEX &&
 		reindex->kind != REINDEX_OBJECT_TABLE)
 		return;
-	relid = lookup_relid(stmt->analysis, reindex->relation);
+	relid = migguard_lookup_relid(stmt->analysis, reindex->relation);
 	if (!OidIsValid(relid))
 		return;
 	tableid = reindex->kind == REINDEX_OBJECT_INDEX ?
@@ -2061,7 +1919,7 @@ classify_reindex(MigguardStatement *stmt, ReindexStmt *reindex)
 
 	concurrently = MG_REINDEX_LEGACY_CONCURRENT(reindex) ||
 		migguard_defelem_is_true(MG_REINDEX_OPTIONS(reindex), "concurrently");
-	op = add_op(stmt, MG_OP_REINDEX,
+	op = migguard_add_op(stmt, MG_OP_REINDEX,
 				concurrently ? ShareUpdateExclusiveLock : ShareLock,
 				migguard_describe_relation(stmt->analysis, tableid));
 	if (reindex->kind == REINDEX_OBJECT_INDEX)
@@ -2216,7 +2074,7 @@ alter_subcommand_refused(const MigguardAnalysis *cx, AlterTableStmt *alter,
 static void
 classify_alter_table(MigguardStatement *stmt, AlterTableStmt *alter)
 {
-	Oid			relid = lookup_relid(stmt->analysis, alter->relation);
+	Oid			relid = migguard_lookup_relid(stmt->analysis, alter->relation);
 	LOCKMODE	lockmode;
 	MigguardRelation *rel;
 	MigguardRelation *index = NULL;
@@ -2267,7 +2125,7 @@ classify_alter_table(MigguardStatement *stmt, AlterTableStmt *alter)
 			if (!HeapTupleIsValid(tup))
 				continue;		/* IF EXISTS: a no-op */
 			att = (Form_pg_attribute) GETSTRUCT(tup);
-			op = add_op(stmt, MG_OP_DROP_COLUMN, lockmode, rel);
+			op = migguard_add_op(stmt, MG_OP_DROP_COLUMN, lockmode, rel);
 			op->column = pstrdup(cmd->name);
 			if (att->attnotnull)
 				op->flags |= MG_F_NOT_NULL;
@@ -2305,7 +2163,7 @@ classify_alter_table(MigguardStatement *stmt, AlterTableStmt *alter)
 							(rel->relkind == RELKIND_PARTITIONED_TABLE &&
 							 !alter->relation->inh))
 							break;
-						op = add_op(stmt, MG_OP_ADD_CONSTRAINT, lockmode, rel);
+						op = migguard_add_op(stmt, MG_OP_ADD_CONSTRAINT, lockmode, rel);
 						op->constraint_name = pstrdup(conname);
 						op->constraint_kind = contype == CONSTRAINT_CHECK ?
 							MG_CON_CHECK : MG_CON_FOREIGN_KEY;
@@ -2319,7 +2177,7 @@ classify_alter_table(MigguardStatement *stmt, AlterTableStmt *alter)
 
 						if (!OidIsValid(spcid))
 							break;
-						op = add_op(stmt, MG_OP_SET_TABLESPACE, lockmode, rel);
+						op = migguard_add_op(stmt, MG_OP_SET_TABLESPACE, lockmode, rel);
 						op->index = index;
 						op->tablespace = pstrdup(cmd->name);
 						if (spcid == MyDatabaseTableSpace)
@@ -2331,7 +2189,7 @@ classify_alter_table(MigguardStatement *stmt, AlterTableStmt *alter)
 				case AT_AttachPartition:
 					{
 						PartitionCmd *pc = (PartitionCmd *) cmd->def;
-						Oid			partid = lookup_relid(stmt->analysis, pc->name);
+						Oid			partid = migguard_lookup_relid(stmt->analysis, pc->name);
 
 						/* ALTER INDEX ... ATTACH PARTITION has no bound and no scan. */
 						if (alter->objtype == OBJECT_INDEX || pc->bound == NULL ||
@@ -2349,7 +2207,7 @@ classify_alter_table(MigguardStatement *stmt, AlterTableStmt *alter)
 						char		target = cmd->subtype == AT_SetLogged ?
 							RELPERSISTENCE_PERMANENT : RELPERSISTENCE_UNLOGGED;
 
-						op = add_op(stmt, MG_OP_TABLE_REWRITE, lockmode, rel);
+						op = migguard_add_op(stmt, MG_OP_TABLE_REWRITE, lockmode, rel);
 						if (cmd->subtype == AT_SetAccessMethod)
 						{
 							/*
@@ -2378,7 +2236,7 @@ classify_alter_table(MigguardStatement *stmt, AlterTableStmt *alter)
 					{
 						PartitionCmd *pc = (PartitionCmd *) cmd->def;
 
-						op = add_op(stmt, MG_OP_DETACH_PARTITION, lockmode, rel);
+						op = migguard_add_op(stmt, MG_OP_DETACH_PARTITION, lockmode, rel);
 						if (MG_PARTCMD_CONCURRENT(pc))
 							op->flags |= MG_F_CONCURRENTLY;
 						if (OidIsValid(get_default_partition_oid(relid)))
@@ -2392,7 +2250,7 @@ classify_alter_table(MigguardStatement *stmt, AlterTableStmt *alter)
 	}
 	if (index == NULL)
 		migguard_classify_column_defaults(stmt, rel, lockmode, alter->cmds);
-	add_lock(stmt, index ? index : rel, lockmode);
+	migguard_add_lock(stmt, index ? index : rel, lockmode);
 }
 
 /*
@@ -2450,7 +2308,7 @@ classify_rename(MigguardStatement *stmt, RenameStmt *rename)
 		case OBJECT_MATVIEW:
 		case OBJECT_SEQUENCE:
 		case OBJECT_FOREIGN_TABLE:
-			relid = lookup_relid(stmt->analysis, rename->relation);
+			relid = migguard_lookup_relid(stmt->analysis, rename->relation);
 			if (!OidIsValid(relid) || !user_owns_relation(relid) ||
 				catalog_is_protected(relid) ||
 				!relkind_is_renamable(get_rel_relkind(relid)))
@@ -2475,7 +2333,7 @@ classify_rename(MigguardStatement *stmt, RenameStmt *rename)
 					ReleaseSysCache(atttup);
 					return;
 				}
-				op = add_op(stmt, MG_OP_RENAME_COLUMN, AccessExclusiveLock,
+				op = migguard_add_op(stmt, MG_OP_RENAME_COLUMN, AccessExclusiveLock,
 							migguard_describe_relation(stmt->analysis, relid));
 				op->column = pstrdup(rename->subname);
 				op->column_type = type_sql_name(att->atttypid, att->atttypmod);
@@ -2487,7 +2345,7 @@ classify_rename(MigguardStatement *stmt, RenameStmt *rename)
 				if (OidIsValid(relation_named(rename->newname,
 											  get_rel_namespace(relid))))
 					return;
-				op = add_op(stmt, MG_OP_RENAME_RELATION, AccessExclusiveLock,
+				op = migguard_add_op(stmt, MG_OP_RENAME_RELATION, AccessExclusiveLock,
 							migguard_describe_relation(stmt->analysis, relid));
 			}
 			op->new_name = pstrdup(rename->newname);
@@ -2511,7 +2369,7 @@ classify_rename(MigguardStatement *stmt, RenameStmt *rename)
 				schema->is_new = TransactionIdIsCurrentTransactionId(
 																	 HeapTupleHeaderGetXmin(tup->t_data));
 				ReleaseSysCache(tup);
-				op = add_op(stmt, MG_OP_RENAME_RELATION, NoLock, schema);
+				op = migguard_add_op(stmt, MG_OP_RENAME_RELATION, NoLock, schema);
 				op->flags |= MG_F_SCHEMA;
 				op->new_name = pstrdup(rename->newname);
 				break;
@@ -2537,7 +2395,7 @@ classify_set_schema(MigguardStatement *stmt, AlterObjectSchemaStmt *alter)
 		case OBJECT_MATVIEW:
 		case OBJECT_SEQUENCE:
 		case OBJECT_FOREIGN_TABLE:
-			relid = lookup_relid(stmt->analysis, alter->relation);
+			relid = migguard_lookup_relid(stmt->analysis, alter->relation);
 			if (!OidIsValid(relid) || !user_owns_relation(relid) ||
 				catalog_is_protected(relid))
 				return;
@@ -2554,7 +2412,7 @@ classify_set_schema(MigguardStatement *stmt, AlterObjectSchemaStmt *alter)
 			nspid = get_namespace_oid(alter->newschema, true);
 			if (!OidIsValid(nspid) || nspid == get_rel_namespace(relid))
 				return;
-			op = add_op(stmt, MG_OP_RENAME_RELATION, AccessExclusiveLock,
+			op = migguard_add_op(stmt, MG_OP_RENAME_RELATION, AccessExclusiveLock,
 						migguard_describe_relation(stmt->analysis, relid));
 			op->flags |= MG_F_SET_SCHEMA;
 			op->new_name = pstrdup(alter->newschema);
@@ -2571,7 +2429,7 @@ add_rewrite_maintenance(MigguardStatement *stmt, Oid relid, bool cluster)
 
 	if (!user_may_vacuum_relation(relid))
 		return NULL;
-	op = add_op(stmt, MG_OP_REWRITE_MAINTENANCE, AccessExclusiveLock,
+	op = migguard_add_op(stmt, MG_OP_REWRITE_MAINTENANCE, AccessExclusiveLock,
 				migguard_describe_relation(stmt->analysis, relid));
 	if (cluster)
 		op->flags |= MG_F_CLUSTER;
@@ -2622,7 +2480,7 @@ classify_vacuum(MigguardStatement *stmt, VacuumStmt *vacuum)
 	foreach(lc, vacuum->rels)
 	{
 		VacuumRelation *vrel = lfirst_node(VacuumRelation, lc);
-		Oid			relid = lookup_relid(stmt->analysis, vrel->relation);
+		Oid			relid = migguard_lookup_relid(stmt->analysis, vrel->relation);
 
 		if (OidIsValid(relid))
 			add_rewrite_maintenance(stmt, relid, false);
@@ -2683,7 +2541,7 @@ classify_cluster(MigguardStatement *stmt, MgClusterStmt *cluster)
 	 * without USING it needs a clustered index.  Otherwise PostgreSQL's own
 	 * error comes first.
 	 */
-	relid = lookup_relid(stmt->analysis, mg_cluster_relation(cluster));
+	relid = migguard_lookup_relid(stmt->analysis, mg_cluster_relation(cluster));
 	if (!OidIsValid(relid) || !user_maintains_relation(relid))
 		return;
 	if (cluster->indexname != NULL ?
@@ -2709,12 +2567,12 @@ classify_cluster(MigguardStatement *stmt, MgClusterStmt *cluster)
 static void
 classify_refresh(MigguardStatement *stmt, RefreshMatViewStmt *refresh)
 {
-	Oid			relid = lookup_relid(stmt->analysis, refresh->relation);
+	Oid			relid = migguard_lookup_relid(stmt->analysis, refresh->relation);
 	MigguardOp *op;
 
 	if (!OidIsValid(relid) || !user_maintains_relation(relid))
 		return;
-	op = add_op(stmt, MG_OP_REFRESH_MATVIEW,
+	op = migguard_add_op(stmt, MG_OP_REFRESH_MATVIEW,
 				refresh->concurrent ? ExclusiveLock : AccessExclusiveLock,
 				migguard_describe_relation(stmt->analysis, relid));
 	if (refresh->concurrent)
@@ -2735,7 +2593,7 @@ refuse_truncate(MigguardStatement *stmt, List *relids)
 
 	stmt->ops = NIL;
 	foreach(lc, relids)
-		add_lock(stmt, migguard_describe_relation(stmt->analysis, lfirst_oid(lc)),
+		migguard_add_lock(stmt, migguard_describe_relation(stmt->analysis, lfirst_oid(lc)),
 				 AccessExclusiveLock);
 }
 
@@ -2748,12 +2606,12 @@ classify_truncate(MigguardStatement *stmt, TruncateStmt *truncate)
 	foreach(lc, truncate->relations)
 	{
 		RangeVar   *rv = lfirst_node(RangeVar, lc);
-		Oid			relid = lookup_relid(stmt->analysis, rv);
+		Oid			relid = migguard_lookup_relid(stmt->analysis, rv);
 
 		/* ExecuteTruncate fails the whole statement on a missing table. */
 		if (!OidIsValid(relid))
 		{
-			if (!(created_earlier_in_script(stmt->analysis, rv)))
+			if (!(migguard_created_in_script(stmt->analysis, rv)))
 				return;
 			continue;
 		}
@@ -2817,7 +2675,7 @@ classify_truncate(MigguardStatement *stmt, TruncateStmt *truncate)
 	}
 
 	foreach(lc, relids)
-		add_op(stmt, MG_OP_TRUNCATE, AccessExclusiveLock,
+		migguard_add_op(stmt, MG_OP_TRUNCATE, AccessExclusiveLock,
 			   migguard_describe_relation(stmt->analysis, lfirst_oid(lc)));
 }
 
@@ -2828,30 +2686,13 @@ classify_create_partition(MigguardStatement *stmt, CreateStmt *create)
 
 	if (create->partbound == NULL || create->inhRelations == NIL)
 		return;
-	parentid = lookup_relid(stmt->analysis, linitial_node(RangeVar, create->inhRelations));
+	parentid = migguard_lookup_relid(stmt->analysis, linitial_node(RangeVar, create->inhRelations));
 	if (!OidIsValid(parentid) || !user_owns_relation(parentid) ||
 		get_rel_relkind(parentid) != RELKIND_PARTITIONED_TABLE)
 		return;
 	classify_partition_bound(stmt, migguard_describe_relation(stmt->analysis, parentid),
 							 AccessExclusiveLock, InvalidOid,
 							 create->relation->relname, create->partbound);
-}
-
-/* The privileges LOCK TABLE needs for a mode (LockTableAclCheck, lockcmds.c). */
-AclMode
-migguard_lock_table_aclmask(LOCKMODE mode)
-{
-	AclMode		any_mode = ACL_UPDATE | ACL_DELETE | ACL_TRUNCATE | MG_ACL_MAINTAIN;
-
-	if (MG_LOCK_TABLE_ACL_BY_LEVEL)
-		return any_mode |
-			(mode <= AccessShareLock ? ACL_SELECT : 0) |
-			(mode <= RowExclusiveLock ? ACL_INSERT : 0);
-	if (mode == AccessShareLock)
-		return ACL_SELECT;
-	if (mode == RowExclusiveLock)
-		return ACL_INSERT | any_mode;
-	return any_mode;
 }
 
 /* LOCK TABLE: each named relation, in the requested mode. */
@@ -2865,12 +2706,12 @@ classify_lock(MigguardStatement *stmt, LockStmt *lock)
 		return;
 	foreach(lc, lock->relations)
 	{
-		Oid			relid = lookup_relid(stmt->analysis, lfirst_node(RangeVar, lc));
+		Oid			relid = migguard_lookup_relid(stmt->analysis, lfirst_node(RangeVar, lc));
 
 		if (!OidIsValid(relid) ||
 			mg_class_aclcheck(relid, GetUserId(), migguard_lock_table_aclmask(lock->mode)) != ACLCHECK_OK)
 			continue;
-		add_lock(stmt, migguard_describe_relation(stmt->analysis, relid), lock->mode);
+		migguard_add_lock(stmt, migguard_describe_relation(stmt->analysis, relid), lock->mode);
 	}
 }
 
@@ -2903,9 +2744,9 @@ classify_create_references(MigguardStatement *stmt, CreateStmt *create)
 
 			if (con->contype != CONSTR_FOREIGN)
 				continue;
-			refid = lookup_relid(stmt->analysis, con->pktable);
+			refid = migguard_lookup_relid(stmt->analysis, con->pktable);
 			if (OidIsValid(refid))
-				add_lock(stmt, migguard_describe_relation(stmt->analysis, refid),
+				migguard_add_lock(stmt, migguard_describe_relation(stmt->analysis, refid),
 						 ShareRowExclusiveLock);
 		}
 	}
@@ -2932,10 +2773,10 @@ add_lock_facts(MigguardStatement *stmt, Node *parsetree)
 
 		if (op->kind == MG_OP_OTHER_LOCK)
 			continue;
-		add_lock(stmt, op->rel, op->lockmode);
+		migguard_add_lock(stmt, op->rel, op->lockmode);
 		if (op->kind == MG_OP_ADD_CONSTRAINT &&
 			op->constraint_kind == MG_CON_FOREIGN_KEY)
-			add_lock(stmt, op->referenced, ShareRowExclusiveLock);
+			migguard_add_lock(stmt, op->referenced, ShareRowExclusiveLock);
 	}
 	list_free(ops);
 	migguard_classify_kind_locks(stmt, parsetree);
@@ -2949,25 +2790,6 @@ add_lock_facts(MigguardStatement *stmt, Node *parsetree)
 		mark_outside_transaction_block(stmt);
 
 	migguard_add_held_locks(stmt);
-}
-
-/*
- * An empty statement of this analysis, for facts that come from an event
- * rather than a parse tree (the table_rewrite trigger, holds.c), and for
- * migguard_classify.  The probes of the previous statement say nothing
- * about this one.
- */
-MigguardStatement *
-migguard_new_statement(MigguardAnalysis *cx, const char *text,
-					   const char *command_tag)
-{
-	MigguardStatement *stmt = palloc0(sizeof(MigguardStatement));
-
-	cx->probed_relids = NIL;
-	stmt->analysis = cx;
-	stmt->text = text;
-	stmt->command_tag = command_tag;
-	return stmt;
 }
 
 /*

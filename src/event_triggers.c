@@ -17,7 +17,7 @@
 #include "event_triggers.h"
 #include "act.h"
 #include "audit.h"
-#include "classify.h"
+#include "facts.h"
 #include "judge.h"
 #include "relsize.h"
 #include "stats.h"

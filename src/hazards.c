@@ -27,7 +27,7 @@
  *-------------------------------------------------------------------------
  */
 #include "hazards.h"
-#include "classify.h"
+#include "facts.h"
 #include "holds.h"
 #include "lockfacts.h"
 #include "relsize.h"

@@ -9,11 +9,11 @@
  *	- strong_lock_held: classify.c asks for the holds of earlier
  *	  statements (migguard_holds_current);
  *	- dml_under_lock: while one of the holds is on a large table,
- *	  migguard_dml_watch is true, and the ExecutorEnd hook judges UPDATE,
- *	  DELETE, MERGE and INSERT ... SELECT.  Otherwise that hook costs one
- *	  test of that flag; it is set and cleared only here, at the end of a
- *	  statement that took such a lock, at the abort of the subtransaction
- *	  that took it, and at transaction end;
+ *	  migguard_dml_watch is true, and the ExecutorEnd hook of dml_watch.c
+ *	  judges UPDATE, DELETE, MERGE and INSERT ... SELECT.  Otherwise that
+ *	  hook costs one test of that flag; it is set and cleared only here, at
+ *	  the end of a statement that took such a lock, at the abort of the
+ *	  subtransaction that took it, and at transaction end;
  *	- hold times: at commit, abort or PREPARE TRANSACTION (and at the abort
  *	  of the subtransaction that took it), one server log line per relation
  *	  with the time from the start of the statement that took the lock
@@ -30,11 +30,8 @@
  *-------------------------------------------------------------------------
  */
 #include "holds.h"
-#include "classify.h"
-#include "judge.h"
 #include "relsize.h"
 #include "stats.h"
-#include "act.h"
 
 #include "access/parallel.h"
 #include "access/xact.h"
@@ -50,20 +47,15 @@ bool		migguard_dml_watch = false;
 /* MigguardHold *, in TopTransactionContext, forgotten at transaction end */
 static List *holds = NIL;
 
-static ExecutorEnd_hook_type prev_ExecutorEnd = NULL;
-
 static void holds_xact_callback(XactEvent event, void *arg);
 static void holds_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 								   SubTransactionId parentSubid, void *arg);
-static void holds_ExecutorEnd(QueryDesc *queryDesc);
 
 void
 migguard_holds_init(void)
 {
 	RegisterXactCallback(holds_xact_callback, NULL);
 	RegisterSubXactCallback(holds_subxact_callback, NULL);
-	prev_ExecutorEnd = ExecutorEnd_hook;
-	ExecutorEnd_hook = holds_ExecutorEnd;
 }
 
 static void
@@ -232,88 +224,4 @@ holds_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 		}
 		recompute_watch();
 	}
-}
-
-/* ----------------------------------------------------------------
- * dml_under_lock
- * ----------------------------------------------------------------
- */
-
-/* INSERT ... SELECT: the planned range table keeps the *SELECT* subquery. */
-static bool
-insert_from_query(PlannedStmt *pstmt)
-{
-	ListCell   *lc;
-
-	foreach(lc, pstmt->rtable)
-		if (lfirst_node(RangeTblEntry, lc)->rtekind == RTE_SUBQUERY)
-			return true;
-	return false;
-}
-
-static const char *
-dml_command(QueryDesc *queryDesc)
-{
-	switch (queryDesc->operation)
-	{
-		case CMD_UPDATE:
-			return "UPDATE";
-		case CMD_DELETE:
-			return "DELETE";
-		case CMD_INSERT:
-			return insert_from_query(queryDesc->plannedstmt) ?
-				"INSERT ... SELECT" : NULL;
-		default:
-			return MG_CMD_IS_MERGE(queryDesc->operation) ? "MERGE" : NULL;
-	}
-}
-
-/*
- * The DML ran to its end under the holds: one op per held large table,
- * judged by the one pipeline (judge.c) and reported (act.c).
- */
-static pg_noinline void
-judge_dml(QueryDesc *queryDesc)
-{
-	const char *command;
-	MigguardAnalysis cx = {0};
-	MigguardStatement *stmt;
-	List	   *findings;
-	MigguardVerdict verdict;
-	ListCell   *lc;
-
-	if (IsParallelWorker() || queryDesc->estate == NULL ||
-		(queryDesc->estate->es_top_eflags & EXEC_FLAG_EXPLAIN_ONLY) ||
-		migguard_mode == MG_MODE_OFF || !IsTransactionState())
-		return;
-	command = dml_command(queryDesc);
-	if (command == NULL)
-		return;
-
-	stmt = migguard_new_statement(&cx, queryDesc->sourceText, command);
-	foreach(lc, migguard_holds_current())
-	{
-		MigguardHold *hold = (MigguardHold *) lfirst(lc);
-		MigguardOp *op;
-
-		if (!hold->large)
-			continue;
-		op = migguard_add_op(stmt, MG_OP_DML_UNDER_LOCK, hold->mode,
-							 migguard_describe_relation(&cx, hold->relid));
-		op->command = pstrdup(command);
-		op->rows = queryDesc->estate->es_processed;
-	}
-	verdict = migguard_judge_statement(stmt, &findings);
-	migguard_act(stmt, findings, verdict, 0);
-}
-
-static void
-holds_ExecutorEnd(QueryDesc *queryDesc)
-{
-	if (unlikely(migguard_dml_watch))
-		judge_dml(queryDesc);
-	if (prev_ExecutorEnd)
-		prev_ExecutorEnd(queryDesc);
-	else
-		standard_ExecutorEnd(queryDesc);
 }

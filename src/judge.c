@@ -8,9 +8,9 @@
  * migguard_judge() is what the hook (migguard.c), migguard.check()
  * (check.c) ask about a parse tree; migguard_judge_statement() is the same
  * from the rules on, for facts that come from an event instead (the
- * table_rewrite event trigger, and holds.c's ExecutorEnd for DML under a
- * strong lock: their MigguardStatement is made with migguard_new_statement).
- * Acting on the verdict (report.c's migguard_act), counting it (stats.c)
+ * table_rewrite event trigger, and dml_watch.c for DML under a strong
+ * lock: their MigguardStatement is made with migguard_new_statement).
+ * Acting on the verdict (act.c's migguard_act), counting it (stats.c)
  * and recording it (audit.c) stay with the callers: check() does none of
  * them, the table_rewrite trigger counts only its findings.
  *
@@ -26,8 +26,12 @@
  *		policy			verdict from findings, mode, allow, override_role,
  *						approvals; parses migguard.rules for rules
  *		rules			the catalog, levels in effect, message builders
- *		classify		statement -> facts; stmtkind (lock facts per kind)
- *						and hazards (migration-level facts) are its parts
+ *		classify		statement -> facts, through its parts:
+ *		hazards			migration-level facts (reads holds: the strong
+ *						locks of earlier statements)
+ *		stmtkind		the lock facts of each statement kind
+ *		facts			an empty statement, its ops and lock facts, and
+ *						the lookups the three above share
  *		relsize			relation facts: size, newness, rows, visibility
  *		lockfacts		lock modes, protection, the analysis' probe locks
  *		sqltext, subxact

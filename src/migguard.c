@@ -11,25 +11,29 @@
  * (nesting_level); DDL goes through the stages, each in its own .c/.h
  * pair, each calling only the ones below it:
  *
- *	migguard.c		the hook: gate, then judge, act, audit, lock guard
+ *	migguard.c		the hooks: ProcessUtility (gate, then judge, act,
+ *					audit, lock guard) and ExecutorEnd (dml_watch)
  *	gate			which statements migguard looks at
- *	classify		statement -> facts (MigguardOps); relsize, stmtkind
- *	rules			facts -> findings, from the one rule catalog
- *	policy			findings -> verdict (mode, rules, allow, override_role)
- *	act				verdict -> ERROR or WARNINGs; a blocked attempt is
- *					queued for change_log
- *	lockguard		runs the statement under bounded lock waits and retries
  *	event_triggers	ddl_command_end, sql_drop, table_rewrite: objects and
  *					rewrites for the audit entry; an unpredicted rewrite is
- *					judged by rules, policy and act
+ *					judged (judge) and acted on (act)
+ *	dml_watch		dml_under_lock: DML judged while a strong lock is held
+ *	check			migguard.check(): judge a script, run nothing
+ *	lockguard		runs the statement under bounded lock waits and retries
+ *	judge			classify -> rules -> policy, one function
+ *					(migguard_judge); the layering below it is written at
+ *					the top of judge.c
+ *	act				verdict -> ERROR or WARNINGs; a blocked attempt is
+ *					queued for change_log
  *	blocked			the queue of rows and its worker; writes through audit
  *	audit			the entries of running statements and the one
  *					change_log writer; below it only catalog (the
- *					extension's tables, by OID), chain (the hash chain)
- *					and json_out
+ *					extension's tables, by OID), chain (the hash chain),
+ *					json_out, and the names rules and policy give
+ *	holds, stats	the strong locks this transaction holds; counters
  *
- * check() (check.c) judges a script through classify, rules and policy
- * without running it.
+ * Nothing calls upwards: scripts/call-graph.py lists who calls whom and
+ * fails on a circle (test t/070_no_call_cycles.pl).
  *
  * Locking rules the hook keeps (see relsize.c and classify.c for the
  * details):
@@ -54,6 +58,7 @@
 #include "blocked.h"
 #include "chain.h"
 #include "classify.h"
+#include "dml_watch.h"
 #include "event_triggers.h"
 #include "gate.h"
 #include "holds.h"
@@ -70,6 +75,7 @@
 #include "access/xact.h"
 #include "access/xlog.h"
 #include "commands/extension.h"
+#include "executor/executor.h"
 #include "miscadmin.h"
 #include "tcop/utility.h"
 #include "utils/guc.h"
@@ -136,6 +142,7 @@ static const struct config_enum_entry mode_options[] = {
 };
 
 static ProcessUtility_hook_type prev_ProcessUtility = NULL;
+static ExecutorEnd_hook_type prev_ExecutorEnd = NULL;
 
 /*
  * How many statements enclose the one running now: 0 at top level, 1 in
@@ -154,6 +161,7 @@ static ProcessUtility_hook_type prev_ProcessUtility = NULL;
 static int	nesting_level = 0;
 
 static void migguard_ProcessUtility(MG_PROCESS_UTILITY_PARAMS);
+static void migguard_ExecutorEnd(QueryDesc *queryDesc);
 static bool migguard_may_check(ProcessUtilityContext context);
 static void guard_statement(MG_PROCESS_UTILITY_PARAMS);
 static void run_nested(MG_PROCESS_UTILITY_PARAMS);
@@ -189,6 +197,8 @@ _PG_init(void)
 
 	prev_ProcessUtility = ProcessUtility_hook;
 	ProcessUtility_hook = migguard_ProcessUtility;
+	prev_ExecutorEnd = ExecutorEnd_hook;
+	ExecutorEnd_hook = migguard_ExecutorEnd;
 }
 
 static void
@@ -394,11 +404,20 @@ run_nested(MG_PROCESS_UTILITY_PARAMS)
 	PG_END_TRY();
 }
 
-/* The depth of the statement running now, for the executor's hooks. */
-int
-migguard_nesting_level(void)
+/*
+ * The executor's end of every query: while this transaction holds a lock
+ * that blocks reads or writes of a large table (holds.c sets the flag),
+ * DML is judged by dml_under_lock (dml_watch.c); otherwise one test.
+ */
+static void
+migguard_ExecutorEnd(QueryDesc *queryDesc)
 {
-	return nesting_level;
+	if (unlikely(migguard_dml_watch))
+		migguard_judge_dml(queryDesc, nesting_level);
+	if (prev_ExecutorEnd)
+		prev_ExecutorEnd(queryDesc);
+	else
+		standard_ExecutorEnd(queryDesc);
 }
 
 /*

@@ -60,7 +60,6 @@ extern bool migguard_require_reason;
 extern bool migguard_audit_enabled;
 
 /* How many statements enclose the running one (migguard.c). */
-extern int	migguard_nesting_level(void);
 
 /* ----------------------------------------------------------------
  * Rule catalog identifiers (names and texts live only in rules.c)

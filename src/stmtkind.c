@@ -29,7 +29,7 @@
  *-------------------------------------------------------------------------
  */
 #include "stmtkind.h"
-#include "classify.h"
+#include "facts.h"
 #include "relsize.h"
 
 #include "access/genam.h"
