@@ -52,9 +52,11 @@ COMMENT ON FUNCTION migguard.check(text) IS
 GRANT EXECUTE ON FUNCTION migguard.check(text) TO PUBLIC;
 
 -- ----------------------------------------------------------------
--- Audit log: one row per executed DDL statement (and, later, per
--- blocked attempt).  Rows are written by the hook, as the table's owner,
--- in the statement's own transaction; nobody else may change them.
+-- Audit log: one row per executed DDL statement and per blocked attempt.
+-- Rows of executed statements are written by the hook (src/audit.c), as
+-- the table's owner, in the statement's own transaction; blocked attempts
+-- by the background worker (src/blocked.c) through the same writer.
+-- Nobody but a superuser may change them.
 -- ----------------------------------------------------------------
 CREATE TABLE migguard.change_log (
     id                bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
