@@ -23,14 +23,19 @@ migguard_json_begin_object(StringInfo array)
 	appendStringInfoString(array, array->len ? ", {" : "{");
 }
 
-/* A "key": "value" field of the open element; NULL is JSON null. */
+/*
+ * A "key": "value" field of the open element; NULL is JSON null.  Keys are
+ * migguard's own lower-case names ("rule", "identity", ...): written as
+ * they are, only values are escaped.
+ */
 void
 migguard_json_field(StringInfo array, const char *key, const char *value)
 {
 	if (array->data[array->len - 1] != '{')
 		appendStringInfoString(array, ", ");
-	escape_json(array, key);
-	appendStringInfoString(array, ": ");
+	appendStringInfoChar(array, '"');
+	appendStringInfoString(array, key);
+	appendStringInfoString(array, "\": ");
 	if (value)
 		escape_json(array, value);
 	else
