@@ -156,11 +156,11 @@ AS $$
 DECLARE
     approver text := pg_catalog.current_setting('migguard.approver_role', true);
 BEGIN
-    IF (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = session_user) THEN
+    IF (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname OPERATOR(pg_catalog.=) session_user) THEN
         RETURN true;
     END IF;
-    RETURN approver IS NOT NULL AND approver <> ''
-        AND EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = approver)
+    RETURN approver IS NOT NULL AND approver OPERATOR(pg_catalog.<>) ''
+        AND EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname OPERATOR(pg_catalog.=) approver)
         AND pg_catalog.pg_has_role(session_user, approver, 'MEMBER');
 END
 $$;
@@ -178,16 +178,16 @@ BEGIN
             USING ERRCODE = 'insufficient_privilege',
                   HINT = 'Superusers, and members of the role named by migguard.approver_role, may approve.';
     END IF;
-    IF rule IS NULL OR relation IS NULL OR reason IS NULL OR btrim(reason) = '' THEN
+    IF rule IS NULL OR relation IS NULL OR reason IS NULL OR pg_catalog.btrim(reason) OPERATOR(pg_catalog.=) '' THEN
         RAISE EXCEPTION 'migguard.approve() needs a rule, a relation and a reason'
             USING ERRCODE = 'null_value_not_allowed';
     END IF;
-    IF NOT EXISTS (SELECT FROM migguard.rules() AS r WHERE r.rule = approve.rule) THEN
+    IF NOT EXISTS (SELECT FROM migguard.rules() AS r WHERE r.rule OPERATOR(pg_catalog.=) approve.rule) THEN
         RAISE EXCEPTION 'unknown migguard rule "%"', rule
             USING ERRCODE = 'invalid_parameter_value',
                   HINT = 'SELECT rule FROM migguard.rules() lists them.';
     END IF;
-    IF expires IS NULL OR expires <= pg_catalog.now() THEN
+    IF expires IS NULL OR expires OPERATOR(pg_catalog.<=) pg_catalog.now() THEN
         RAISE EXCEPTION 'migguard.approve() needs an expiry in the future'
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
