@@ -9,11 +9,12 @@
  *	- strong_lock_held: classify.c asks for the holds of earlier
  *	  statements (migguard_holds_current);
  *	- dml_under_lock: while one of the holds is on a large table,
- *	  migguard_dml_watch is true, and the ExecutorEnd hook of dml_watch.c
- *	  judges UPDATE, DELETE, MERGE and INSERT ... SELECT.  Otherwise that
- *	  hook costs one test of that flag; it is set and cleared only here, at
- *	  the end of a statement that took such a lock, at the abort of the
- *	  subtransaction that took it, and at transaction end;
+ *	  migguard_dml_watch is true, and migguard.c's ExecutorEnd hook has
+ *	  dml_watch.c judge UPDATE, DELETE, MERGE and INSERT ... SELECT.
+ *	  Otherwise that hook costs one test of that flag; it is set and
+ *	  cleared only here, at the end of a statement that took such a lock,
+ *	  at the abort of the subtransaction that took it, and at transaction
+ *	  end;
  *	- hold times: at commit, abort or PREPARE TRANSACTION (and at the abort
  *	  of the subtransaction that took it), one server log line per relation
  *	  with the time from the start of the statement that took the lock
@@ -33,9 +34,7 @@
 #include "relsize.h"
 #include "stats.h"
 
-#include "access/parallel.h"
 #include "access/xact.h"
-#include "executor/executor.h"
 #include "miscadmin.h"
 #include "storage/lock.h"
 #include "utils/lsyscache.h"
